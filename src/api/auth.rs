@@ -1,0 +1,41 @@
+//! Sign-up and log-in: `POST /api/register` (JSON) and `POST /api/login` (OAuth2 password form).
+
+use super::{ApiError, TokenResponse, UserView};
+use crate::client::AuthClient;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+/// Creates an account. Answers 201 with the new user, 409 when the username or e-mail
+/// is taken, 422 naming the field when the input breaks a rule.
+#[server(prefix = "/api", endpoint = "register", input = Json, client = AuthClient)]
+pub async fn register(
+    username: String,
+    email: String,
+    password: String,
+) -> Result<UserView, ApiError> {
+    use crate::server::{edge::set_status, state::AppState};
+
+    let state = AppState::from_context()?;
+    let user = state
+        .accounts
+        .register(&username, &email, &password)
+        .await?;
+    set_status(http::StatusCode::CREATED);
+    Ok(user.into())
+}
+
+/// Exchanges a username (or e-mail) and password for a bearer token, exactly as an
+/// OAuth2 password-grant client sends it (`application/x-www-form-urlencoded`).
+/// Extra OAuth2 fields (`grant_type`, `scope`, `client_id`) are accepted and ignored.
+#[server(prefix = "/api", endpoint = "login", client = AuthClient)]
+pub async fn login(username: String, password: String) -> Result<TokenResponse, ApiError> {
+    use crate::server::state::AppState;
+
+    let state = AppState::from_context()?;
+    let issued = state.accounts.login(&username, &password).await?;
+    Ok(TokenResponse {
+        access_token: issued.token,
+        token_type: "bearer".into(),
+        expires_in: issued.expires_in,
+    })
+}

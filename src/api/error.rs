@@ -1,0 +1,189 @@
+//! The one error body of the API, `{"error", "message", "field"}`, shared by server and browser.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+/// Machine-readable error codes; each maps to exactly one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    InvalidCredentials,
+    MissingToken,
+    InvalidToken,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    TooManyRequests,
+    Unavailable,
+    Internal,
+    /// A code this build does not know (a newer server); treated as a server error.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    /// The HTTP status this code is sent with.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::BadRequest => 400,
+            Self::InvalidCredentials | Self::MissingToken | Self::InvalidToken => 401,
+            Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
+            Self::Conflict => 409,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::ValidationFailed => 422,
+            Self::TooManyRequests => 429,
+            Self::Unavailable => 503,
+            Self::Internal | Self::Unknown => 500,
+        }
+    }
+
+    /// The code for a status produced outside the server functions (router, limits).
+    pub fn from_status(status: u16) -> Self {
+        match status {
+            400 => Self::BadRequest,
+            401 => Self::MissingToken,
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            409 => Self::Conflict,
+            413 => Self::PayloadTooLarge,
+            415 => Self::UnsupportedMediaType,
+            422 => Self::ValidationFailed,
+            429 => Self::TooManyRequests,
+            503 => Self::Unavailable,
+            _ => Self::Internal,
+        }
+    }
+}
+
+/// An API error: what went wrong, for whom (the field, if one is to blame) and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub error: ErrorCode,
+    pub message: String,
+    #[serde(default)]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(error: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            error,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// A 422 naming the field at fault.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ValidationFailed, message).on_field(field)
+    }
+
+    pub fn on_field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
+    }
+
+    /// The generic body for a status that carries no error of its own.
+    pub fn for_status(status: u16) -> Self {
+        let code = ErrorCode::from_status(status);
+        let message = match code {
+            ErrorCode::NotFound => "There is no such endpoint.",
+            ErrorCode::MethodNotAllowed => "This endpoint does not accept that HTTP method.",
+            ErrorCode::PayloadTooLarge => "The request body is too large.",
+            ErrorCode::UnsupportedMediaType => "The request body has an unsupported content type.",
+            ErrorCode::TooManyRequests => "Too many requests; try again shortly.",
+            ErrorCode::Unavailable => "The service is busy or unavailable; try again shortly.",
+            ErrorCode::MissingToken => "Authentication is required.",
+            ErrorCode::BadRequest | ErrorCode::ValidationFailed => "The request could not be read.",
+            _ => "Something went wrong on our side.",
+        };
+        Self::new(code, message)
+    }
+
+    /// Whether the error means the caller's token is missing or no longer valid.
+    pub fn is_auth_failure(&self) -> bool {
+        matches!(self.error, ErrorCode::MissingToken | ErrorCode::InvalidToken)
+    }
+}
+
+/// Turns a failure to read the request body into a client error (server side only).
+fn body_error(message: &str) -> ApiError {
+    if message.contains("length limit exceeded") {
+        return ApiError::for_status(413);
+    }
+    ApiError::new(
+        ErrorCode::BadRequest,
+        "The request body could not be read (it must be UTF-8).",
+    )
+}
+
+/// Turns serde's complaint about the arguments into a readable error naming the field.
+fn argument_error(message: &str) -> ApiError {
+    if let Some(rest) = message.split("missing field `").nth(1) {
+        let field = rest.split('`').next().unwrap_or_default();
+        return ApiError::invalid_field(field, format!("The field \"{field}\" is required."));
+    }
+    ApiError::new(
+        ErrorCode::BadRequest,
+        format!("The request body is malformed: {message}"),
+    )
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(err: ServerFnErrorErr) -> Self {
+        match err {
+            ServerFnErrorErr::Args(message) => argument_error(&message),
+            ServerFnErrorErr::MissingArg(field) => {
+                ApiError::invalid_field(&field, format!("The field \"{field}\" is required."))
+            }
+            ServerFnErrorErr::Deserialization(message) if cfg!(feature = "ssr") => {
+                body_error(&message)
+            }
+            ServerFnErrorErr::UnsupportedRequestMethod(_) => ApiError::for_status(405),
+            ServerFnErrorErr::Request(_) => ApiError::new(
+                ErrorCode::Unavailable,
+                "Could not reach the server. Check your connection and try again.",
+            ),
+            _ => ApiError::for_status(500),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_field_names_the_field() {
+        let err = argument_error("missing field `password`");
+        assert_eq!(err.error, ErrorCode::ValidationFailed);
+        assert_eq!(err.field.as_deref(), Some("password"));
+    }
+
+    #[test]
+    fn body_serializes_with_null_field() {
+        let json = serde_json::to_value(ApiError::for_status(404)).unwrap();
+        assert_eq!(json["error"], "not_found");
+        assert!(json["field"].is_null());
+    }
+
+    #[test]
+    fn unknown_codes_decode() {
+        let err: ApiError =
+            serde_json::from_str(r#"{"error":"brand_new","message":"x","field":null}"#).unwrap();
+        assert_eq!(err.error, ErrorCode::Unknown);
+        assert_eq!(err.error.status(), 500);
+    }
+}

@@ -1,0 +1,25 @@
+//! The public HTTP API: server functions under `/api` and the types they exchange.
+
+pub mod auth;
+mod error;
+pub mod users;
+
+pub use error::{ApiError, ErrorCode};
+use serde::{Deserialize, Serialize};
+
+/// What the API tells about a user: never the id, the hash or anything internal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub username: String,
+    pub email: String,
+    pub image_url: Option<String>,
+}
+
+/// The OAuth2 token response (RFC 6749 section 5.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    /// Lifetime of the token in seconds.
+    pub expires_in: u64,
+}

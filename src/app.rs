@@ -1,0 +1,81 @@
+//! The HTML shell (with the per-request CSP nonce), the routes and the page layout.
+
+use crate::pages::{
+    header::SiteHeader, home::HomePage, login::LoginPage, not_found::NotFound,
+    profile::ProfilePage, session::Session, signup::SignupPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The document around the app, rendered on the server for every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    send_content_security_policy(&options);
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <meta name="description" content="Keyhold: your account, safely kept." />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// A strict CSP: scripts only with this response's nonce (plus what they load), WASM
+/// compilation allowed, nothing inline otherwise, no framing, no plugins.
+#[cfg(feature = "ssr")]
+fn send_content_security_policy(options: &LeptosOptions) {
+    use leptos::nonce::use_nonce;
+    let (Some(nonce), Some(response)) = (use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    // `cargo leptos watch` reloads the page over a websocket on the reload port.
+    let reload = match options.env {
+        leptos::config::Env::DEV => format!(" ws://{}:{}", options.site_addr.ip(), options.reload_port),
+        _ => String::new(),
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'{reload}; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    Session::provide();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/keyhold.css" />
+        <Title formatter=|page: String| format!("{page} · Keyhold") />
+        <Router>
+            <SiteHeader />
+            <main id="main" class="page">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/signup") view=SignupPage />
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/profile") view=ProfilePage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

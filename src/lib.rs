@@ -1,0 +1,20 @@
+//! Keyhold: user accounts (sign up, log in, JWT, profile) as one Leptos app on axum.
+//!
+//! Modules by where they run: `api` and `pages` are shared by server and browser,
+//! `server` is compiled only with the `ssr` feature, `client` holds the browser's
+//! token storage and the server-function client that sends it.
+
+pub mod api;
+pub mod app;
+pub mod client;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Browser entry point: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

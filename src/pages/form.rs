@@ -1,0 +1,177 @@
+//! Form pieces shared by the pages: labelled fields with their error, the submit button
+//! with its pending state, the form-level alert, and the card around a form.
+
+use crate::api::ApiError;
+use leptos::{html::Input, prelude::*};
+
+/// The error of the last submission, split between fields and the whole form.
+#[derive(Clone, Copy)]
+pub struct FormErrors {
+    error: RwSignal<Option<ApiError>>,
+    fields: &'static [&'static str],
+}
+
+impl FormErrors {
+    pub fn new(fields: &'static [&'static str]) -> Self {
+        Self {
+            error: RwSignal::new(None),
+            fields,
+        }
+    }
+
+    pub fn set(&self, error: Option<ApiError>) {
+        self.error.set(error);
+    }
+
+    /// The message to show under `field`.
+    pub fn for_field(&self, field: &'static str) -> Signal<Option<String>> {
+        let error = self.error;
+        Signal::derive(move || {
+            error.with(|e| {
+                e.as_ref()
+                    .filter(|e| e.field.as_deref() == Some(field))
+                    .map(|e| e.message.clone())
+            })
+        })
+    }
+
+    /// The message for the whole form: errors that name none of its fields.
+    pub fn general(&self) -> Signal<Option<String>> {
+        let (error, fields) = (self.error, self.fields);
+        Signal::derive(move || {
+            error.with(|e| {
+                e.as_ref()
+                    .filter(|e| e.field.as_deref().is_none_or(|f| !fields.contains(&f)))
+                    .map(|e| e.message.clone())
+            })
+        })
+    }
+
+    /// Moves keyboard focus to the field at fault, so the message is read out and fixable.
+    pub fn focus_first(&self) {
+        #[cfg(feature = "hydrate")]
+        if let Some(field) = self.error.with_untracked(|e| e.as_ref().and_then(|e| e.field.clone())) {
+            if let Some(input) = document().get_element_by_id(&format!("field-{field}")) {
+                use wasm_bindgen::JsCast;
+                if let Ok(input) = input.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = input.focus();
+                }
+            }
+        }
+    }
+}
+
+/// The current text of an input.
+pub fn input_value(input: NodeRef<Input>) -> String {
+    input.get_untracked().map(|el| el.value()).unwrap_or_default()
+}
+
+/// A labelled input with its error message underneath (space reserved: no layout shift).
+#[component]
+pub fn TextField(
+    label: &'static str,
+    name: &'static str,
+    node_ref: NodeRef<Input>,
+    error: Signal<Option<String>>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{name}-error");
+    let hint_id = format!("{name}-hint");
+    let described_by = match hint {
+        Some(_) => format!("{hint_id} {error_id}"),
+        None => error_id.clone(),
+    };
+    view! {
+        <div class="field" class:field--invalid=move || error.with(Option::is_some)>
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                required=true
+                aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
+                aria-describedby=described_by
+                node_ref=node_ref
+            />
+            {hint.map(|text| view! { <p class="field-hint" id=hint_id>{text}</p> })}
+            <p class="field-error" id=error_id aria-live="polite">
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// The form's submit button: disabled until the page is interactive and while the
+/// request runs (so nothing is sent twice and no click is lost to a native submit).
+#[component]
+pub fn SubmitButton(
+    label: &'static str,
+    pending_label: &'static str,
+    pending: Signal<bool>,
+    ready: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <button
+            type="submit"
+            class="button button--primary button--block"
+            disabled=move || pending.get() || !ready.get()
+            aria-busy=move || if pending.get() { "true" } else { "false" }
+        >
+            {move || if pending.get() { pending_label } else { label }}
+        </button>
+    }
+}
+
+/// The form-level message (for errors that belong to no field).
+#[component]
+pub fn FormAlert(message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <div class="form-alert" role="alert" aria-live="assertive">
+            {move || message.get().map(|text| view! { <p class="form-alert__text">{text}</p> })}
+        </div>
+    }
+}
+
+/// The centered card that holds a sign-up or log-in form.
+#[component]
+pub fn AuthCard(title: &'static str, subtitle: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <section class="card auth-card" aria-labelledby="card-title">
+            <h1 id="card-title" class="card__title">{title}</h1>
+            <p class="card__subtitle">{subtitle}</p>
+            {children()}
+        </section>
+    }
+}
+
+/// Runs `on_ok` when the action succeeds, or shows its error (and focuses the field).
+pub fn on_result<I, O>(
+    action: Action<I, Result<O, ApiError>>,
+    errors: FormErrors,
+    on_ok: impl Fn(O) + 'static,
+) where
+    I: Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(value)) => on_ok(value),
+        Some(Err(error)) => {
+            errors.set(Some(error));
+            errors.focus_first();
+        }
+        None => {}
+    });
+}
+
+/// Signs in with a fresh token and opens the profile.
+pub fn enter_profile(session: super::session::Session) -> impl Fn(crate::api::TokenResponse) + 'static {
+    let navigate = leptos_router::hooks::use_navigate();
+    move |token| {
+        session.sign_in(&token.access_token);
+        navigate("/profile", Default::default());
+    }
+}

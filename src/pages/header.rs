@@ -1,0 +1,39 @@
+//! The site header: brand, and either the signed-in user with "Log out" or the links in.
+
+use super::{profile::Avatar, session::use_session};
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+#[component]
+pub fn SiteHeader() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let log_out = move |_| {
+        session.sign_out();
+        navigate("/login", Default::default());
+    };
+    view! {
+        <header class="site-header">
+            <a class="brand" href="/">
+                <span class="brand__mark" aria-hidden="true">"K"</span>
+                "Keyhold"
+            </a>
+            <nav class="site-nav" aria-label="Account">
+                {move || match session.user() {
+                    Some(user) => view! {
+                        <a class="site-nav__user" href="/profile">
+                            <Avatar user=user.clone() size="small" />
+                            <span>"Signed in as " <strong data-testid="header-username">{user.username}</strong></span>
+                        </a>
+                        <button type="button" class="button button--ghost" on:click=log_out.clone()>"Log out"</button>
+                    }.into_any(),
+                    None if session.signed_out() || !session.ready() => view! {
+                        <a class="site-nav__link" href="/login">"Log in"</a>
+                        <a class="button button--primary" href="/signup">"Sign up"</a>
+                    }.into_any(),
+                    None => ().into_any(),
+                }}
+            </nav>
+        </header>
+    }
+}

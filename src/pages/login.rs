@@ -1,0 +1,54 @@
+//! `/login`: username (or e-mail) and password.
+
+use super::form::{enter_profile, input_value, on_result, AuthCard, FormAlert, FormErrors, SubmitButton, TextField};
+use super::session::use_session;
+use crate::api::auth::login;
+use leptos::{ev::SubmitEvent, html::Input, prelude::*};
+use leptos_meta::Title;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let session = use_session();
+    let (username, password) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
+    let errors = FormErrors::new(&["username", "password"]);
+    let action = Action::new(|(username, password): &(String, String)| {
+        login(username.clone(), password.clone())
+    });
+    on_result(action, errors, enter_profile(session));
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        errors.set(None);
+        action.dispatch((input_value(username), input_value(password)));
+    };
+    view! {
+        <Title text="Log in" />
+        <AuthCard title="Log in" subtitle="Welcome back. Sign in to see your profile.">
+            <form class="form" method="post" on:submit=submit novalidate=true>
+                <FormAlert message=errors.general() />
+                <TextField
+                    label="Username"
+                    name="username"
+                    node_ref=username
+                    autocomplete="username"
+                    hint="Your username or e-mail address."
+                    error=errors.for_field("username")
+                />
+                <TextField
+                    label="Password"
+                    name="password"
+                    kind="password"
+                    node_ref=password
+                    autocomplete="current-password"
+                    error=errors.for_field("password")
+                />
+                <SubmitButton
+                    label="Log in"
+                    pending_label="Logging in…"
+                    pending=action.pending().into()
+                    ready=Signal::derive(move || session.ready())
+                />
+            </form>
+            <p class="card__footer">"New here? " <a href="/signup">"Create an account"</a></p>
+        </AuthCard>
+    }
+}

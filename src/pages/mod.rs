@@ -1,0 +1,10 @@
+//! The pages (rendered on the server, then hydrated) and their shared pieces.
+
+pub mod form;
+pub mod header;
+pub mod home;
+pub mod login;
+pub mod not_found;
+pub mod profile;
+pub mod session;
+pub mod signup;

@@ -1,0 +1,107 @@
+//! `/profile`: the signed-in user's name, e-mail and picture (or initials).
+
+use super::session::use_session;
+use crate::api::UserView;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{hooks::use_navigate, NavigateOptions};
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    // No token (never signed in, logged out, or refused by the server): go to /login.
+    Effect::new(move |_| {
+        if session.signed_out() {
+            navigate(
+                "/login",
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    view! {
+        <Title text="Your profile" />
+        <section class="card profile-card" aria-labelledby="card-title" aria-busy=move || session.user().is_none().to_string()>
+            {move || match (session.user(), session.load_error()) {
+                (Some(user), _) => view! { <ProfileDetails user /> }.into_any(),
+                (None, Some(error)) => view! {
+                    <h1 id="card-title" class="card__title">"Your profile"</h1>
+                    <div class="form-alert" role="alert"><p class="form-alert__text">{error.message}</p></div>
+                    <button class="button button--primary" on:click=move |_| session.reload_user()>"Try again"</button>
+                }.into_any(),
+                (None, None) => view! {
+                    <h1 id="card-title" class="card__title">"Your profile"</h1>
+                    <p class="loading" role="status">"Loading your profile…"</p>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ProfileDetails(user: UserView) -> impl IntoView {
+    view! {
+        <div class="profile">
+            <Avatar user=user.clone() size="large" />
+            <div class="profile__text">
+                <h1 id="card-title" class="card__title">{user.username.clone()}</h1>
+                <p class="profile__subtitle">"Your Keyhold account"</p>
+            </div>
+        </div>
+        <dl class="details">
+            <div class="details__row">
+                <dt>"Username"</dt>
+                <dd data-testid="profile-username">{user.username}</dd>
+            </div>
+            <div class="details__row">
+                <dt>"Email"</dt>
+                <dd data-testid="profile-email">{user.email}</dd>
+            </div>
+        </dl>
+    }
+}
+
+/// The user's picture, or their initials on a colour derived from the name.
+#[component]
+pub fn Avatar(user: UserView, size: &'static str) -> impl IntoView {
+    let class = format!("avatar avatar--{size}");
+    match user.image_url {
+        Some(url) => view! {
+            <img class=class src=url alt=format!("Profile picture of {}", user.username) />
+        }
+        .into_any(),
+        None => {
+            let hue = user.username.bytes().fold(0u32, |acc, b| acc.wrapping_mul(31).wrapping_add(b.into())) % 8;
+            view! {
+                <span class=format!("{class} avatar--hue{hue}") role="img" aria-label=format!("Initials of {}", user.username)>
+                    {initials(&user.username)}
+                </span>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// Up to two letters: the first of the name and of its second part (`ada.lovelace` → `AL`).
+pub fn initials(username: &str) -> String {
+    let mut parts = username
+        .split(['.', '_', '-'])
+        .filter_map(|part| part.chars().find(|c| c.is_alphanumeric()));
+    parts.next().into_iter().chain(parts.next()).flat_map(char::to_uppercase).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::initials;
+
+    #[test]
+    fn initials_take_two_parts() {
+        assert_eq!(initials("ada.lovelace"), "AL");
+        assert_eq!(initials("grace"), "G");
+        assert_eq!(initials("_x_y_z"), "XY");
+        assert_eq!(initials("..."), "");
+    }
+}

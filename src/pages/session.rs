@@ -1,0 +1,96 @@
+//! Who is signed in, shared by every page: the token (mirrored in localStorage) and the
+//! user it belongs to.
+
+use crate::api::{users::current_user, ApiError, UserView};
+use crate::client::{clear_token, stored_token, store_token, TOKEN_KEY};
+use leptos::prelude::*;
+
+#[derive(Clone, Copy)]
+pub struct Session {
+    token: RwSignal<Option<String>>,
+    /// True once the browser's storage has been read (never during server rendering).
+    loaded: RwSignal<bool>,
+    user: LocalResource<Result<Option<UserView>, ApiError>>,
+}
+
+impl Session {
+    /// Creates the session for the app and provides it as context.
+    pub fn provide() -> Self {
+        let token = RwSignal::new(None::<String>);
+        let loaded = RwSignal::new(false);
+        let user = LocalResource::new(move || {
+            let (has_token, ready) = (token.with(Option::is_some), loaded.get());
+            async move {
+                if !ready || !has_token {
+                    return Ok(None);
+                }
+                match current_user().await {
+                    Ok(user) => Ok(Some(user)),
+                    // Expired or revoked: forget the token; pages send the user to /login.
+                    Err(e) if e.is_auth_failure() => {
+                        clear_token();
+                        token.set(None);
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        });
+        let session = Self { token, loaded, user };
+        // Effects run only in the browser, after hydration: read storage there.
+        Effect::new(move |_| {
+            token.set(stored_token());
+            loaded.set(true);
+            // Another tab signed in or out.
+            let handle = window_event_listener(leptos::ev::storage, move |event| {
+                if event.key().is_none_or(|key| key == TOKEN_KEY) {
+                    token.set(stored_token());
+                }
+            });
+            on_cleanup(move || handle.remove());
+        });
+        provide_context(session);
+        session
+    }
+
+    pub fn sign_in(&self, access_token: &str) {
+        store_token(access_token);
+        self.token.set(Some(access_token.to_owned()));
+    }
+
+    pub fn sign_out(&self) {
+        clear_token();
+        self.token.set(None);
+    }
+
+    /// True when storage has been read and holds no token: the visitor is signed out.
+    pub fn signed_out(&self) -> bool {
+        self.loaded.get() && self.token.with(Option::is_none)
+    }
+
+    /// True once the browser is in control (after hydration).
+    pub fn ready(&self) -> bool {
+        self.loaded.get()
+    }
+
+    /// The signed-in user, once known.
+    pub fn user(&self) -> Option<UserView> {
+        match self.user.get() {
+            Some(Ok(user)) if self.token.with(Option::is_some) => user,
+            _ => None,
+        }
+    }
+
+    /// A failure to load the user other than an invalid token (e.g. server down).
+    pub fn load_error(&self) -> Option<ApiError> {
+        self.user.get().and_then(Result::err)
+    }
+
+    pub fn reload_user(&self) {
+        self.user.refetch();
+    }
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}

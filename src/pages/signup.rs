@@ -1,0 +1,80 @@
+//! `/signup`: username, e-mail and password; signs in and opens the profile on success.
+
+use super::form::{enter_profile, input_value, on_result, AuthCard, FormAlert, FormErrors, SubmitButton, TextField};
+use super::session::use_session;
+use crate::api::{
+    auth::{login, register},
+    ApiError, TokenResponse,
+};
+use leptos::{ev::SubmitEvent, html::Input, prelude::*};
+use leptos_meta::Title;
+
+#[derive(Clone)]
+struct SignUp {
+    username: String,
+    email: String,
+    password: String,
+}
+
+async fn sign_up(input: SignUp) -> Result<TokenResponse, ApiError> {
+    let user = register(input.username, input.email, input.password.clone()).await?;
+    login(user.username, input.password).await
+}
+
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    let session = use_session();
+    let (username, email, password) = (NodeRef::<Input>::new(), NodeRef::<Input>::new(), NodeRef::<Input>::new());
+    let errors = FormErrors::new(&["username", "email", "password"]);
+    let action = Action::new(|input: &SignUp| sign_up(input.clone()));
+    on_result(action, errors, enter_profile(session));
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        errors.set(None);
+        action.dispatch(SignUp {
+            username: input_value(username),
+            email: input_value(email),
+            password: input_value(password),
+        });
+    };
+    view! {
+        <Title text="Sign up" />
+        <AuthCard title="Create your account" subtitle="It takes less than a minute.">
+            <form class="form" method="post" on:submit=submit novalidate=true>
+                <FormAlert message=errors.general() />
+                <TextField
+                    label="Username"
+                    name="username"
+                    node_ref=username
+                    autocomplete="username"
+                    hint="3–32 characters: letters, digits, '.', '_' or '-'."
+                    error=errors.for_field("username")
+                />
+                <TextField
+                    label="Email"
+                    name="email"
+                    kind="email"
+                    node_ref=email
+                    autocomplete="email"
+                    error=errors.for_field("email")
+                />
+                <TextField
+                    label="Password"
+                    name="password"
+                    kind="password"
+                    node_ref=password
+                    autocomplete="new-password"
+                    hint="At least 15 characters. A few unrelated words make a strong one."
+                    error=errors.for_field("password")
+                />
+                <SubmitButton
+                    label="Sign up"
+                    pending_label="Creating your account…"
+                    pending=action.pending().into()
+                    ready=Signal::derive(move || session.ready())
+                />
+            </form>
+            <p class="card__footer">"Already have an account? " <a href="/login">"Log in"</a></p>
+        </AuthCard>
+    }
+}

@@ -1,0 +1,185 @@
+//! Configuration, read once from the environment; every default is the safe value.
+
+use std::{path::PathBuf, str::FromStr, time::Duration};
+
+/// argon2id cost parameters (OWASP minimum by default: 19 MiB, 2 passes, 1 lane).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Cost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Cost {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// Everything the server can be told from outside.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub db_pool_size: u32,
+    /// How long start-up waits for the database before giving up.
+    pub db_connect_timeout: Duration,
+    pub jwt_secret: Option<String>,
+    pub jwt_previous_secret: Option<String>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub token_ttl: Duration,
+    pub argon2: Argon2Cost,
+    /// Hashes computed at once (default: the number of cores).
+    pub hash_concurrency: usize,
+    /// Hashes allowed to wait for a slot before new ones get 503.
+    pub hash_queue: usize,
+    pub password_min_chars: usize,
+    pub password_max_chars: usize,
+    /// Largest accepted JSON or form body, in bytes.
+    pub body_limit: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let data_dir = PathBuf::from(get("KEYHOLD_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("keyhold.db").display())
+        });
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let hash_concurrency = parse(&get, "KEYHOLD_HASH_CONCURRENCY", cores)?;
+        let config = Self {
+            data_dir,
+            database_url,
+            db_pool_size: parse(&get, "KEYHOLD_DB_POOL_SIZE", 10)?,
+            db_connect_timeout: Duration::from_secs(parse(&get, "KEYHOLD_DB_CONNECT_TIMEOUT", 30)?),
+            jwt_secret: get("KEYHOLD_JWT_SECRET"),
+            jwt_previous_secret: get("KEYHOLD_JWT_PREVIOUS_SECRET"),
+            jwt_issuer: get("KEYHOLD_JWT_ISSUER").unwrap_or_else(|| "keyhold".into()),
+            jwt_audience: get("KEYHOLD_JWT_AUDIENCE").unwrap_or_else(|| "keyhold-api".into()),
+            token_ttl: match get("KEYHOLD_TOKEN_TTL") {
+                Some(text) => parse_duration(&text).ok_or_else(|| ConfigError::Invalid {
+                    name: "KEYHOLD_TOKEN_TTL",
+                    reason: format!("{text:?} is not a duration such as 1800, 30m or 2h"),
+                })?,
+                None => Duration::from_secs(30 * 60),
+            },
+            argon2: Argon2Cost {
+                memory_kib: parse(&get, "KEYHOLD_ARGON2_MEMORY_KIB", 19_456)?,
+                iterations: parse(&get, "KEYHOLD_ARGON2_ITERATIONS", 2)?,
+                parallelism: parse(&get, "KEYHOLD_ARGON2_PARALLELISM", 1)?,
+            },
+            hash_concurrency,
+            hash_queue: parse(&get, "KEYHOLD_HASH_QUEUE", hash_concurrency * 32)?,
+            password_min_chars: parse(&get, "KEYHOLD_PASSWORD_MIN_LENGTH", 15)?,
+            password_max_chars: parse(&get, "KEYHOLD_PASSWORD_MAX_LENGTH", 256)?,
+            body_limit: parse(&get, "KEYHOLD_BODY_LIMIT", 16 * 1024)?,
+        };
+        config.check()
+    }
+
+    fn check(self) -> Result<Self, ConfigError> {
+        let invalid = |name, reason: &str| ConfigError::Invalid {
+            name,
+            reason: reason.into(),
+        };
+        if !(8..=64).contains(&self.password_min_chars) {
+            return Err(invalid("KEYHOLD_PASSWORD_MIN_LENGTH", "must be between 8 and 64"));
+        }
+        if !(64..=1024).contains(&self.password_max_chars) {
+            return Err(invalid("KEYHOLD_PASSWORD_MAX_LENGTH", "must be between 64 and 1024"));
+        }
+        if self.token_ttl < Duration::from_secs(60) || self.token_ttl > Duration::from_secs(86_400) {
+            return Err(invalid("KEYHOLD_TOKEN_TTL", "must be between 1 minute and 1 day"));
+        }
+        if self.hash_concurrency == 0 || self.db_pool_size == 0 {
+            return Err(invalid("KEYHOLD_HASH_CONCURRENCY", "pool sizes must be at least 1"));
+        }
+        Ok(self)
+    }
+}
+
+fn parse<T: FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(text) => text.trim().parse().map_err(|_| ConfigError::Invalid {
+            name,
+            reason: format!("{text:?} is not a valid number"),
+        }),
+    }
+}
+
+/// `1800`, `1800s`, `30m`, `2h` or `1d`.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let factor = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    number.parse::<u64>().ok()?.checked_mul(factor).map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_safe_values() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.argon2, Argon2Cost::default());
+        assert_eq!(c.token_ttl, Duration::from_secs(1800));
+        assert_eq!(c.password_min_chars, 15);
+        assert!(c.database_url.starts_with("sqlite://data/keyhold.db"));
+    }
+
+    #[test]
+    fn durations_take_units() {
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("2h"), Some(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("1w"), None);
+        assert_eq!(parse_duration("m"), None);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = config(&[("KEYHOLD_TOKEN_TTL", "soon")]).unwrap_err();
+        assert!(err.to_string().contains("KEYHOLD_TOKEN_TTL"));
+        assert!(config(&[("KEYHOLD_PASSWORD_MIN_LENGTH", "4")]).is_err());
+    }
+}

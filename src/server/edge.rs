@@ -1,0 +1,142 @@
+//! The HTTP edge: the one mapping from account errors to status + JSON body, the API's
+//! response headers, and reading the bearer token from the request.
+
+use super::accounts::AccountError;
+use super::store::{StoreError, Taken};
+use crate::api::{ApiError, ErrorCode};
+use axum::{
+    body::Body,
+    extract::Request,
+    http::{
+        header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE},
+        HeaderValue, StatusCode,
+    },
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+
+/// Largest error body read back when normalizing an error response.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// Seconds a client is asked to wait after a 503.
+const RETRY_AFTER_SECS: &str = "2";
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Invalid(invalid) => ApiError::invalid_field(invalid.field, invalid.message),
+            AccountError::Taken(Taken::Username) => {
+                ApiError::new(ErrorCode::Conflict, "That username is already taken.").on_field("username")
+            }
+            AccountError::Taken(Taken::Email) => {
+                ApiError::new(ErrorCode::Conflict, "An account with that e-mail already exists.")
+                    .on_field("email")
+            }
+            AccountError::InvalidCredentials => {
+                ApiError::new(ErrorCode::InvalidCredentials, "Incorrect username or password.")
+            }
+            AccountError::MissingToken => ApiError::new(
+                ErrorCode::MissingToken,
+                "Sign in first: send the header Authorization: Bearer <token>.",
+            ),
+            AccountError::InvalidToken(reason) => {
+                tracing::info!(%reason, "token refused");
+                invalid_token()
+            }
+            AccountError::UnknownUser => invalid_token(),
+            AccountError::Busy => ApiError::new(
+                ErrorCode::Unavailable,
+                "The server is busy right now; try again in a moment.",
+            ),
+            AccountError::Store(StoreError::Unavailable(reason)) => {
+                tracing::error!(%reason, "database unavailable");
+                ApiError::for_status(503)
+            }
+            other => {
+                tracing::error!(error = %other, "request failed");
+                ApiError::for_status(500)
+            }
+        }
+    }
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidToken,
+        "Your session has expired or is no longer valid; sign in again.",
+    )
+}
+
+/// Sets the status of a successful server-function response (e.g. 201).
+pub fn set_status(status: StatusCode) {
+    if let Some(options) = use_context::<ResponseOptions>() {
+        options.set_status(status);
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header, if the request has one.
+pub fn bearer_token() -> Result<Option<String>, ApiError> {
+    let parts = use_context::<http::request::Parts>().ok_or_else(|| ApiError::for_status(500))?;
+    Ok(parts
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned())
+        .filter(|token| !token.is_empty()))
+}
+
+/// Middleware for everything under `/api/`: `Cache-Control: no-store` on every answer
+/// and one error body (`{"error","message","field"}`) with the status its code implies,
+/// whether the error came from a server function, the body limit or the router.
+pub async fn api_edge(request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    if !is_api {
+        return response;
+    }
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if response.status().is_client_error() || response.status().is_server_error() {
+        return normalize_error(response).await;
+    }
+    response
+}
+
+async fn normalize_error(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, ERROR_BODY_LIMIT).await.unwrap_or_default();
+    let error = serde_json::from_slice::<ApiError>(&bytes)
+        .unwrap_or_else(|_| ApiError::for_status(parts.status.as_u16()));
+    parts.status = StatusCode::from_u16(error.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = &mut parts.headers;
+    headers.remove(CONTENT_LENGTH);
+    headers.remove("serverfnerror");
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    match error.error {
+        ErrorCode::InvalidToken => {
+            headers.insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+            );
+        }
+        ErrorCode::MissingToken | ErrorCode::InvalidCredentials => {
+            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        ErrorCode::Unavailable | ErrorCode::TooManyRequests if !headers.contains_key(RETRY_AFTER) => {
+            headers.insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+        }
+        _ => {}
+    }
+    let body = serde_json::to_vec(&error).unwrap_or_default();
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// `/api/...` paths that name no endpoint.
+pub async fn api_not_found() -> Response {
+    let error = ApiError::for_status(404);
+    (StatusCode::NOT_FOUND, axum::Json(error)).into_response()
+}

@@ -1,0 +1,242 @@
+//! Password hashing with argon2id, off the async runtime and with bounded concurrency.
+//!
+//! Hashing is deliberately slow and memory-hungry, so it runs on tokio's blocking pool
+//! behind a semaphore sized to the cores: a login storm queues hashes instead of
+//! starving other requests, and when the queue is full callers get `HashError::Busy`
+//! (503 with `Retry-After`) at once rather than a timeout.
+
+use super::config::Argon2Cost;
+use argon2::{
+    password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString},
+    Algorithm, Argon2, Params, Version,
+};
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc,
+};
+use tokio::sync::Semaphore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("too many password hashes are waiting")]
+    Busy,
+    #[error("password hashing failed: {0}")]
+    Internal(String),
+}
+
+/// The result of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    /// The password matches; `needs_rehash` when the stored cost is below the current one.
+    Match { needs_rehash: bool },
+    Mismatch,
+}
+
+/// Hashes and verifies passwords; cheap to share (`Arc` inside).
+#[derive(Clone)]
+pub struct PasswordHasher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    params: Params,
+    slots: Semaphore,
+    /// Callers holding or waiting for a slot.
+    in_flight: AtomicUsize,
+    /// Most callers let in at once: the slots plus the allowed queue.
+    max_in_flight: usize,
+    /// Verified against when the user does not exist, so that case costs the same time.
+    dummy_hash: String,
+}
+
+impl PasswordHasher {
+    pub fn new(cost: Argon2Cost, concurrency: usize, max_waiting: usize) -> Result<Self, HashError> {
+        let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
+            .map_err(|e| HashError::Internal(e.to_string()))?;
+        let dummy_hash = hash_with(&params, "keyhold dummy password for unknown users")?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                params,
+                slots: Semaphore::new(concurrency.max(1)),
+                in_flight: AtomicUsize::new(0),
+                max_in_flight: concurrency.max(1) + max_waiting,
+                dummy_hash,
+            }),
+        })
+    }
+
+    /// Hashes `password` into a PHC string (algorithm and cost travel with the hash).
+    pub async fn hash(&self, password: String) -> Result<String, HashError> {
+        let params = self.inner.params.clone();
+        self.run(move || hash_with(&params, &password)).await?
+    }
+
+    /// Checks `password` against `stored`; with no stored hash (unknown user) it checks a
+    /// dummy hash and reports a mismatch, taking the same time.
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<Verification, HashError> {
+        let known = stored.is_some();
+        let stored = stored.unwrap_or_else(|| self.inner.dummy_hash.clone());
+        let params = self.inner.params.clone();
+        let verification = self.run(move || verify_with(&params, &password, &stored)).await?;
+        Ok(if known { verification } else { Verification::Mismatch })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let _queued = QueueSlot::enter(&self.inner)?;
+        let _permit = self
+            .inner
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| HashError::Internal(e.to_string()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| HashError::Internal(e.to_string()))
+    }
+}
+
+/// Counts a caller as waiting for (or holding) a hashing slot while it lives.
+struct QueueSlot<'a>(&'a AtomicUsize);
+
+impl<'a> QueueSlot<'a> {
+    fn enter(inner: &'a Inner) -> Result<Self, HashError> {
+        if inner.in_flight.fetch_add(1, Ordering::AcqRel) >= inner.max_in_flight {
+            inner.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Err(HashError::Busy);
+        }
+        Ok(Self(&inner.in_flight))
+    }
+}
+
+impl Drop for QueueSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn argon2(params: &Params) -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+}
+
+fn hash_with(params: &Params, password: &str) -> Result<String, HashError> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    argon2(params)
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| HashError::Internal(e.to_string()))
+}
+
+fn verify_with(params: &Params, password: &str, stored: &str) -> Verification {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return Verification::Mismatch;
+    };
+    // Verification uses the parameters stored in the hash, not the configured ones.
+    if argon2(params).verify_password(password.as_bytes(), &parsed).is_err() {
+        return Verification::Mismatch;
+    }
+    Verification::Match {
+        needs_rehash: below_cost(&parsed, params),
+    }
+}
+
+/// Whether a stored hash was made with a weaker algorithm or cost than `params`.
+fn below_cost(hash: &PasswordHash<'_>, params: &Params) -> bool {
+    if hash.algorithm != Algorithm::Argon2id.ident() {
+        return true;
+    }
+    match Params::try_from(hash) {
+        Ok(stored) => {
+            stored.m_cost() < params.m_cost()
+                || stored.t_cost() < params.t_cost()
+                || stored.p_cost() < params.p_cost()
+        }
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> Argon2Cost {
+        Argon2Cost {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn hash_then_verify() {
+        let hasher = PasswordHasher::new(cheap(), 2, 8).unwrap();
+        let hash = hasher.hash("correct horse battery".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+        assert!(!hash.contains("correct horse"));
+        let ok = hasher.verify("correct horse battery".into(), Some(hash.clone())).await;
+        assert_eq!(ok.unwrap(), Verification::Match { needs_rehash: false });
+        let wrong = hasher.verify("correct horse batterY".into(), Some(hash)).await;
+        assert_eq!(wrong.unwrap(), Verification::Mismatch);
+    }
+
+    #[tokio::test]
+    async fn default_cost_is_owasp_minimum() {
+        let hasher = PasswordHasher::new(Argon2Cost::default(), 1, 1).unwrap();
+        let hash = hasher.hash("some password here".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    }
+
+    #[tokio::test]
+    async fn unknown_user_never_matches() {
+        let hasher = PasswordHasher::new(cheap(), 1, 8).unwrap();
+        let dummy = hasher.inner.dummy_hash.clone();
+        let result = hasher
+            .verify("keyhold dummy password for unknown users".into(), None)
+            .await;
+        assert_eq!(result.unwrap(), Verification::Mismatch);
+        assert!(dummy.starts_with("$argon2id$"));
+    }
+
+    #[tokio::test]
+    async fn weaker_hashes_need_rehash() {
+        let weak = PasswordHasher::new(cheap(), 1, 8).unwrap();
+        let hash = weak.hash("a long enough password".into()).await.unwrap();
+        let strong = PasswordHasher::new(
+            Argon2Cost {
+                memory_kib: 2048,
+                ..cheap()
+            },
+            1,
+            8,
+        )
+        .unwrap();
+        let result = strong.verify("a long enough password".into(), Some(hash)).await;
+        assert_eq!(result.unwrap(), Verification::Match { needs_rehash: true });
+    }
+
+    #[tokio::test]
+    async fn garbage_hash_is_a_mismatch() {
+        let hasher = PasswordHasher::new(cheap(), 1, 8).unwrap();
+        let result = hasher.verify("x".into(), Some("not a phc string".into())).await;
+        assert_eq!(result.unwrap(), Verification::Mismatch);
+    }
+
+    #[tokio::test]
+    async fn full_queue_answers_busy() {
+        let hasher = PasswordHasher::new(cheap(), 1, 1).unwrap();
+        let running = QueueSlot::enter(&hasher.inner).unwrap();
+        let queued = QueueSlot::enter(&hasher.inner).unwrap();
+        // One slot and one place in the queue are taken: the next caller is turned away.
+        assert!(matches!(QueueSlot::enter(&hasher.inner), Err(HashError::Busy)));
+        let busy = hasher.hash("whatever password".into()).await;
+        assert!(matches!(busy, Err(HashError::Busy)));
+        drop((running, queued));
+        assert!(hasher.hash("whatever password".into()).await.is_ok());
+    }
+}

@@ -1,0 +1,82 @@
+//! The application state, built once at start-up and shared with every request.
+
+use super::{
+    accounts::Accounts,
+    config::Config,
+    password::{HashError, PasswordHasher},
+    store::{DatabaseOptions, SqlUserStore, StoreError},
+    token::{load_or_create_secret, SecretError, TokenService},
+    validation::PasswordPolicy,
+};
+use crate::api::ApiError;
+use axum::extract::FromRef;
+use leptos::prelude::{use_context, LeptosOptions};
+use std::{sync::Arc, time::Duration};
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub accounts: Arc<Accounts>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}
+
+impl AppState {
+    pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Self, StartupError> {
+        let store = connect_with_retry(config).await?;
+        let secret = load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
+        let tokens = TokenService::new(
+            &secret,
+            config.jwt_previous_secret.as_deref().map(str::as_bytes),
+            &config.jwt_issuer,
+            &config.jwt_audience,
+            config.token_ttl,
+        )?;
+        let hasher = PasswordHasher::new(config.argon2, config.hash_concurrency, config.hash_queue)?;
+        let policy = PasswordPolicy {
+            min_chars: config.password_min_chars,
+            max_chars: config.password_max_chars,
+        };
+        let accounts = Accounts::new(Arc::new(store), hasher, tokens, policy);
+        Ok(Self {
+            leptos_options,
+            accounts: Arc::new(accounts),
+        })
+    }
+
+    /// The state, inside a server function.
+    pub fn from_context() -> Result<Self, ApiError> {
+        use_context::<Self>().ok_or_else(|| ApiError::for_status(500))
+    }
+}
+
+/// Waits for the database with exponential backoff (up to `db_connect_timeout`), so an
+/// instance started before its database comes up instead of crashing.
+async fn connect_with_retry(config: &Config) -> Result<SqlUserStore, StoreError> {
+    let options = DatabaseOptions {
+        url: config.database_url.clone(),
+        pool_size: config.db_pool_size,
+        acquire_timeout: Duration::from_secs(5),
+    };
+    let deadline = tokio::time::Instant::now() + config.db_connect_timeout;
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match SqlUserStore::connect(&options).await {
+            Ok(store) => return Ok(store),
+            Err(StoreError::Unavailable(reason)) if tokio::time::Instant::now() + delay < deadline => {
+                tracing::warn!(%reason, retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Where accounts live: the `UserStore` trait and its SQL implementation
+//! (SQLite by default, PostgreSQL when `DATABASE_URL` points to one).
+
+mod sql;
+
+pub use sql::{DatabaseOptions, SqlUserStore};
+
+use async_trait::async_trait;
+
+/// A stored account, without its password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub created_at: i64,
+}
+
+/// An account with the hash, for log-in only.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// A validated, hashed account about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+}
+
+/// The unique attribute a new account collided on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    Username,
+    Email,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the {0:?} is already taken")]
+    Conflict(Taken),
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Stores a new account; `Conflict` when the username or e-mail is taken
+    /// (case-insensitively), decided atomically by the database.
+    async fn insert(&self, user: NewUser) -> Result<User, StoreError>;
+    /// Which of the username and e-mail keys already belongs to an account.
+    async fn taken(&self, username_key: &str, email_key: &str) -> Result<Option<Taken>, StoreError>;
+    /// The account whose username or e-mail key is `login_key`.
+    async fn credentials(&self, login_key: &str) -> Result<Option<Credentials>, StoreError>;
+    async fn find(&self, id: i64) -> Result<Option<User>, StoreError>;
+    async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError>;
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,202 @@
+//! `UserStore` over sqlx's `Any` driver: one set of queries for SQLite and PostgreSQL,
+//! one migrations folder per engine.
+
+use super::{Credentials, NewUser, StoreError, Taken, User, UserStore};
+use async_trait::async_trait;
+use sqlx::{
+    any::{install_default_drivers, AnyPoolOptions, AnyRow},
+    migrate::Migrator,
+    AnyPool, Row,
+};
+use std::{path::Path, time::Duration};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+const USER_COLUMNS: &str = "id, username, email, created_at";
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct DatabaseOptions {
+    pub url: String,
+    pub pool_size: u32,
+    pub acquire_timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct SqlUserStore {
+    pool: AnyPool,
+}
+
+fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+impl SqlUserStore {
+    /// Connects, applies pending migrations and returns the store.
+    pub async fn connect(options: &DatabaseOptions) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let sqlite = is_sqlite(&options.url);
+        if sqlite {
+            create_parent_dir(&options.url)?;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.pool_size)
+            .acquire_timeout(options.acquire_timeout)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if sqlite {
+                        // WAL lets readers run beside the single writer; the busy
+                        // timeout (5 s by default) queues concurrent writers.
+                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&options.url)
+            .await
+            .map_err(unavailable)?;
+        let migrator = if sqlite { &SQLITE_MIGRATIONS } else { &POSTGRES_MIGRATIONS };
+        migrator
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
+        Ok(Self { pool })
+    }
+}
+
+fn create_parent_dir(url: &str) -> Result<(), StoreError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    match Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))),
+        _ => Ok(()),
+    }
+}
+
+fn unavailable(e: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn database_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => unavailable(e),
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            let text = format!("{} {}", db.message(), db.constraint().unwrap_or_default());
+            StoreError::Conflict(if text.contains("email_key") {
+                Taken::Email
+            } else {
+                Taken::Username
+            })
+        }
+        _ => StoreError::Database(e.to_string()),
+    }
+}
+
+fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        email: row.try_get("email")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[async_trait]
+impl UserStore for SqlUserStore {
+    async fn insert(&self, user: NewUser) -> Result<User, StoreError> {
+        let now = unix_now();
+        let sql = format!(
+            "INSERT INTO users (username, username_key, email, email_key, password_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {USER_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&user.username)
+            .bind(user.username.to_lowercase())
+            .bind(&user.email)
+            .bind(user.email.to_lowercase())
+            .bind(&user.password_hash)
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(database_error)?;
+        user_from(&row).map_err(database_error)
+    }
+
+    async fn taken(&self, username_key: &str, email_key: &str) -> Result<Option<Taken>, StoreError> {
+        let row = sqlx::query(
+            "SELECT username_key FROM users WHERE username_key = $1 OR email_key = $2 \
+             ORDER BY CASE WHEN username_key = $1 THEN 0 ELSE 1 END LIMIT 1",
+        )
+        .bind(username_key)
+        .bind(email_key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database_error)?;
+        let Some(row) = row else { return Ok(None) };
+        let key: String = row.try_get("username_key").map_err(database_error)?;
+        Ok(Some(if key == username_key { Taken::Username } else { Taken::Email }))
+    }
+
+    async fn credentials(&self, login_key: &str) -> Result<Option<Credentials>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username_key = $1 OR email_key = $1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(login_key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database_error)?;
+        row.map(|row| {
+            Ok(Credentials {
+                user: user_from(&row)?,
+                password_hash: row.try_get("password_hash")?,
+            })
+        })
+        .transpose()
+        .map_err(database_error)
+    }
+
+    async fn find(&self, id: i64) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database_error)?;
+        row.as_ref().map(user_from).transpose().map_err(database_error)
+    }
+
+    async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(password_hash)
+            .bind(unix_now())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(database_error)?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+}

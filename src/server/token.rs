@@ -1,0 +1,364 @@
+//! Access tokens: HS256 JWTs with pinned algorithm, `kid` key rotation and the claims
+//! RFC 8725 and OWASP ASVS V9 ask for (`sub`, `iat`, `nbf`, `exp`, `iss`, `aud`, `jti`).
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use jsonwebtoken::{
+    decode, decode_header, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey,
+    Header, Validation,
+};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::{
+    path::Path,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+/// Shortest secret accepted: 256 bits.
+pub const MIN_SECRET_BYTES: usize = 32;
+/// Clock skew tolerated on `exp` and `nbf`.
+const LEEWAY_SECS: u64 = 30;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    pub sub: String,
+    pub iat: u64,
+    pub nbf: u64,
+    pub exp: u64,
+    pub iss: String,
+    pub aud: String,
+    pub jti: String,
+}
+
+/// Why a token was refused; all of them mean 401 `invalid_token` to the caller.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("the token is malformed")]
+    Malformed,
+    #[error("the token uses a refused algorithm or type")]
+    WrongAlgorithm,
+    #[error("the token was signed with an unknown key")]
+    UnknownKey,
+    #[error("the token signature is invalid")]
+    BadSignature,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token has the wrong issuer or audience")]
+    WrongAudience,
+    #[error("a token could not be made: {0}")]
+    Signing(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("{0} must be at least {MIN_SECRET_BYTES} bytes (256 bits)")]
+    TooShort(&'static str),
+    #[error("the generated secret in {path} could not be read or written: {reason}")]
+    File { path: String, reason: String },
+}
+
+struct SigningKey {
+    kid: String,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl SigningKey {
+    fn new(secret: &[u8]) -> Self {
+        let digest = Sha256::digest(secret);
+        Self {
+            kid: URL_SAFE_NO_PAD.encode(&digest[..9]),
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+}
+
+/// A freshly issued token and its lifetime in seconds.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_in: u64,
+}
+
+/// Issues and checks tokens. Signs with the current key; accepts the current and the
+/// previous key, so rotating the secret does not sign everybody out at once.
+pub struct TokenService {
+    current: SigningKey,
+    previous: Option<SigningKey>,
+    issuer: String,
+    audience: String,
+    ttl: Duration,
+    validation: Validation,
+}
+
+impl TokenService {
+    pub fn new(
+        current: &[u8],
+        previous: Option<&[u8]>,
+        issuer: &str,
+        audience: &str,
+        ttl: Duration,
+    ) -> Result<Self, SecretError> {
+        if current.len() < MIN_SECRET_BYTES {
+            return Err(SecretError::TooShort("KEYHOLD_JWT_SECRET"));
+        }
+        if previous.is_some_and(|p| p.len() < MIN_SECRET_BYTES) {
+            return Err(SecretError::TooShort("KEYHOLD_JWT_PREVIOUS_SECRET"));
+        }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECS;
+        Ok(Self {
+            current: SigningKey::new(current),
+            previous: previous.map(SigningKey::new),
+            issuer: issuer.into(),
+            audience: audience.into(),
+            ttl,
+            validation,
+        })
+    }
+
+    /// A token for the user with this stable id.
+    pub fn issue(&self, user_id: i64) -> Result<IssuedToken, TokenError> {
+        let now = unix_now();
+        let claims = Claims {
+            sub: user_id.to_string(),
+            iat: now,
+            nbf: now,
+            exp: now + self.ttl.as_secs(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            jti: random_id(),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.current.kid.clone());
+        let token = encode(&header, &claims, &self.current.encoding)
+            .map_err(|e| TokenError::Signing(e.to_string()))?;
+        Ok(IssuedToken {
+            token,
+            expires_in: self.ttl.as_secs(),
+        })
+    }
+
+    /// The claims of a valid token; every check of RFC 8725 applies.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
+        if header.alg != Algorithm::HS256 || header.typ.as_deref().is_some_and(|t| t != "JWT") {
+            return Err(TokenError::WrongAlgorithm);
+        }
+        let key = self.key_for(header.kid.as_deref())?;
+        decode::<Claims>(token, &key.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+                ErrorKind::InvalidSignature => TokenError::BadSignature,
+                ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => TokenError::WrongAudience,
+                ErrorKind::InvalidAlgorithm => TokenError::WrongAlgorithm,
+                _ => TokenError::Malformed,
+            })
+    }
+
+    fn key_for(&self, kid: Option<&str>) -> Result<&SigningKey, TokenError> {
+        let kid = kid.ok_or(TokenError::UnknownKey)?;
+        [Some(&self.current), self.previous.as_ref()]
+            .into_iter()
+            .flatten()
+            .find(|key| key.kid == kid)
+            .ok_or(TokenError::UnknownKey)
+    }
+}
+
+/// The signing secret: from the environment if given, else generated once into
+/// `<data_dir>/jwt-secret` (mode 0600) and reused on every later start.
+pub fn load_or_create_secret(from_env: Option<&str>, data_dir: &Path) -> Result<Vec<u8>, SecretError> {
+    if let Some(secret) = from_env {
+        return Ok(secret.as_bytes().to_vec());
+    }
+    let path = data_dir.join("jwt-secret");
+    let file_error = |e: std::io::Error| SecretError::File {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(data_dir).map_err(file_error)?;
+    let fresh = random_secret();
+    match write_new_private_file(&path, fresh.as_bytes()) {
+        Ok(()) => Ok(fresh.into_bytes()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let stored = std::fs::read_to_string(&path).map_err(file_error)?;
+            let stored = stored.trim();
+            if stored.len() < MIN_SECRET_BYTES {
+                return Err(SecretError::TooShort("the stored jwt-secret"));
+            }
+            Ok(stored.as_bytes().to_vec())
+        }
+        Err(e) => Err(file_error(e)),
+    }
+}
+
+fn write_new_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 48];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-test";
+    const OTHER: &[u8] = b"another secret that is long enough!!";
+
+    fn service() -> TokenService {
+        TokenService::new(SECRET, None, "keyhold", "keyhold-api", Duration::from_secs(600)).unwrap()
+    }
+
+    fn sign(claims: &Claims, alg: Algorithm, secret: &[u8], kid: Option<String>) -> String {
+        let mut header = Header::new(alg);
+        header.kid = kid;
+        encode(&header, claims, &EncodingKey::from_secret(secret)).unwrap()
+    }
+
+    fn claims_with(edit: impl FnOnce(&mut Claims)) -> Claims {
+        let now = unix_now();
+        let mut claims = Claims {
+            sub: "7".into(),
+            iat: now,
+            nbf: now,
+            exp: now + 600,
+            iss: "keyhold".into(),
+            aud: "keyhold-api".into(),
+            jti: random_id(),
+        };
+        edit(&mut claims);
+        claims
+    }
+
+    fn kid() -> Option<String> {
+        Some(service().current.kid.clone())
+    }
+
+    #[test]
+    fn issued_tokens_verify() {
+        let tokens = service();
+        let issued = tokens.issue(42).unwrap();
+        let claims = tokens.verify(&issued.token).unwrap();
+        assert_eq!(claims.sub, "42");
+        assert_eq!(claims.exp - claims.iat, 600);
+        assert_eq!(issued.expires_in, 600);
+    }
+
+    #[test]
+    fn tampered_payload_is_refused() {
+        let token = service().issue(1).unwrap().token;
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let payload = URL_SAFE_NO_PAD.decode(&parts[1]).unwrap();
+        let forged = String::from_utf8(payload).unwrap().replace("\"sub\":\"1\"", "\"sub\":\"2\"");
+        parts[1] = URL_SAFE_NO_PAD.encode(forged);
+        assert_eq!(service().verify(&parts.join(".")), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn alg_none_and_stripped_signatures_are_refused() {
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims_with(|_| ())).unwrap());
+        assert!(service().verify(&format!("{header}.{body}.")).is_err());
+        let token = service().issue(1).unwrap().token;
+        let stripped = token.rsplit_once('.').unwrap().0.to_owned() + ".";
+        assert!(service().verify(&stripped).is_err());
+        assert!(service().verify("").is_err());
+        assert!(service().verify("a.b.c").is_err());
+    }
+
+    #[test]
+    fn other_algorithms_are_refused() {
+        let token = sign(&claims_with(|_| ()), Algorithm::HS512, SECRET, kid());
+        assert_eq!(service().verify(&token), Err(TokenError::WrongAlgorithm));
+    }
+
+    #[test]
+    fn expired_and_future_tokens_are_refused() {
+        let now = unix_now();
+        let expired = sign(&claims_with(|c| c.exp = now - 120), Algorithm::HS256, SECRET, kid());
+        assert_eq!(service().verify(&expired), Err(TokenError::Expired));
+        let early = sign(&claims_with(|c| c.nbf = now + 3600), Algorithm::HS256, SECRET, kid());
+        assert_eq!(service().verify(&early), Err(TokenError::NotYetValid));
+        let skewed = sign(&claims_with(|c| c.exp = now - 5), Algorithm::HS256, SECRET, kid());
+        assert!(service().verify(&skewed).is_ok(), "within the leeway");
+    }
+
+    #[test]
+    fn wrong_issuer_audience_and_key_are_refused() {
+        let iss = sign(&claims_with(|c| c.iss = "evil".into()), Algorithm::HS256, SECRET, kid());
+        assert_eq!(service().verify(&iss), Err(TokenError::WrongAudience));
+        let aud = sign(&claims_with(|c| c.aud = "other".into()), Algorithm::HS256, SECRET, kid());
+        assert_eq!(service().verify(&aud), Err(TokenError::WrongAudience));
+        let wrong_key = sign(&claims_with(|_| ()), Algorithm::HS256, OTHER, kid());
+        assert_eq!(service().verify(&wrong_key), Err(TokenError::BadSignature));
+        let no_kid = sign(&claims_with(|_| ()), Algorithm::HS256, SECRET, None);
+        assert_eq!(service().verify(&no_kid), Err(TokenError::UnknownKey));
+    }
+
+    #[test]
+    fn previous_key_still_verifies_after_rotation() {
+        let old = service();
+        let token = old.issue(5).unwrap().token;
+        let rotated =
+            TokenService::new(OTHER, Some(SECRET), "keyhold", "keyhold-api", Duration::from_secs(60))
+                .unwrap();
+        assert_eq!(rotated.verify(&token).unwrap().sub, "5");
+        let dropped =
+            TokenService::new(OTHER, None, "keyhold", "keyhold-api", Duration::from_secs(60)).unwrap();
+        assert_eq!(dropped.verify(&token), Err(TokenError::UnknownKey));
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        let short = TokenService::new(b"short", None, "i", "a", Duration::from_secs(60));
+        assert!(matches!(short, Err(SecretError::TooShort(_))));
+    }
+
+    #[test]
+    fn generated_secret_is_private_and_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = load_or_create_secret(None, dir.path()).unwrap();
+        let second = load_or_create_secret(None, dir.path()).unwrap();
+        assert_eq!(first, second);
+        assert!(first.len() >= MIN_SECRET_BYTES);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("jwt-secret")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! Input rules for accounts (SECURITY.md "Input" and "Passwords", NIST SP 800-63B-4):
+//! each check returns the normalized value or a message naming the field and the rule.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+use unicode_normalization::UnicodeNormalization;
+
+pub const USERNAME_MIN: usize = 3;
+pub const USERNAME_MAX: usize = 32;
+pub const EMAIL_MAX: usize = 254;
+
+static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("common-passwords.txt")
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .collect()
+});
+
+/// A rule broken by a field, with a message for a person.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Invalid {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> Invalid {
+    Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// Length limits for passwords, in Unicode characters after NFKC.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordPolicy {
+    pub min_chars: usize,
+    pub max_chars: usize,
+}
+
+/// A registration that passed every rule, normalized for storage.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl Registration {
+    pub fn check(
+        username: &str,
+        email: &str,
+        password: &str,
+        policy: PasswordPolicy,
+    ) -> Result<Self, Invalid> {
+        let username = username_rule(username)?;
+        let email = email_rule(email)?;
+        let password = policy.check(password, &username, &email)?;
+        Ok(Self {
+            username,
+            email,
+            password,
+        })
+    }
+}
+
+/// 3–32 characters of `[A-Za-z0-9_.-]`; surrounding spaces are dropped.
+pub fn username_rule(raw: &str) -> Result<String, Invalid> {
+    let username = raw.trim();
+    let length = username.chars().count();
+    if length < USERNAME_MIN || length > USERNAME_MAX {
+        return Err(invalid(
+            "username",
+            format!("Username must be {USERNAME_MIN} to {USERNAME_MAX} characters long."),
+        ));
+    }
+    if !username
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    {
+        return Err(invalid(
+            "username",
+            "Username may only contain letters, digits, '.', '_' and '-'.",
+        ));
+    }
+    Ok(username.to_owned())
+}
+
+/// A plausible mailbox `local@domain.tld`, at most 254 characters, domain lower-cased.
+pub fn email_rule(raw: &str) -> Result<String, Invalid> {
+    let email = raw.trim();
+    let not_an_address = || invalid("email", "Enter an e-mail address such as name@example.com.");
+    if email.is_empty() {
+        return Err(invalid("email", "E-mail is required."));
+    }
+    if email.chars().count() > EMAIL_MAX {
+        return Err(invalid("email", format!("E-mail must be at most {EMAIL_MAX} characters.")));
+    }
+    let (local, domain) = email.rsplit_once('@').ok_or_else(not_an_address)?;
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"@<>()[]\\,;:\"".contains(c));
+    let domain_ok = domain.contains('.')
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+    if !local_ok || !domain_ok {
+        return Err(not_an_address());
+    }
+    Ok(format!("{local}@{}", domain.to_lowercase()))
+}
+
+/// The key a username or e-mail is unique under (case-insensitive).
+pub fn lookup_key(identifier: &str) -> String {
+    identifier.trim().to_lowercase()
+}
+
+/// Normalizes a password the same way at sign-up and at log-in (NFKC, no trimming).
+pub fn normalize_password(raw: &str) -> String {
+    raw.nfkc().collect()
+}
+
+impl PasswordPolicy {
+    /// The NFKC-normalized password if it keeps every rule.
+    pub fn check(&self, raw: &str, username: &str, email: &str) -> Result<String, Invalid> {
+        let password = normalize_password(raw);
+        let length = password.chars().count();
+        if length < self.min_chars {
+            return Err(invalid(
+                "password",
+                format!("Password must be at least {} characters long.", self.min_chars),
+            ));
+        }
+        if length > self.max_chars {
+            return Err(invalid(
+                "password",
+                format!("Password must be at most {} characters long.", self.max_chars),
+            ));
+        }
+        let lowered = password.to_lowercase();
+        if COMMON_PASSWORDS.contains(password.as_str()) || COMMON_PASSWORDS.contains(lowered.as_str()) {
+            return Err(invalid(
+                "password",
+                "This password is on the list of most common passwords; choose another.",
+            ));
+        }
+        let name = username.to_lowercase();
+        let mailbox = email.to_lowercase();
+        let local = mailbox.split('@').next().unwrap_or_default();
+        let contains = |part: &str| part.chars().count() >= USERNAME_MIN && lowered.contains(part);
+        if contains(&name) || contains(&mailbox) || contains(local) {
+            return Err(invalid(
+                "password",
+                "Password must not contain your username or e-mail address.",
+            ));
+        }
+        Ok(password)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: PasswordPolicy = PasswordPolicy {
+        min_chars: 15,
+        max_chars: 256,
+    };
+
+    #[test]
+    fn usernames() {
+        assert_eq!(username_rule("  alice_01 ").unwrap(), "alice_01");
+        assert_eq!(username_rule("a.b-c").unwrap(), "a.b-c");
+        assert!(username_rule("ab").is_err());
+        assert!(username_rule(&"a".repeat(33)).is_err());
+        assert!(username_rule("al ice").is_err());
+        assert!(username_rule("alice@x").is_err());
+        assert!(username_rule("<script>").is_err());
+        assert!(username_rule("ålice").is_err());
+        assert_eq!(username_rule("").unwrap_err().field, "username");
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(email_rule("Alice@Example.COM").unwrap(), "Alice@example.com");
+        assert!(email_rule("alice@example").is_err());
+        assert!(email_rule("alice").is_err());
+        assert!(email_rule("@example.com").is_err());
+        assert!(email_rule("a lice@example.com").is_err());
+        assert!(email_rule("alice@-example.com").is_err());
+        assert!(email_rule("alice@exa mple.com").is_err());
+        assert!(email_rule(&format!("{}@example.com", "a".repeat(250))).is_err());
+        assert_eq!(email_rule("").unwrap_err().message, "E-mail is required.");
+    }
+
+    #[test]
+    fn password_length_counts_characters_after_nfkc() {
+        assert!(POLICY.check("short", "alice", "a@b.co").is_err());
+        // 15 characters, 30 bytes: accepted.
+        assert!(POLICY.check("ééééééééééééééé", "alice", "a@b.co").is_ok());
+        assert!(POLICY.check(&"x".repeat(257), "alice", "a@b.co").is_err());
+        assert!(POLICY.check(&"xy".repeat(128), "alice", "a@b.co").is_ok());
+        // The full-width form normalizes to ASCII, so both log in the same.
+        assert_eq!(normalize_password("ｐａｓｓ"), "pass");
+    }
+
+    #[test]
+    fn common_passwords_are_refused() {
+        let policy = PasswordPolicy { min_chars: 8, max_chars: 256 };
+        let err = policy.check("password1", "alice", "a@b.co").unwrap_err();
+        assert!(err.message.contains("common"));
+        assert!(policy.check("Qwertyuiop", "alice", "a@b.co").is_err());
+        assert!(policy.check("violet harbor tuesday", "alice", "a@b.co").is_ok());
+        assert!(COMMON_PASSWORDS.len() >= 9_900);
+    }
+
+    #[test]
+    fn passwords_containing_the_identity_are_refused() {
+        let err = POLICY.check("my name is alice, ok?", "Alice", "x@y.co").unwrap_err();
+        assert!(err.message.contains("username"));
+        assert!(POLICY.check("xx-bob.smith@mail.com-xx", "bobby", "bob.smith@mail.com").is_err());
+        assert!(POLICY.check("hello bob.smith friends", "bobby", "bob.smith@mail.com").is_err());
+    }
+}
