@@ -40,13 +40,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[cfg(feature = "ssr")]
 fn send_content_security_policy(options: &LeptosOptions) {
     use leptos::nonce::use_nonce;
-    let (Some(nonce), Some(response)) = (use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    let (Some(nonce), Some(response)) =
+        (use_nonce(), use_context::<leptos_axum::ResponseOptions>())
     else {
         return;
     };
     // `cargo leptos watch` reloads the page over a websocket on the reload port.
     let reload = match options.env {
-        leptos::config::Env::DEV => format!(" ws://{}:{}", options.site_addr.ip(), options.reload_port),
+        leptos::config::Env::DEV => {
+            format!(" ws://{}:{}", options.site_addr.ip(), options.reload_port)
+        }
         _ => String::new(),
     };
     let policy = format!(

@@ -112,7 +112,10 @@ impl ApiError {
 
     /// Whether the error means the caller's token is missing or no longer valid.
     pub fn is_auth_failure(&self) -> bool {
-        matches!(self.error, ErrorCode::MissingToken | ErrorCode::InvalidToken)
+        matches!(
+            self.error,
+            ErrorCode::MissingToken | ErrorCode::InvalidToken
+        )
     }
 }
 

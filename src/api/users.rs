@@ -11,6 +11,9 @@ pub async fn current_user() -> Result<UserView, ApiError> {
     use crate::server::{edge::bearer_token, state::AppState};
 
     let state = AppState::from_context()?;
-    let user = state.accounts.authenticate(bearer_token()?.as_deref()).await?;
+    let user = state
+        .accounts
+        .authenticate(bearer_token()?.as_deref())
+        .await?;
     Ok(user.into())
 }

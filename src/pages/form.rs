@@ -50,7 +50,10 @@ impl FormErrors {
     /// Moves keyboard focus to the field at fault, so the message is read out and fixable.
     pub fn focus_first(&self) {
         #[cfg(feature = "hydrate")]
-        if let Some(field) = self.error.with_untracked(|e| e.as_ref().and_then(|e| e.field.clone())) {
+        if let Some(field) = self
+            .error
+            .with_untracked(|e| e.as_ref().and_then(|e| e.field.clone()))
+        {
             if let Some(input) = document().get_element_by_id(&format!("field-{field}")) {
                 use wasm_bindgen::JsCast;
                 if let Ok(input) = input.dyn_into::<web_sys::HtmlElement>() {
@@ -63,7 +66,10 @@ impl FormErrors {
 
 /// The current text of an input.
 pub fn input_value(input: NodeRef<Input>) -> String {
-    input.get_untracked().map(|el| el.value()).unwrap_or_default()
+    input
+        .get_untracked()
+        .map(|el| el.value())
+        .unwrap_or_default()
 }
 
 /// A labelled input with its error message underneath (space reserved: no layout shift).
@@ -168,7 +174,9 @@ pub fn on_result<I, O>(
 }
 
 /// Signs in with a fresh token and opens the profile.
-pub fn enter_profile(session: super::session::Session) -> impl Fn(crate::api::TokenResponse) + 'static {
+pub fn enter_profile(
+    session: super::session::Session,
+) -> impl Fn(crate::api::TokenResponse) + 'static {
     let navigate = leptos_router::hooks::use_navigate();
     move |token| {
         session.sign_in(&token.access_token);

@@ -1,6 +1,8 @@
 //! `/login`: username (or e-mail) and password.
 
-use super::form::{enter_profile, input_value, on_result, AuthCard, FormAlert, FormErrors, SubmitButton, TextField};
+use super::form::{
+    enter_profile, input_value, on_result, AuthCard, FormAlert, FormErrors, SubmitButton, TextField,
+};
 use super::session::use_session;
 use crate::api::auth::login;
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};

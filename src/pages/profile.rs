@@ -74,7 +74,11 @@ pub fn Avatar(user: UserView, size: &'static str) -> impl IntoView {
         }
         .into_any(),
         None => {
-            let hue = user.username.bytes().fold(0u32, |acc, b| acc.wrapping_mul(31).wrapping_add(b.into())) % 8;
+            let hue = user
+                .username
+                .bytes()
+                .fold(0u32, |acc, b| acc.wrapping_mul(31).wrapping_add(b.into()))
+                % 8;
             view! {
                 <span class=format!("{class} avatar--hue{hue}") role="img" aria-label=format!("Initials of {}", user.username)>
                     {initials(&user.username)}
@@ -90,7 +94,12 @@ pub fn initials(username: &str) -> String {
     let mut parts = username
         .split(['.', '_', '-'])
         .filter_map(|part| part.chars().find(|c| c.is_alphanumeric()));
-    parts.next().into_iter().chain(parts.next()).flat_map(char::to_uppercase).collect()
+    parts
+        .next()
+        .into_iter()
+        .chain(parts.next())
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! user it belongs to.
 
 use crate::api::{users::current_user, ApiError, UserView};
-use crate::client::{clear_token, stored_token, store_token, TOKEN_KEY};
+use crate::client::{clear_token, store_token, stored_token, TOKEN_KEY};
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]
@@ -36,7 +36,11 @@ impl Session {
                 }
             }
         });
-        let session = Self { token, loaded, user };
+        let session = Self {
+            token,
+            loaded,
+            user,
+        };
         // Effects run only in the browser, after hydration: read storage there.
         Effect::new(move |_| {
             token.set(stored_token());

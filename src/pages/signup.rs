@@ -1,6 +1,8 @@
 //! `/signup`: username, e-mail and password; signs in and opens the profile on success.
 
-use super::form::{enter_profile, input_value, on_result, AuthCard, FormAlert, FormErrors, SubmitButton, TextField};
+use super::form::{
+    enter_profile, input_value, on_result, AuthCard, FormAlert, FormErrors, SubmitButton, TextField,
+};
 use super::session::use_session;
 use crate::api::{
     auth::{login, register},
@@ -24,7 +26,11 @@ async fn sign_up(input: SignUp) -> Result<TokenResponse, ApiError> {
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let session = use_session();
-    let (username, email, password) = (NodeRef::<Input>::new(), NodeRef::<Input>::new(), NodeRef::<Input>::new());
+    let (username, email, password) = (
+        NodeRef::<Input>::new(),
+        NodeRef::<Input>::new(),
+        NodeRef::<Input>::new(),
+    );
     let errors = FormErrors::new(&["username", "email", "password"]);
     let action = Action::new(|input: &SignUp| sign_up(input.clone()));
     on_result(action, errors, enter_profile(session));

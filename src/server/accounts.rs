@@ -72,7 +72,12 @@ impl Accounts {
 
     /// Creates an account after every rule passed. A taken name is reported before the
     /// (expensive) hash is computed; the unique index still settles races.
-    pub async fn register(&self, username: &str, email: &str, password: &str) -> Result<User, AccountError> {
+    pub async fn register(
+        &self,
+        username: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<User, AccountError> {
         let input = Registration::check(username, email, password, self.policy)?;
         let (username_key, email_key) = (lookup_key(&input.username), lookup_key(&input.email));
         if let Some(taken) = self.store.taken(&username_key, &email_key).await? {
@@ -93,7 +98,11 @@ impl Accounts {
 
     /// Checks a username-or-email and password and issues a token. An unknown user and a
     /// wrong password give the same error after the same amount of work.
-    pub async fn login(&self, identifier: &str, password: &str) -> Result<IssuedToken, AccountError> {
+    pub async fn login(
+        &self,
+        identifier: &str,
+        password: &str,
+    ) -> Result<IssuedToken, AccountError> {
         let password = normalize_password(password);
         if password.chars().count() > self.policy.max_chars {
             return Err(AccountError::InvalidCredentials);
@@ -101,7 +110,8 @@ impl Accounts {
         let found = self.store.credentials(&lookup_key(identifier)).await?;
         let stored_hash = found.as_ref().map(|c| c.password_hash.clone());
         let verification = self.hasher.verify(password.clone(), stored_hash).await?;
-        let (Some(credentials), Verification::Match { needs_rehash }) = (found, verification) else {
+        let (Some(credentials), Verification::Match { needs_rehash }) = (found, verification)
+        else {
             return Err(AccountError::InvalidCredentials);
         };
         if needs_rehash {
@@ -128,7 +138,10 @@ impl Accounts {
         let (hasher, store) = (self.hasher.clone(), self.store.clone());
         tokio::spawn(async move {
             let result = match hasher.hash(password).await {
-                Ok(hash) => store.set_password_hash(user_id, &hash).await.map_err(AccountError::from),
+                Ok(hash) => store
+                    .set_password_hash(user_id, &hash)
+                    .await
+                    .map_err(AccountError::from),
                 Err(e) => Err(e.into()),
             };
             match result {

@@ -61,7 +61,10 @@ impl Config {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let data_dir = PathBuf::from(get("KEYHOLD_DATA_DIR").unwrap_or_else(|| "data".into()));
         let database_url = get("DATABASE_URL").unwrap_or_else(|| {
-            format!("sqlite://{}?mode=rwc", data_dir.join("keyhold.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("keyhold.db").display()
+            )
         });
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let hash_concurrency = parse(&get, "KEYHOLD_HASH_CONCURRENCY", cores)?;
@@ -101,16 +104,29 @@ impl Config {
             reason: reason.into(),
         };
         if !(8..=64).contains(&self.password_min_chars) {
-            return Err(invalid("KEYHOLD_PASSWORD_MIN_LENGTH", "must be between 8 and 64"));
+            return Err(invalid(
+                "KEYHOLD_PASSWORD_MIN_LENGTH",
+                "must be between 8 and 64",
+            ));
         }
         if !(64..=1024).contains(&self.password_max_chars) {
-            return Err(invalid("KEYHOLD_PASSWORD_MAX_LENGTH", "must be between 64 and 1024"));
+            return Err(invalid(
+                "KEYHOLD_PASSWORD_MAX_LENGTH",
+                "must be between 64 and 1024",
+            ));
         }
-        if self.token_ttl < Duration::from_secs(60) || self.token_ttl > Duration::from_secs(86_400) {
-            return Err(invalid("KEYHOLD_TOKEN_TTL", "must be between 1 minute and 1 day"));
+        if self.token_ttl < Duration::from_secs(60) || self.token_ttl > Duration::from_secs(86_400)
+        {
+            return Err(invalid(
+                "KEYHOLD_TOKEN_TTL",
+                "must be between 1 minute and 1 day",
+            ));
         }
         if self.hash_concurrency == 0 || self.db_pool_size == 0 {
-            return Err(invalid("KEYHOLD_HASH_CONCURRENCY", "pool sizes must be at least 1"));
+            return Err(invalid(
+                "KEYHOLD_HASH_CONCURRENCY",
+                "pool sizes must be at least 1",
+            ));
         }
         Ok(self)
     }
@@ -144,7 +160,11 @@ fn parse_duration(text: &str) -> Option<Duration> {
         "d" => 86_400,
         _ => return None,
     };
-    number.parse::<u64>().ok()?.checked_mul(factor).map(Duration::from_secs)
+    number
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(factor)
+        .map(Duration::from_secs)
 }
 
 #[cfg(test)]
@@ -153,8 +173,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 

@@ -25,17 +25,22 @@ const RETRY_AFTER_SECS: &str = "2";
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> Self {
         match e {
-            AccountError::Invalid(invalid) => ApiError::invalid_field(invalid.field, invalid.message),
+            AccountError::Invalid(invalid) => {
+                ApiError::invalid_field(invalid.field, invalid.message)
+            }
             AccountError::Taken(Taken::Username) => {
-                ApiError::new(ErrorCode::Conflict, "That username is already taken.").on_field("username")
+                ApiError::new(ErrorCode::Conflict, "That username is already taken.")
+                    .on_field("username")
             }
-            AccountError::Taken(Taken::Email) => {
-                ApiError::new(ErrorCode::Conflict, "An account with that e-mail already exists.")
-                    .on_field("email")
-            }
-            AccountError::InvalidCredentials => {
-                ApiError::new(ErrorCode::InvalidCredentials, "Incorrect username or password.")
-            }
+            AccountError::Taken(Taken::Email) => ApiError::new(
+                ErrorCode::Conflict,
+                "An account with that e-mail already exists.",
+            )
+            .on_field("email"),
+            AccountError::InvalidCredentials => ApiError::new(
+                ErrorCode::InvalidCredentials,
+                "Incorrect username or password.",
+            ),
             AccountError::MissingToken => ApiError::new(
                 ErrorCode::MissingToken,
                 "Sign in first: send the header Authorization: Bearer <token>.",
@@ -108,10 +113,13 @@ pub async fn api_edge(request: Request, next: Next) -> Response {
 
 async fn normalize_error(response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, ERROR_BODY_LIMIT).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, ERROR_BODY_LIMIT)
+        .await
+        .unwrap_or_default();
     let error = serde_json::from_slice::<ApiError>(&bytes)
         .unwrap_or_else(|_| ApiError::for_status(parts.status.as_u16()));
-    parts.status = StatusCode::from_u16(error.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    parts.status =
+        StatusCode::from_u16(error.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = &mut parts.headers;
     headers.remove(CONTENT_LENGTH);
     headers.remove("serverfnerror");
@@ -126,7 +134,9 @@ async fn normalize_error(response: Response) -> Response {
         ErrorCode::MissingToken | ErrorCode::InvalidCredentials => {
             headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        ErrorCode::Unavailable | ErrorCode::TooManyRequests if !headers.contains_key(RETRY_AFTER) => {
+        ErrorCode::Unavailable | ErrorCode::TooManyRequests
+            if !headers.contains_key(RETRY_AFTER) =>
+        {
             headers.insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
         }
         _ => {}

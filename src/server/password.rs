@@ -28,7 +28,9 @@ pub enum HashError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verification {
     /// The password matches; `needs_rehash` when the stored cost is below the current one.
-    Match { needs_rehash: bool },
+    Match {
+        needs_rehash: bool,
+    },
     Mismatch,
 }
 
@@ -50,7 +52,11 @@ struct Inner {
 }
 
 impl PasswordHasher {
-    pub fn new(cost: Argon2Cost, concurrency: usize, max_waiting: usize) -> Result<Self, HashError> {
+    pub fn new(
+        cost: Argon2Cost,
+        concurrency: usize,
+        max_waiting: usize,
+    ) -> Result<Self, HashError> {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
             .map_err(|e| HashError::Internal(e.to_string()))?;
         let dummy_hash = hash_with(&params, "keyhold dummy password for unknown users")?;
@@ -81,8 +87,14 @@ impl PasswordHasher {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.inner.dummy_hash.clone());
         let params = self.inner.params.clone();
-        let verification = self.run(move || verify_with(&params, &password, &stored)).await?;
-        Ok(if known { verification } else { Verification::Mismatch })
+        let verification = self
+            .run(move || verify_with(&params, &password, &stored))
+            .await?;
+        Ok(if known {
+            verification
+        } else {
+            Verification::Mismatch
+        })
     }
 
     async fn run<T: Send + 'static>(
@@ -138,7 +150,10 @@ fn verify_with(params: &Params, password: &str, stored: &str) -> Verification {
         return Verification::Mismatch;
     };
     // Verification uses the parameters stored in the hash, not the configured ones.
-    if argon2(params).verify_password(password.as_bytes(), &parsed).is_err() {
+    if argon2(params)
+        .verify_password(password.as_bytes(), &parsed)
+        .is_err()
+    {
         return Verification::Mismatch;
     }
     Verification::Match {
@@ -179,9 +194,18 @@ mod tests {
         let hash = hasher.hash("correct horse battery".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
         assert!(!hash.contains("correct horse"));
-        let ok = hasher.verify("correct horse battery".into(), Some(hash.clone())).await;
-        assert_eq!(ok.unwrap(), Verification::Match { needs_rehash: false });
-        let wrong = hasher.verify("correct horse batterY".into(), Some(hash)).await;
+        let ok = hasher
+            .verify("correct horse battery".into(), Some(hash.clone()))
+            .await;
+        assert_eq!(
+            ok.unwrap(),
+            Verification::Match {
+                needs_rehash: false
+            }
+        );
+        let wrong = hasher
+            .verify("correct horse batterY".into(), Some(hash))
+            .await;
         assert_eq!(wrong.unwrap(), Verification::Mismatch);
     }
 
@@ -189,7 +213,10 @@ mod tests {
     async fn default_cost_is_owasp_minimum() {
         let hasher = PasswordHasher::new(Argon2Cost::default(), 1, 1).unwrap();
         let hash = hasher.hash("some password here".into()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
     }
 
     #[tokio::test]
@@ -216,14 +243,18 @@ mod tests {
             8,
         )
         .unwrap();
-        let result = strong.verify("a long enough password".into(), Some(hash)).await;
+        let result = strong
+            .verify("a long enough password".into(), Some(hash))
+            .await;
         assert_eq!(result.unwrap(), Verification::Match { needs_rehash: true });
     }
 
     #[tokio::test]
     async fn garbage_hash_is_a_mismatch() {
         let hasher = PasswordHasher::new(cheap(), 1, 8).unwrap();
-        let result = hasher.verify("x".into(), Some("not a phc string".into())).await;
+        let result = hasher
+            .verify("x".into(), Some("not a phc string".into()))
+            .await;
         assert_eq!(result.unwrap(), Verification::Mismatch);
     }
 
@@ -233,7 +264,10 @@ mod tests {
         let running = QueueSlot::enter(&hasher.inner).unwrap();
         let queued = QueueSlot::enter(&hasher.inner).unwrap();
         // One slot and one place in the queue are taken: the next caller is turned away.
-        assert!(matches!(QueueSlot::enter(&hasher.inner), Err(HashError::Busy)));
+        assert!(matches!(
+            QueueSlot::enter(&hasher.inner),
+            Err(HashError::Busy)
+        ));
         let busy = hasher.hash("whatever password".into()).await;
         assert!(matches!(busy, Err(HashError::Busy)));
         drop((running, queued));

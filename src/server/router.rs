@@ -66,7 +66,11 @@ fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLa
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let reachable = state.accounts.database_reachable().await;
-    let status = if reachable { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if reachable {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = serde_json::json!({
         "status": if reachable { "ok" } else { "degraded" },
         "database": if reachable { "reachable" } else { "unreachable" },

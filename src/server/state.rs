@@ -30,7 +30,10 @@ pub enum StartupError {
 }
 
 impl AppState {
-    pub async fn build(config: &Config, leptos_options: LeptosOptions) -> Result<Self, StartupError> {
+    pub async fn build(
+        config: &Config,
+        leptos_options: LeptosOptions,
+    ) -> Result<Self, StartupError> {
         let store = connect_with_retry(config).await?;
         let secret = load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
         let tokens = TokenService::new(
@@ -40,7 +43,8 @@ impl AppState {
             &config.jwt_audience,
             config.token_ttl,
         )?;
-        let hasher = PasswordHasher::new(config.argon2, config.hash_concurrency, config.hash_queue)?;
+        let hasher =
+            PasswordHasher::new(config.argon2, config.hash_concurrency, config.hash_queue)?;
         let policy = PasswordPolicy {
             min_chars: config.password_min_chars,
             max_chars: config.password_max_chars,
@@ -71,7 +75,9 @@ async fn connect_with_retry(config: &Config) -> Result<SqlUserStore, StoreError>
     loop {
         match SqlUserStore::connect(&options).await {
             Ok(store) => return Ok(store),
-            Err(StoreError::Unavailable(reason)) if tokio::time::Instant::now() + delay < deadline => {
+            Err(StoreError::Unavailable(reason))
+                if tokio::time::Instant::now() + delay < deadline =>
+            {
                 tracing::warn!(%reason, retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));

@@ -6,5 +6,9 @@ pub fn init() {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     // A second call (tests) keeps the first subscriber.
-    let _ = fmt().with_env_filter(filter).with_target(false).compact().try_init();
+    let _ = fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .compact()
+        .try_init();
 }

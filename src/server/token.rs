@@ -3,8 +3,8 @@
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use jsonwebtoken::{
-    decode, decode_header, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey,
-    Header, Validation,
+    decode, decode_header, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header,
+    Validation,
 };
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -177,7 +177,10 @@ impl TokenService {
 
 /// The signing secret: from the environment if given, else generated once into
 /// `<data_dir>/jwt-secret` (mode 0600) and reused on every later start.
-pub fn load_or_create_secret(from_env: Option<&str>, data_dir: &Path) -> Result<Vec<u8>, SecretError> {
+pub fn load_or_create_secret(
+    from_env: Option<&str>,
+    data_dir: &Path,
+) -> Result<Vec<u8>, SecretError> {
     if let Some(secret) = from_env {
         return Ok(secret.as_bytes().to_vec());
     }
@@ -239,7 +242,14 @@ mod tests {
     const OTHER: &[u8] = b"another secret that is long enough!!";
 
     fn service() -> TokenService {
-        TokenService::new(SECRET, None, "keyhold", "keyhold-api", Duration::from_secs(600)).unwrap()
+        TokenService::new(
+            SECRET,
+            None,
+            "keyhold",
+            "keyhold-api",
+            Duration::from_secs(600),
+        )
+        .unwrap()
     }
 
     fn sign(claims: &Claims, alg: Algorithm, secret: &[u8], kid: Option<String>) -> String {
@@ -282,9 +292,14 @@ mod tests {
         let token = service().issue(1).unwrap().token;
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let payload = URL_SAFE_NO_PAD.decode(&parts[1]).unwrap();
-        let forged = String::from_utf8(payload).unwrap().replace("\"sub\":\"1\"", "\"sub\":\"2\"");
+        let forged = String::from_utf8(payload)
+            .unwrap()
+            .replace("\"sub\":\"1\"", "\"sub\":\"2\"");
         parts[1] = URL_SAFE_NO_PAD.encode(forged);
-        assert_eq!(service().verify(&parts.join(".")), Err(TokenError::BadSignature));
+        assert_eq!(
+            service().verify(&parts.join(".")),
+            Err(TokenError::BadSignature)
+        );
     }
 
     #[test]
@@ -308,19 +323,44 @@ mod tests {
     #[test]
     fn expired_and_future_tokens_are_refused() {
         let now = unix_now();
-        let expired = sign(&claims_with(|c| c.exp = now - 120), Algorithm::HS256, SECRET, kid());
+        let expired = sign(
+            &claims_with(|c| c.exp = now - 120),
+            Algorithm::HS256,
+            SECRET,
+            kid(),
+        );
         assert_eq!(service().verify(&expired), Err(TokenError::Expired));
-        let early = sign(&claims_with(|c| c.nbf = now + 3600), Algorithm::HS256, SECRET, kid());
+        let early = sign(
+            &claims_with(|c| c.nbf = now + 3600),
+            Algorithm::HS256,
+            SECRET,
+            kid(),
+        );
         assert_eq!(service().verify(&early), Err(TokenError::NotYetValid));
-        let skewed = sign(&claims_with(|c| c.exp = now - 5), Algorithm::HS256, SECRET, kid());
+        let skewed = sign(
+            &claims_with(|c| c.exp = now - 5),
+            Algorithm::HS256,
+            SECRET,
+            kid(),
+        );
         assert!(service().verify(&skewed).is_ok(), "within the leeway");
     }
 
     #[test]
     fn wrong_issuer_audience_and_key_are_refused() {
-        let iss = sign(&claims_with(|c| c.iss = "evil".into()), Algorithm::HS256, SECRET, kid());
+        let iss = sign(
+            &claims_with(|c| c.iss = "evil".into()),
+            Algorithm::HS256,
+            SECRET,
+            kid(),
+        );
         assert_eq!(service().verify(&iss), Err(TokenError::WrongAudience));
-        let aud = sign(&claims_with(|c| c.aud = "other".into()), Algorithm::HS256, SECRET, kid());
+        let aud = sign(
+            &claims_with(|c| c.aud = "other".into()),
+            Algorithm::HS256,
+            SECRET,
+            kid(),
+        );
         assert_eq!(service().verify(&aud), Err(TokenError::WrongAudience));
         let wrong_key = sign(&claims_with(|_| ()), Algorithm::HS256, OTHER, kid());
         assert_eq!(service().verify(&wrong_key), Err(TokenError::BadSignature));
@@ -332,12 +372,23 @@ mod tests {
     fn previous_key_still_verifies_after_rotation() {
         let old = service();
         let token = old.issue(5).unwrap().token;
-        let rotated =
-            TokenService::new(OTHER, Some(SECRET), "keyhold", "keyhold-api", Duration::from_secs(60))
-                .unwrap();
+        let rotated = TokenService::new(
+            OTHER,
+            Some(SECRET),
+            "keyhold",
+            "keyhold-api",
+            Duration::from_secs(60),
+        )
+        .unwrap();
         assert_eq!(rotated.verify(&token).unwrap().sub, "5");
-        let dropped =
-            TokenService::new(OTHER, None, "keyhold", "keyhold-api", Duration::from_secs(60)).unwrap();
+        let dropped = TokenService::new(
+            OTHER,
+            None,
+            "keyhold",
+            "keyhold-api",
+            Duration::from_secs(60),
+        )
+        .unwrap();
         assert_eq!(dropped.verify(&token), Err(TokenError::UnknownKey));
     }
 
@@ -357,7 +408,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("jwt-secret")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("jwt-secret"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

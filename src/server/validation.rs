@@ -68,7 +68,7 @@ impl Registration {
 pub fn username_rule(raw: &str) -> Result<String, Invalid> {
     let username = raw.trim();
     let length = username.chars().count();
-    if length < USERNAME_MIN || length > USERNAME_MAX {
+    if !(USERNAME_MIN..=USERNAME_MAX).contains(&length) {
         return Err(invalid(
             "username",
             format!("Username must be {USERNAME_MIN} to {USERNAME_MAX} characters long."),
@@ -94,7 +94,10 @@ pub fn email_rule(raw: &str) -> Result<String, Invalid> {
         return Err(invalid("email", "E-mail is required."));
     }
     if email.chars().count() > EMAIL_MAX {
-        return Err(invalid("email", format!("E-mail must be at most {EMAIL_MAX} characters.")));
+        return Err(invalid(
+            "email",
+            format!("E-mail must be at most {EMAIL_MAX} characters."),
+        ));
     }
     let (local, domain) = email.rsplit_once('@').ok_or_else(not_an_address)?;
     let local_ok = !local.is_empty()
@@ -137,17 +140,25 @@ impl PasswordPolicy {
         if length < self.min_chars {
             return Err(invalid(
                 "password",
-                format!("Password must be at least {} characters long.", self.min_chars),
+                format!(
+                    "Password must be at least {} characters long.",
+                    self.min_chars
+                ),
             ));
         }
         if length > self.max_chars {
             return Err(invalid(
                 "password",
-                format!("Password must be at most {} characters long.", self.max_chars),
+                format!(
+                    "Password must be at most {} characters long.",
+                    self.max_chars
+                ),
             ));
         }
         let lowered = password.to_lowercase();
-        if COMMON_PASSWORDS.contains(password.as_str()) || COMMON_PASSWORDS.contains(lowered.as_str()) {
+        if COMMON_PASSWORDS.contains(password.as_str())
+            || COMMON_PASSWORDS.contains(lowered.as_str())
+        {
             return Err(invalid(
                 "password",
                 "This password is on the list of most common passwords; choose another.",
@@ -191,7 +202,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(email_rule("Alice@Example.COM").unwrap(), "Alice@example.com");
+        assert_eq!(
+            email_rule("Alice@Example.COM").unwrap(),
+            "Alice@example.com"
+        );
         assert!(email_rule("alice@example").is_err());
         assert!(email_rule("alice").is_err());
         assert!(email_rule("@example.com").is_err());
@@ -215,19 +229,30 @@ mod tests {
 
     #[test]
     fn common_passwords_are_refused() {
-        let policy = PasswordPolicy { min_chars: 8, max_chars: 256 };
+        let policy = PasswordPolicy {
+            min_chars: 8,
+            max_chars: 256,
+        };
         let err = policy.check("password1", "alice", "a@b.co").unwrap_err();
         assert!(err.message.contains("common"));
         assert!(policy.check("Qwertyuiop", "alice", "a@b.co").is_err());
-        assert!(policy.check("violet harbor tuesday", "alice", "a@b.co").is_ok());
+        assert!(policy
+            .check("violet harbor tuesday", "alice", "a@b.co")
+            .is_ok());
         assert!(COMMON_PASSWORDS.len() >= 9_900);
     }
 
     #[test]
     fn passwords_containing_the_identity_are_refused() {
-        let err = POLICY.check("my name is alice, ok?", "Alice", "x@y.co").unwrap_err();
+        let err = POLICY
+            .check("my name is alice, ok?", "Alice", "x@y.co")
+            .unwrap_err();
         assert!(err.message.contains("username"));
-        assert!(POLICY.check("xx-bob.smith@mail.com-xx", "bobby", "bob.smith@mail.com").is_err());
-        assert!(POLICY.check("hello bob.smith friends", "bobby", "bob.smith@mail.com").is_err());
+        assert!(POLICY
+            .check("xx-bob.smith@mail.com-xx", "bobby", "bob.smith@mail.com")
+            .is_err());
+        assert!(POLICY
+            .check("hello bob.smith friends", "bobby", "bob.smith@mail.com")
+            .is_err());
     }
 }

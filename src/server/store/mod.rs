@@ -54,11 +54,22 @@ pub trait UserStore: Send + Sync {
     /// (case-insensitively), decided atomically by the database.
     async fn insert(&self, user: NewUser) -> Result<User, StoreError>;
     /// Which of the username and e-mail keys already belongs to an account.
-    async fn taken(&self, username_key: &str, email_key: &str) -> Result<Option<Taken>, StoreError>;
+    async fn taken(&self, username_key: &str, email_key: &str)
+        -> Result<Option<Taken>, StoreError>;
     /// The account whose username or e-mail key is `login_key`.
     async fn credentials(&self, login_key: &str) -> Result<Option<Credentials>, StoreError>;
     async fn find(&self, id: i64) -> Result<Option<User>, StoreError>;
     async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+}
+
+impl From<User> for crate::api::UserView {
+    fn from(user: User) -> Self {
+        Self {
+            username: user.username,
+            email: user.email,
+            image_url: None,
+        }
+    }
 }

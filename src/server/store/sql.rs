@@ -48,7 +48,9 @@ impl SqlUserStore {
                     if sqlite {
                         // WAL lets readers run beside the single writer; the busy
                         // timeout (5 s by default) queues concurrent writers.
-                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })
@@ -56,7 +58,11 @@ impl SqlUserStore {
             .connect(&options.url)
             .await
             .map_err(unavailable)?;
-        let migrator = if sqlite { &SQLITE_MIGRATIONS } else { &POSTGRES_MIGRATIONS };
+        let migrator = if sqlite {
+            &SQLITE_MIGRATIONS
+        } else {
+            &POSTGRES_MIGRATIONS
+        };
         migrator
             .run(&pool)
             .await
@@ -137,7 +143,11 @@ impl UserStore for SqlUserStore {
         user_from(&row).map_err(database_error)
     }
 
-    async fn taken(&self, username_key: &str, email_key: &str) -> Result<Option<Taken>, StoreError> {
+    async fn taken(
+        &self,
+        username_key: &str,
+        email_key: &str,
+    ) -> Result<Option<Taken>, StoreError> {
         let row = sqlx::query(
             "SELECT username_key FROM users WHERE username_key = $1 OR email_key = $2 \
              ORDER BY CASE WHEN username_key = $1 THEN 0 ELSE 1 END LIMIT 1",
@@ -149,7 +159,11 @@ impl UserStore for SqlUserStore {
         .map_err(database_error)?;
         let Some(row) = row else { return Ok(None) };
         let key: String = row.try_get("username_key").map_err(database_error)?;
-        Ok(Some(if key == username_key { Taken::Username } else { Taken::Email }))
+        Ok(Some(if key == username_key {
+            Taken::Username
+        } else {
+            Taken::Email
+        }))
     }
 
     async fn credentials(&self, login_key: &str) -> Result<Option<Credentials>, StoreError> {
@@ -178,7 +192,10 @@ impl UserStore for SqlUserStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(database_error)?;
-        row.as_ref().map(user_from).transpose().map_err(database_error)
+        row.as_ref()
+            .map(user_from)
+            .transpose()
+            .map_err(database_error)
     }
 
     async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError> {
