@@ -119,15 +119,19 @@ impl ApiError {
     }
 }
 
-/// Turns a failure to read the request body into a client error (server side only).
+/// Turns a failure to read or decode the request body into a client error (server side
+/// only): too long → 413, a missing field → 422 naming it, anything else → 400.
 fn body_error(message: &str) -> ApiError {
     if message.contains("length limit exceeded") {
         return ApiError::for_status(413);
     }
-    ApiError::new(
-        ErrorCode::BadRequest,
-        "The request body could not be read (it must be UTF-8).",
-    )
+    if message.contains("UTF-8") || message.contains("utf-8") {
+        return ApiError::new(
+            ErrorCode::BadRequest,
+            "The request body could not be read (it must be UTF-8).",
+        );
+    }
+    argument_error(message)
 }
 
 /// Turns serde's complaint about the arguments into a readable error naming the field.

@@ -1,0 +1,286 @@
+//! A real Keyhold server for integration tests: the production router on a random
+//! loopback port, over a fresh database (SQLite in a temporary directory, or a
+//! PostgreSQL database created for the test and dropped afterwards).
+
+#![allow(dead_code)]
+
+use keyhold::server::{config::Config, router::router, state::AppState};
+use leptos::prelude::LeptosOptions;
+use sqlx::{Connection, Executor, PgConnection};
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::atomic::{AtomicU32, Ordering},
+};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server used for tests (its maintenance database).
+pub fn postgres_admin_url() -> String {
+    std::env::var("KEYHOLD_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    pub url: String,
+    postgres_name: Option<String>,
+    _dir: tempfile::TempDir,
+    pub data_dir: std::path::PathBuf,
+}
+
+impl TestDatabase {
+    pub async fn create(engine: Engine) -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let data_dir = dir.path().to_path_buf();
+        match engine {
+            Engine::Sqlite => Self {
+                url: format!(
+                    "sqlite://{}?mode=rwc",
+                    data_dir.join("keyhold.db").display()
+                ),
+                postgres_name: None,
+                _dir: dir,
+                data_dir,
+            },
+            Engine::Postgres => {
+                static COUNTER: AtomicU32 = AtomicU32::new(0);
+                let name = format!(
+                    "kh_test_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed)
+                );
+                let admin = postgres_admin_url();
+                let mut conn = PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL for tests is not reachable at {admin}: {e} (make test starts it)")
+                });
+                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await
+                    .expect("drop stale test database");
+                conn.execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("create test database");
+                let url = match admin.rsplit_once('/') {
+                    Some((server, _)) => format!("{server}/{name}"),
+                    None => panic!("KEYHOLD_TEST_POSTGRES must end in /<database>"),
+                };
+                Self {
+                    url,
+                    postgres_name: Some(name),
+                    _dir: dir,
+                    data_dir,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_name.take() else {
+            return;
+        };
+        // Drop runs outside any runtime guarantee: use a private one-off runtime thread.
+        let admin = postgres_admin_url();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                if let Ok(mut conn) = PgConnection::connect(&admin).await {
+                    let _ = conn
+                        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A running server and a client for it.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: TestDatabase,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Settings for a test server: cheap argon2 so tests stay fast, everything else real.
+pub fn test_settings(db: &TestDatabase) -> HashMap<&'static str, String> {
+    HashMap::from([
+        ("KEYHOLD_DATA_DIR", db.data_dir.display().to_string()),
+        ("DATABASE_URL", db.url.clone()),
+        ("KEYHOLD_ARGON2_MEMORY_KIB", "1024".into()),
+        ("KEYHOLD_ARGON2_ITERATIONS", "1".into()),
+        ("KEYHOLD_DB_POOL_SIZE", "20".into()),
+        (
+            "KEYHOLD_JWT_SECRET",
+            "integration-test-secret-0123456789abcdef-0123456789".into(),
+        ),
+    ])
+}
+
+impl TestServer {
+    pub async fn start(engine: Engine) -> Self {
+        Self::start_with(engine, |_| {}).await
+    }
+
+    /// Starts a server after `adjust` has changed its environment-style settings.
+    pub async fn start_with(
+        engine: Engine,
+        adjust: impl FnOnce(&mut HashMap<&'static str, String>),
+    ) -> Self {
+        let db = TestDatabase::create(engine).await;
+        let mut settings = test_settings(&db);
+        adjust(&mut settings);
+        let config = Config::from_lookup(|name| settings.get(name).cloned()).expect("config");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let leptos_options = LeptosOptions::builder()
+            .output_name("keyhold")
+            .site_root("target/site")
+            .site_addr(addr)
+            .build();
+        let state = AppState::build(&config, leptos_options)
+            .await
+            .expect("state");
+        let app = router(state, config.body_limit);
+        let task = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .expect("serve");
+        });
+        Self {
+            addr,
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            db,
+            task,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `POST /api/register` with a JSON body.
+    pub async fn register(&self, username: &str, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/register"))
+            .json(&serde_json::json!({"username": username, "email": email, "password": password}))
+            .send()
+            .await
+            .expect("register request")
+    }
+
+    /// `POST /api/login` with the OAuth2 password form.
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ]))
+            .send()
+            .await
+            .expect("login request")
+    }
+
+    /// Registers and logs in, returning the access token.
+    pub async fn signed_up(&self, username: &str) -> String {
+        let email = format!("{username}@example.com");
+        let response = self.register(username, &email, PASSWORD).await;
+        assert_eq!(
+            response.status(),
+            201,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        let response = self.login(username, PASSWORD).await;
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.expect("token json");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    /// `GET /api/users/me` with the token.
+    pub async fn me(&self, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url("/api/users/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("users/me request")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A password that passes the policy.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// `application/x-www-form-urlencoded` encoding of pairs.
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The JSON body of a response.
+pub async fn json(response: reqwest::Response) -> serde_json::Value {
+    let text = response.text().await.expect("body");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Runs one async test body on SQLite and on PostgreSQL: `on_both_databases!(name, |engine| async move { ... });`
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                ($body)($crate::common::Engine::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                ($body)($crate::common::Engine::Postgres).await;
+            }
+        }
+    };
+}
