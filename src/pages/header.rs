@@ -23,7 +23,7 @@ pub fn SiteHeader() -> impl IntoView {
                     Some(user) => view! {
                         <a class="site-nav__user" href="/profile">
                             <Avatar user=user.clone() size="small" />
-                            <span>"Signed in as " <strong data-testid="header-username">{user.username}</strong></span>
+                            <span class="site-nav__name">"Signed in as " <strong data-testid="header-username">{user.username}</strong></span>
                         </a>
                         <button type="button" class="button button--ghost" on:click=log_out.clone()>"Log out"</button>
                     }.into_any(),
