@@ -45,6 +45,7 @@ impl Session {
         Effect::new(move |_| {
             token.set(stored_token());
             loaded.set(true);
+            mark_hydrated();
             // Another tab signed in or out.
             let handle = window_event_listener(leptos::ev::storage, move |event| {
                 if event.key().is_none_or(|key| key == TOKEN_KEY) {
@@ -92,6 +93,14 @@ impl Session {
 
     pub fn reload_user(&self) {
         self.user.refetch();
+    }
+}
+
+/// Marks the document as interactive (`<html data-hydrated>`), for tests and tooling.
+fn mark_hydrated() {
+    #[cfg(feature = "hydrate")]
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "true");
     }
 }
 

@@ -1,0 +1,64 @@
+import { defineConfig } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+// The release server built by `cargo leptos build --release`, started on its own port
+// with its own empty data directory. scripts/test.sh sets KEYHOLD_BIN (the binary
+// lives in CARGO_TARGET_DIR) and E2E_DATABASE_URL (to run the suite on PostgreSQL).
+const port = Number(process.env.E2E_PORT ?? 3100);
+const root = resolve(__dirname, "..");
+const binary = process.env.KEYHOLD_BIN ?? join(root, "target/release/keyhold");
+const dataDir = process.env.E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), "keyhold-e2e-"));
+export const baseURL = `http://127.0.0.1:${port}`;
+
+const serverEnv: Record<string, string> = {
+  LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+  LEPTOS_SITE_ROOT: join(root, "target/site"),
+  LEPTOS_OUTPUT_NAME: "keyhold",
+  LEPTOS_ENV: "PROD",
+  KEYHOLD_DATA_DIR: dataDir,
+  RUST_LOG: process.env.RUST_LOG ?? "warn",
+};
+if (process.env.E2E_DATABASE_URL) {
+  serverEnv.DATABASE_URL = process.env.E2E_DATABASE_URL;
+}
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  retries: 0,
+  reporter: [["list"]],
+  outputDir: "test-results",
+  use: {
+    baseURL,
+    browserName: "chromium",
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  webServer: {
+    command: `"${binary}"`,
+    cwd: root,
+    url: `${baseURL}/healthz`,
+    env: serverEnv,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "pipe",
+    stderr: "pipe",
+  },
+});

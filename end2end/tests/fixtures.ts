@@ -1,0 +1,63 @@
+import { test as base, expect, type Page } from "@playwright/test";
+
+export const PASSWORD = "correct horse battery staple";
+
+/** A username no other test uses (3–32 characters of [a-z0-9_]). */
+export function uniqueName(prefix: string): string {
+  const random = Math.random().toString(36).slice(2, 8);
+  return `${prefix}_${Date.now().toString(36)}${random}`.slice(0, 32);
+}
+
+/** Opens a page and waits until the WASM has hydrated it (clicks before that are lost). */
+export async function open(page: Page, path: string): Promise<void> {
+  await page.goto(path);
+  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
+}
+
+/** Signs up through the form and lands on the profile. */
+export async function signUp(page: Page, username: string, password = PASSWORD): Promise<void> {
+  await open(page, "/signup");
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Email").fill(`${username}@example.com`);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.getByTestId("profile-username")).toHaveText(username);
+}
+
+/** Logs in through the form. */
+export async function logIn(page: Page, username: string, password = PASSWORD): Promise<void> {
+  await open(page, "/login");
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+}
+
+/**
+ * Every test fails on a Content-Security-Policy violation or an uncaught page error:
+ * the pages must hydrate and work under the strict CSP.
+ */
+export const test = base.extend<{ cspGuard: void }>({
+  cspGuard: [
+    async ({ page }, use) => {
+      const problems: string[] = [];
+      await page.addInitScript(() => {
+        document.addEventListener("securitypolicyviolation", (event) => {
+          console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
+        });
+      });
+      page.on("console", (message) => {
+        const text = message.text();
+        if (message.type() === "error" && /Content.Security.Policy|CSP violation/i.test(text)) {
+          problems.push(text);
+        }
+      });
+      page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+      await use();
+      expect(problems, "CSP violations or page errors").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };

@@ -1,0 +1,37 @@
+import { test, expect, open, signUp, uniqueName } from "./fixtures";
+
+// Screenshots of every page, light and dark, narrow (360 px) and wide (1440 px), saved
+// under end2end/screenshots/ (git-ignored) for people to look at.
+const sizes = [
+  { label: "narrow", width: 360, height: 780 },
+  { label: "wide", width: 1440, height: 900 },
+];
+
+for (const scheme of ["light", "dark"] as const) {
+  for (const size of sizes) {
+    test(`screenshots ${scheme} ${size.label}`, async ({ page }) => {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.setViewportSize({ width: size.width, height: size.height });
+      const shot = (name: string) =>
+        page.screenshot({ path: `screenshots/${name}-${scheme}-${size.label}.png`, fullPage: true });
+
+      await open(page, "/");
+      await shot("home");
+      await open(page, "/signup");
+      await shot("signup");
+      await page.getByLabel("Username").fill("x");
+      await page.getByLabel("Email").fill("x@example.com");
+      await page.getByLabel("Password").fill("short");
+      await page.getByRole("button", { name: "Sign up" }).click();
+      await expect(page.locator("#username-error")).not.toBeEmpty();
+      await shot("signup-errors");
+      await open(page, "/login");
+      await shot("login");
+      await signUp(page, uniqueName(`shot_${scheme}`));
+      await shot("profile");
+      // Nothing may stick out sideways at any width.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+    });
+  }
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `make run`: install what is missing, build in release mode and serve Keyhold on
+# http://127.0.0.1:3000 with an embedded SQLite database in ./data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh build
+source scripts/env.sh
+mkdir -p "${KEYHOLD_DATA_DIR:-data}"
+exec cargo leptos serve --release

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Installs what building and testing Keyhold needs, skipping what is already there at
+# the right version. Safe to run again and again; `make run` and `make test` call it.
+#
+#   scripts/setup.sh build   # wasm target, cargo-leptos, wasm-bindgen CLI, npm tools
+#   scripts/setup.sh test    # the above, plus Chromium and a running PostgreSQL
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+MODE="${1:-build}"
+CARGO_LEPTOS_VERSION="0.3.10"
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "need root for: $*" >&2; return 1
+  fi
+}
+
+apt_install() {
+  say "installing $* from Debian's packages"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# --- Rust: the WASM target ----------------------------------------------------------
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# --- cargo-leptos (0.3.11+ need a newer rustc; ~20 minutes to compile) -------------
+if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles for about 20 minutes)"
+  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+fi
+
+# --- wasm-bindgen CLI at exactly the version in Cargo.lock -------------------------
+BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)"
+if [ -z "$BINDGEN_VERSION" ]; then
+  echo "cannot read the wasm-bindgen version from Cargo.lock" >&2
+  exit 1
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$BINDGEN_VERSION" ]; then
+  say "installing wasm-bindgen-cli $BINDGEN_VERSION (matches Cargo.lock)"
+  # Without --locked: with it, a locked dependency is missing from the registry.
+  cargo install wasm-bindgen-cli --version "$BINDGEN_VERSION" --force
+fi
+
+# --- npm tools: Playwright, axe-core and wasm-opt (npm's binaryen) ------------------
+if ! command -v npm >/dev/null; then
+  apt_install nodejs npm
+fi
+STAMP=end2end/node_modules/.keyhold-lock
+if [ ! -f "$STAMP" ] || ! cmp -s end2end/package-lock.json "$STAMP"; then
+  say "installing npm packages in end2end/"
+  (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+  cp end2end/package-lock.json "$STAMP"
+fi
+
+[ "$MODE" = "test" ] || exit 0
+
+# --- Chromium for the browser tests (npx playwright install cannot download) --------
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
+fi
+
+# --- PostgreSQL for the integration tests -------------------------------------------
+if ! command -v pg_ctlcluster >/dev/null || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
+  apt_install postgresql
+fi
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  say "starting PostgreSQL"
+  for version in $(ls /etc/postgresql); do
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  done
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; then
+  # A fresh Debian install only trusts the local postgres OS user: allow loopback
+  # connections as postgres without a password, for tests on this machine only.
+  say "allowing loopback connections for the test user postgres"
+  for hba in /etc/postgresql/*/main/pg_hba.conf; do
+    if ! grep -q "keyhold-tests" "$hba"; then
+      as_root sed -i '1i host all postgres 127.0.0.1/32 trust # keyhold-tests' "$hba"
+    fi
+  done
+  for version in $(ls /etc/postgresql); do
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload || true
+  done
+  sleep 1
+fi
+psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null
