@@ -25,7 +25,7 @@ async fn run() -> Result<(), String> {
     let state = AppState::build(&config, leptos_options)
         .await
         .map_err(|e| format!("start-up failed: {e}"))?;
-    let app = router(state, config.body_limit);
+    let app = router(state, &config);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;

@@ -29,13 +29,10 @@ pub async fn register(
 /// Extra OAuth2 fields (`grant_type`, `scope`, `client_id`) are accepted and ignored.
 #[server(prefix = "/api", endpoint = "login", client = AuthClient)]
 pub async fn login(username: String, password: String) -> Result<TokenResponse, ApiError> {
-    use crate::server::state::AppState;
+    use crate::server::{edge::client_addr, state::AppState};
 
     let state = AppState::from_context()?;
-    let issued = state.accounts.login(&username, &password).await?;
-    Ok(TokenResponse {
-        access_token: issued.token,
-        token_type: "bearer".into(),
-        expires_in: issued.expires_in,
-    })
+    let client = client_addr(state.client_ip_header.as_ref());
+    let issued = state.accounts.login(&username, &password, client).await?;
+    Ok(TokenResponse::bearer(issued.token, issued.expires_in))
 }

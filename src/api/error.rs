@@ -14,6 +14,7 @@ pub enum ErrorCode {
     InvalidCredentials,
     MissingToken,
     InvalidToken,
+    Forbidden,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -34,6 +35,7 @@ impl ErrorCode {
         match self {
             Self::BadRequest => 400,
             Self::InvalidCredentials | Self::MissingToken | Self::InvalidToken => 401,
+            Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
             Self::Conflict => 409,
@@ -51,6 +53,7 @@ impl ErrorCode {
         match status {
             400 => Self::BadRequest,
             401 => Self::MissingToken,
+            403 => Self::Forbidden,
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
             409 => Self::Conflict,
@@ -104,6 +107,7 @@ impl ApiError {
             ErrorCode::TooManyRequests => "Too many requests; try again shortly.",
             ErrorCode::Unavailable => "The service is busy or unavailable; try again shortly.",
             ErrorCode::MissingToken => "Authentication is required.",
+            ErrorCode::Forbidden => "You are not allowed to do that.",
             ErrorCode::BadRequest | ErrorCode::ValidationFailed => "The request could not be read.",
             _ => "Something went wrong on our side.",
         };

@@ -23,3 +23,14 @@ pub struct TokenResponse {
     /// Lifetime of the token in seconds.
     pub expires_in: u64,
 }
+
+impl TokenResponse {
+    /// A bearer token valid for `expires_in` seconds.
+    pub fn bearer(access_token: String, expires_in: u64) -> Self {
+        Self {
+            access_token,
+            token_type: "bearer".into(),
+            expires_in,
+        }
+    }
+}

@@ -2,11 +2,12 @@
 
 use super::{
     password::{HashError, PasswordHasher, Verification},
-    store::{NewUser, StoreError, Taken, User, UserStore},
+    store::{Credentials, NewUser, StoreError, Taken, User, UserStore},
+    throttle::{LoginThrottle, RetryAfter},
     token::{IssuedToken, TokenError, TokenService},
     validation::{lookup_key, normalize_password, Invalid, PasswordPolicy, Registration},
 };
-use std::sync::Arc;
+use std::{net::IpAddr, sync::Arc};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -22,6 +23,10 @@ pub enum AccountError {
     InvalidToken(#[from] TokenError),
     #[error("the token's user no longer exists")]
     UnknownUser,
+    #[error("the current password is wrong")]
+    WrongCurrentPassword,
+    #[error("too many failed attempts")]
+    Throttled(RetryAfter),
     #[error("password hashing is saturated")]
     Busy,
     #[error(transparent)]
@@ -34,6 +39,7 @@ impl From<StoreError> for AccountError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(taken) => Self::Taken(taken),
+            StoreError::Missing => Self::UnknownUser,
             other => Self::Store(other),
         }
     }
@@ -53,6 +59,7 @@ pub struct Accounts {
     hasher: PasswordHasher,
     tokens: TokenService,
     policy: PasswordPolicy,
+    throttle: LoginThrottle,
 }
 
 impl Accounts {
@@ -61,12 +68,14 @@ impl Accounts {
         hasher: PasswordHasher,
         tokens: TokenService,
         policy: PasswordPolicy,
+        throttle: LoginThrottle,
     ) -> Self {
         Self {
             store,
             hasher,
             tokens,
             policy,
+            throttle,
         }
     }
 
@@ -97,35 +106,103 @@ impl Accounts {
     }
 
     /// Checks a username-or-email and password and issues a token. An unknown user and a
-    /// wrong password give the same error after the same amount of work.
+    /// wrong password give the same error after the same amount of work; repeated
+    /// failures for one account are throttled before any hashing.
     pub async fn login(
         &self,
         identifier: &str,
         password: &str,
+        client: IpAddr,
     ) -> Result<IssuedToken, AccountError> {
+        let key = lookup_key(identifier);
+        self.throttle
+            .check(&key, client)
+            .map_err(AccountError::Throttled)?;
         let password = normalize_password(password);
         if password.chars().count() > self.policy.max_chars {
+            self.throttle.record_failure(&key, client);
             return Err(AccountError::InvalidCredentials);
         }
-        let found = self.store.credentials(&lookup_key(identifier)).await?;
-        let stored_hash = found.as_ref().map(|c| c.password_hash.clone());
-        let verification = self.hasher.verify(password.clone(), stored_hash).await?;
-        let (Some(credentials), Verification::Match { needs_rehash }) = (found, verification)
-        else {
+        let Some(user) = self.check_password(&key, password).await? else {
+            self.throttle.record_failure(&key, client);
             return Err(AccountError::InvalidCredentials);
         };
-        if needs_rehash {
-            self.upgrade_hash(credentials.user.id, password);
-        }
-        Ok(self.tokens.issue(credentials.user.id)?)
+        self.throttle.record_success(&key, client);
+        Ok(self.tokens.issue(user.id, user.token_generation)?)
     }
 
-    /// The user a bearer token (the value after `Bearer `) belongs to.
+    /// The user a bearer token (the value after `Bearer `) belongs to, if the token is
+    /// valid and was issued after the user's last password change or log-out-everywhere.
     pub async fn authenticate(&self, token: Option<&str>) -> Result<User, AccountError> {
         let token = token.ok_or(AccountError::MissingToken)?;
         let claims = self.tokens.verify(token)?;
         let id: i64 = claims.sub.parse().map_err(|_| TokenError::Malformed)?;
-        self.store.find(id).await?.ok_or(AccountError::UnknownUser)
+        let user = self
+            .store
+            .find(id)
+            .await?
+            .ok_or(AccountError::UnknownUser)?;
+        if claims.gen != user.token_generation {
+            return Err(TokenError::Revoked.into());
+        }
+        Ok(user)
+    }
+
+    /// Replaces the password after checking the current one; every earlier token stops
+    /// working. Returns a fresh token so the caller stays signed in.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        current: &str,
+        new: &str,
+        client: IpAddr,
+    ) -> Result<IssuedToken, AccountError> {
+        let key = lookup_key(&user.username);
+        self.throttle
+            .check(&key, client)
+            .map_err(AccountError::Throttled)?;
+        let new = self.policy.check(new, &user.username, &user.email)?;
+        if self
+            .check_password(&key, normalize_password(current))
+            .await?
+            .is_none_or(|found| found.id != user.id)
+        {
+            self.throttle.record_failure(&key, client);
+            return Err(AccountError::WrongCurrentPassword);
+        }
+        let hash = self.hasher.hash(new).await?;
+        let generation = self.store.change_password(user.id, &hash).await?;
+        tracing::info!(
+            user_id = user.id,
+            "password changed; earlier tokens revoked"
+        );
+        Ok(self.tokens.issue(user.id, generation)?)
+    }
+
+    /// Revokes every token of the user, this one included.
+    pub async fn log_out_everywhere(&self, user: &User) -> Result<(), AccountError> {
+        self.store.revoke_tokens(user.id).await?;
+        tracing::info!(user_id = user.id, "logged out everywhere");
+        Ok(())
+    }
+
+    /// The account `key` names if `password` is its password (upgrading a weak hash).
+    async fn check_password(
+        &self,
+        key: &str,
+        password: String,
+    ) -> Result<Option<User>, AccountError> {
+        let found = self.store.credentials(key).await?;
+        let stored_hash = found.as_ref().map(|c| c.password_hash.clone());
+        let verification = self.hasher.verify(password.clone(), stored_hash).await?;
+        let (Some(credentials), Verification::Match { needs_rehash }) = (found, verification)
+        else {
+            return Ok(None);
+        };
+        if needs_rehash {
+            self.upgrade_hash(&credentials, password);
+        }
+        Ok(Some(credentials.user))
     }
 
     /// Whether the database answers (for `/healthz`).
@@ -134,12 +211,13 @@ impl Accounts {
     }
 
     /// Re-hashes with the current cost in the background after a successful log-in.
-    fn upgrade_hash(&self, user_id: i64, password: String) {
+    fn upgrade_hash(&self, credentials: &Credentials, password: String) {
         let (hasher, store) = (self.hasher.clone(), self.store.clone());
+        let (user_id, old_hash) = (credentials.user.id, credentials.password_hash.clone());
         tokio::spawn(async move {
             let result = match hasher.hash(password).await {
                 Ok(hash) => store
-                    .set_password_hash(user_id, &hash)
+                    .upgrade_password_hash(user_id, &old_hash, &hash)
                     .await
                     .map_err(AccountError::from),
                 Err(e) => Err(e.into()),

@@ -1,5 +1,6 @@
 //! Configuration, read once from the environment; every default is the safe value.
 
+use super::throttle::ThrottleConfig;
 use std::{path::PathBuf, str::FromStr, time::Duration};
 
 /// argon2id cost parameters (OWASP minimum by default: 19 MiB, 2 passes, 1 lane).
@@ -42,6 +43,12 @@ pub struct Config {
     pub password_max_chars: usize,
     /// Largest accepted JSON or form body, in bytes.
     pub body_limit: usize,
+    pub throttle: ThrottleConfig,
+    /// Header holding the client address when behind a trusted proxy (e.g.
+    /// `x-forwarded-for`, first entry); the socket address otherwise.
+    pub client_ip_header: Option<String>,
+    /// Send `Strict-Transport-Security` (only when served over TLS).
+    pub hsts: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +101,14 @@ impl Config {
             password_min_chars: parse(&get, "KEYHOLD_PASSWORD_MIN_LENGTH", 15)?,
             password_max_chars: parse(&get, "KEYHOLD_PASSWORD_MAX_LENGTH", 256)?,
             body_limit: parse(&get, "KEYHOLD_BODY_LIMIT", 16 * 1024)?,
+            throttle: ThrottleConfig {
+                burst: parse(&get, "KEYHOLD_LOGIN_BURST", 5)?,
+                refill: Duration::from_secs(parse(&get, "KEYHOLD_LOGIN_REFILL_SECS", 12)?),
+                max_streak: parse(&get, "KEYHOLD_LOGIN_MAX_STREAK", 100)?,
+                lockout: Duration::from_secs(parse(&get, "KEYHOLD_LOGIN_LOCKOUT_SECS", 900)?),
+            },
+            client_ip_header: get("KEYHOLD_CLIENT_IP_HEADER").map(|h| h.trim().to_lowercase()),
+            hsts: parse(&get, "KEYHOLD_HSTS", false)?,
         };
         config.check()
     }
@@ -121,6 +136,17 @@ impl Config {
                 "KEYHOLD_TOKEN_TTL",
                 "must be between 1 minute and 1 day",
             ));
+        }
+        if self.throttle.burst == 0 || self.throttle.max_streak == 0 {
+            return Err(invalid(
+                "KEYHOLD_LOGIN_BURST",
+                "login limits must allow at least one attempt",
+            ));
+        }
+        if let Some(header) = &self.client_ip_header {
+            if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+                return Err(invalid("KEYHOLD_CLIENT_IP_HEADER", "is not a header name"));
+            }
         }
         if self.hash_concurrency == 0 || self.db_pool_size == 0 {
             return Err(invalid(

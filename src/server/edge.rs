@@ -50,6 +50,24 @@ impl From<AccountError> for ApiError {
                 invalid_token()
             }
             AccountError::UnknownUser => invalid_token(),
+            AccountError::WrongCurrentPassword => ApiError::new(
+                ErrorCode::Forbidden,
+                "Your current password is not correct.",
+            )
+            .on_field("current_password"),
+            AccountError::Throttled(wait) => {
+                let seconds = wait.seconds();
+                if let Some(options) = use_context::<ResponseOptions>() {
+                    options.insert_header(RETRY_AFTER, HeaderValue::from(seconds));
+                }
+                ApiError::new(
+                    ErrorCode::TooManyRequests,
+                    format!(
+                        "Too many failed attempts. Wait {} and try again.",
+                        human_wait(seconds)
+                    ),
+                )
+            }
             AccountError::Busy => ApiError::new(
                 ErrorCode::Unavailable,
                 "The server is busy right now; try again in a moment.",
@@ -71,6 +89,37 @@ fn invalid_token() -> ApiError {
         ErrorCode::InvalidToken,
         "Your session has expired or is no longer valid; sign in again.",
     )
+}
+
+fn human_wait(seconds: u64) -> String {
+    match seconds {
+        0..=1 => "a second".into(),
+        2..=59 => format!("{seconds} seconds"),
+        60..=119 => "a minute".into(),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
+    }
+}
+
+/// The client's address: from the configured proxy header when set (its first entry),
+/// else the peer of the connection.
+pub fn client_addr(header: Option<&http::HeaderName>) -> std::net::IpAddr {
+    let unspecified = std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED);
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return unspecified;
+    };
+    let from_header = header
+        .and_then(|name| parts.headers.get(name))
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(',').next())
+        .and_then(|first| first.trim().parse().ok());
+    from_header
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip())
+        })
+        .unwrap_or(unspecified)
 }
 
 /// Sets the status of a successful server-function response (e.g. 201).

@@ -9,5 +9,6 @@ pub mod router;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod throttle;
 pub mod token;
 pub mod validation;

@@ -1,6 +1,6 @@
 //! The axum router: pages, server functions, health check and the layers around them.
 
-use super::{edge, state::AppState};
+use super::{config::Config, edge, state::AppState};
 use crate::app::{shell, App};
 use axum::{
     extract::{DefaultBodyLimit, State},
@@ -20,8 +20,15 @@ use tower_http::{
 use tracing::Level;
 
 /// The whole application as one router, ready to serve.
-pub fn router(state: AppState, body_limit: usize) -> Router {
+pub fn router(state: AppState, config: &Config) -> Router {
     let routes = generate_route_list(App);
+    // HSTS only makes sense (and is only honoured) when served over TLS.
+    let hsts = config.hsts.then(|| {
+        SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        )
+    });
     let options = state.leptos_options.clone();
     let context_state = state.clone();
     Router::new()
@@ -34,7 +41,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(middleware::from_fn(edge::api_edge))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
@@ -42,6 +49,20 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .layer(security_header(
             HeaderName::from_static("cross-origin-opener-policy"),
             "same-origin",
+        ))
+        .layer(security_header(
+            HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
+        ))
+        .layer(security_header(
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        ))
+        .layer(tower::util::option_layer(hsts))
+        // Pages set their own (nonce-based) policy; everything else gets the strictest.
+        .layer(security_header(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
         ))
         .layer(
             TraceLayer::new_for_http()

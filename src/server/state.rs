@@ -5,6 +5,7 @@ use super::{
     config::Config,
     password::{HashError, PasswordHasher},
     store::{DatabaseOptions, SqlUserStore, StoreError},
+    throttle::LoginThrottle,
     token::{load_or_create_secret, SecretError, TokenService},
     validation::PasswordPolicy,
 };
@@ -17,6 +18,8 @@ use std::{sync::Arc, time::Duration};
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub accounts: Arc<Accounts>,
+    /// Where the client address comes from behind a proxy (else the socket).
+    pub client_ip_header: Option<http::HeaderName>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,10 +52,15 @@ impl AppState {
             min_chars: config.password_min_chars,
             max_chars: config.password_max_chars,
         };
-        let accounts = Accounts::new(Arc::new(store), hasher, tokens, policy);
+        let throttle = LoginThrottle::new(config.throttle);
+        let accounts = Accounts::new(Arc::new(store), hasher, tokens, policy, throttle);
         Ok(Self {
             leptos_options,
             accounts: Arc::new(accounts),
+            client_ip_header: config
+                .client_ip_header
+                .as_deref()
+                .and_then(|h| http::HeaderName::from_bytes(h.as_bytes()).ok()),
         })
     }
 

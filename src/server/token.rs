@@ -28,6 +28,8 @@ pub struct Claims {
     pub iss: String,
     pub aud: String,
     pub jti: String,
+    /// The user's token generation at issue time (see `users.token_generation`).
+    pub gen: i64,
 }
 
 /// Why a token was refused; all of them mean 401 `invalid_token` to the caller.
@@ -47,6 +49,8 @@ pub enum TokenError {
     NotYetValid,
     #[error("the token has the wrong issuer or audience")]
     WrongAudience,
+    #[error("the token was revoked (password change or log out everywhere)")]
+    Revoked,
     #[error("a token could not be made: {0}")]
     Signing(String),
 }
@@ -124,8 +128,8 @@ impl TokenService {
         })
     }
 
-    /// A token for the user with this stable id.
-    pub fn issue(&self, user_id: i64) -> Result<IssuedToken, TokenError> {
+    /// A token for the user with this stable id and current token generation.
+    pub fn issue(&self, user_id: i64, generation: i64) -> Result<IssuedToken, TokenError> {
         let now = unix_now();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -135,6 +139,7 @@ impl TokenService {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: random_id(),
+            gen: generation,
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.current.kid.clone());
@@ -268,6 +273,7 @@ mod tests {
             iss: "keyhold".into(),
             aud: "keyhold-api".into(),
             jti: random_id(),
+            gen: 0,
         };
         edit(&mut claims);
         claims
@@ -280,7 +286,7 @@ mod tests {
     #[test]
     fn issued_tokens_verify() {
         let tokens = service();
-        let issued = tokens.issue(42).unwrap();
+        let issued = tokens.issue(42, 0).unwrap();
         let claims = tokens.verify(&issued.token).unwrap();
         assert_eq!(claims.sub, "42");
         assert_eq!(claims.exp - claims.iat, 600);
@@ -289,7 +295,7 @@ mod tests {
 
     #[test]
     fn tampered_payload_is_refused() {
-        let token = service().issue(1).unwrap().token;
+        let token = service().issue(1, 0).unwrap().token;
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let payload = URL_SAFE_NO_PAD.decode(&parts[1]).unwrap();
         let forged = String::from_utf8(payload)
@@ -307,7 +313,7 @@ mod tests {
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
         let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims_with(|_| ())).unwrap());
         assert!(service().verify(&format!("{header}.{body}.")).is_err());
-        let token = service().issue(1).unwrap().token;
+        let token = service().issue(1, 0).unwrap().token;
         let stripped = token.rsplit_once('.').unwrap().0.to_owned() + ".";
         assert!(service().verify(&stripped).is_err());
         assert!(service().verify("").is_err());
@@ -371,7 +377,7 @@ mod tests {
     #[test]
     fn previous_key_still_verifies_after_rotation() {
         let old = service();
-        let token = old.issue(5).unwrap().token;
+        let token = old.issue(5, 0).unwrap().token;
         let rotated = TokenService::new(
             OTHER,
             Some(SECRET),

@@ -154,7 +154,7 @@ impl TestServer {
         let state = AppState::build(&config, leptos_options)
             .await
             .expect("state");
-        let app = router(state, config.body_limit);
+        let app = router(state, &config);
         let task = tokio::spawn(async move {
             axum::serve(
                 listener,

@@ -14,6 +14,8 @@ pub struct User {
     pub username: String,
     pub email: String,
     pub created_at: i64,
+    /// Tokens issued under an older generation are no longer accepted.
+    pub token_generation: i64,
 }
 
 /// An account with the hash, for log-in only.
@@ -42,6 +44,8 @@ pub enum Taken {
 pub enum StoreError {
     #[error("the {0:?} is already taken")]
     Conflict(Taken),
+    #[error("no such account")]
+    Missing,
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]
@@ -59,7 +63,19 @@ pub trait UserStore: Send + Sync {
     /// The account whose username or e-mail key is `login_key`.
     async fn credentials(&self, login_key: &str) -> Result<Option<Credentials>, StoreError>;
     async fn find(&self, id: i64) -> Result<Option<User>, StoreError>;
-    async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError>;
+    /// Replaces the hash with a stronger one of the same password, unless the password
+    /// changed meanwhile (`old_hash` no longer stored); tokens stay valid.
+    async fn upgrade_password_hash(
+        &self,
+        id: i64,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<(), StoreError>;
+    /// Sets a new password and revokes every token issued so far, in one statement;
+    /// returns the new token generation.
+    async fn change_password(&self, id: i64, password_hash: &str) -> Result<i64, StoreError>;
+    /// Revokes every token issued so far; returns the new token generation.
+    async fn revoke_tokens(&self, id: i64) -> Result<i64, StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -13,7 +13,7 @@ use std::{path::Path, time::Duration};
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
-const USER_COLUMNS: &str = "id, username, email, created_at";
+const USER_COLUMNS: &str = "id, username, email, created_at, token_generation";
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -71,6 +71,29 @@ impl SqlUserStore {
     }
 }
 
+impl SqlUserStore {
+    /// Increments the token generation (and sets a new hash if given) atomically.
+    async fn bump_generation(
+        &self,
+        id: i64,
+        password_hash: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "UPDATE users SET token_generation = token_generation + 1, \
+             password_hash = COALESCE($1, password_hash), updated_at = $2 \
+             WHERE id = $3 RETURNING token_generation",
+        )
+        .bind(password_hash)
+        .bind(unix_now())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database_error)?
+        .ok_or(StoreError::Missing)?;
+        row.try_get("token_generation").map_err(database_error)
+    }
+}
+
 fn create_parent_dir(url: &str) -> Result<(), StoreError> {
     let path = url
         .trim_start_matches("sqlite://")
@@ -113,6 +136,7 @@ fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
         username: row.try_get("username")?,
         email: row.try_get("email")?,
         created_at: row.try_get("created_at")?,
+        token_generation: row.try_get("token_generation")?,
     })
 }
 
@@ -198,15 +222,31 @@ impl UserStore for SqlUserStore {
             .map_err(database_error)
     }
 
-    async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(password_hash)
-            .bind(unix_now())
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(database_error)?;
+    async fn upgrade_password_hash(
+        &self,
+        id: i64,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND password_hash = $4",
+        )
+        .bind(new_hash)
+        .bind(unix_now())
+        .bind(id)
+        .bind(old_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(database_error)?;
         Ok(())
+    }
+
+    async fn change_password(&self, id: i64, password_hash: &str) -> Result<i64, StoreError> {
+        self.bump_generation(id, Some(password_hash)).await
+    }
+
+    async fn revoke_tokens(&self, id: i64) -> Result<i64, StoreError> {
+        self.bump_generation(id, None).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
