@@ -42,7 +42,8 @@ pub struct LoggedOut {
 }
 
 /// Revokes every token of the account, the caller's included, on every instance.
-#[server(prefix = "/api", endpoint = "users/me/logout-all", input = Json, client = AuthClient)]
+/// Takes no arguments: an empty body (or an empty form) is fine.
+#[server(prefix = "/api", endpoint = "users/me/logout-all", client = AuthClient)]
 pub async fn log_out_everywhere() -> Result<LoggedOut, ApiError> {
     let (state, user) = signed_in().await?;
     state.accounts.log_out_everywhere(&user).await?;

@@ -161,7 +161,13 @@ impl Accounts {
         self.throttle
             .check(&key, client)
             .map_err(AccountError::Throttled)?;
-        let new = self.policy.check(new, &user.username, &user.email)?;
+        let new = self
+            .policy
+            .check(new, &user.username, &user.email)
+            .map_err(|invalid| Invalid {
+                field: "new_password",
+                ..invalid
+            })?;
         if self
             .check_password(&key, normalize_password(current))
             .await?

@@ -1,9 +1,10 @@
 //! Password hashing with argon2id, off the async runtime and with bounded concurrency.
 //!
-//! Hashing is deliberately slow and memory-hungry, so it runs on tokio's blocking pool
-//! behind a semaphore sized to the cores: a login storm queues hashes instead of
-//! starving other requests, and when the queue is full callers get `HashError::Busy`
-//! (503 with `Retry-After`) at once rather than a timeout.
+//! Hashing is deliberately slow and memory-hungry, so it runs off the async runtime on a
+//! fixed set of hashing threads (one per core by default) at a lower OS priority: a
+//! login storm queues hashes instead of starving other requests, and when the queue is
+//! full callers get `HashError::Busy` (503 with `Retry-After`) at once rather than a
+//! timeout.
 
 use super::config::Argon2Cost;
 use argon2::{
@@ -14,7 +15,6 @@ use std::sync::{
     atomic::{AtomicUsize, Ordering},
     Arc,
 };
-use tokio::sync::Semaphore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
@@ -42,13 +42,13 @@ pub struct PasswordHasher {
 
 struct Inner {
     params: Params,
-    slots: Semaphore,
     /// Callers holding or waiting for a slot.
     in_flight: AtomicUsize,
     /// Most callers let in at once: the slots plus the allowed queue.
     max_in_flight: usize,
     /// Verified against when the user does not exist, so that case costs the same time.
     dummy_hash: String,
+    pool: HashPool,
 }
 
 impl PasswordHasher {
@@ -63,10 +63,10 @@ impl PasswordHasher {
         Ok(Self {
             inner: Arc::new(Inner {
                 params,
-                slots: Semaphore::new(concurrency.max(1)),
                 in_flight: AtomicUsize::new(0),
                 max_in_flight: concurrency.max(1) + max_waiting,
                 dummy_hash,
+                pool: HashPool::new(concurrency.max(1))?,
             }),
         })
     }
@@ -102,17 +102,81 @@ impl PasswordHasher {
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
         let _queued = QueueSlot::enter(&self.inner)?;
-        let _permit = self
-            .inner
-            .slots
-            .acquire()
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.inner.pool.submit(Box::new(move || {
+            let _ = done.send(work());
+        }))?;
+        result
             .await
-            .map_err(|e| HashError::Internal(e.to_string()))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| HashError::Internal(e.to_string()))
+            .map_err(|_| HashError::Internal("a hashing thread stopped".into()))
     }
 }
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Dedicated hashing threads, one per slot, at a lower OS scheduling priority: they use
+/// every idle cycle, yet the threads serving requests win the CPU whenever they need it,
+/// so a login storm does not add latency to other requests.
+struct HashPool {
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+}
+
+/// `nice` value of the hashing threads (0 is normal, 19 the lowest priority).
+const HASH_THREAD_NICE: i32 = 10;
+
+impl HashPool {
+    fn new(threads: usize) -> Result<Self, HashError> {
+        let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+        let receiver = Arc::new(std::sync::Mutex::new(receiver));
+        for index in 0..threads {
+            let receiver = receiver.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{index}"))
+                .spawn(move || {
+                    lower_this_threads_priority();
+                    loop {
+                        let job = match receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            // The hasher was dropped: nothing more to do.
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .map_err(|e| HashError::Internal(format!("cannot start a hashing thread: {e}")))?;
+        }
+        Ok(Self {
+            jobs: std::sync::Mutex::new(sender),
+        })
+    }
+
+    fn submit(&self, job: Job) -> Result<(), HashError> {
+        self.jobs
+            .lock()
+            .map_err(|_| HashError::Internal("hashing pool poisoned".into()))?
+            .send(job)
+            .map_err(|_| HashError::Internal("hashing threads are gone".into()))
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lower_this_threads_priority() {
+    // On Linux the nice value is per thread; `who` = this thread's id.
+    // SAFETY: plain system calls without pointers.
+    let result = unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, HASH_THREAD_NICE)
+    };
+    if result != 0 {
+        tracing::warn!("could not lower the priority of a hashing thread");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_this_threads_priority() {}
 
 /// Counts a caller as waiting for (or holding) a hashing slot while it lives.
 struct QueueSlot<'a>(&'a AtomicUsize);

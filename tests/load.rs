@@ -1,0 +1,116 @@
+//! Timing-sensitive security tests: login timing for unknown users vs wrong passwords,
+//! and a login storm beside normal requests. They run one at a time (a shared lock), so
+//! they measure the server rather than each other.
+
+mod common;
+
+use common::{json, Engine, TestServer};
+use std::time::{Duration, Instant};
+
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+on_both_databases!(
+    unknown_user_and_wrong_password_look_the_same,
+    |engine: Engine| async move {
+        let _serial = SERIAL.lock().await;
+        // Real argon2 cost, no throttling in the way: only the answer and its timing matter.
+        let server = TestServer::start_with(engine, |settings| {
+            settings.remove("KEYHOLD_ARGON2_MEMORY_KIB");
+            settings.remove("KEYHOLD_ARGON2_ITERATIONS");
+            settings.insert("KEYHOLD_LOGIN_BURST", "10000".into());
+        })
+        .await;
+        server.signed_up("rita").await;
+        let unknown = server.login("no-such-user", "wrong password here").await;
+        let wrong = server.login("rita", "wrong password here").await;
+        assert_eq!(unknown.status(), wrong.status());
+        assert_eq!(
+            unknown.headers()["www-authenticate"],
+            wrong.headers()["www-authenticate"]
+        );
+        assert_eq!(json(unknown).await, json(wrong).await);
+
+        let time = |name: &'static str| {
+            let server = &server;
+            async move {
+                let start = Instant::now();
+                let response = server.login(name, "wrong password here").await;
+                assert_eq!(response.status(), 401);
+                start.elapsed()
+            }
+        };
+        let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
+        for _ in 0..25 {
+            unknown.push(time("no-such-user").await);
+            wrong.push(time("rita").await);
+        }
+        let median = |v: &mut Vec<Duration>| {
+            v.sort();
+            v[v.len() / 2]
+        };
+        let (unknown, wrong) = (median(&mut unknown), median(&mut wrong));
+        let difference = unknown.abs_diff(wrong);
+        let bound = (wrong / 5).max(Duration::from_millis(3));
+        println!("login median: unknown user {unknown:?}, wrong password {wrong:?}, difference {difference:?} (bound {bound:?})");
+        assert!(
+            difference <= bound,
+            "timing differs: {unknown:?} vs {wrong:?}"
+        );
+    }
+);
+
+on_both_databases!(
+    a_login_storm_does_not_stall_other_requests,
+    |engine: Engine| async move {
+        let _serial = SERIAL.lock().await;
+        // Real argon2 cost; 200 concurrent wrong-password logins (over many accounts, so the
+        // throttle does not answer them early) while a user reads their profile.
+        let server = TestServer::start_with(engine, |settings| {
+            settings.remove("KEYHOLD_ARGON2_MEMORY_KIB");
+            settings.remove("KEYHOLD_ARGON2_ITERATIONS");
+        })
+        .await;
+        let token = server.signed_up("steady").await;
+        let storm = futures::future::join_all((0..200).map(|i| {
+            let server = &server;
+            async move {
+                server
+                    .login(&format!("stormer{i}"), "wrong password in a storm")
+                    .await
+                    .status()
+                    .as_u16()
+            }
+        }));
+        let reader = async {
+            let mut latencies = Vec::new();
+            for _ in 0..100 {
+                let start = Instant::now();
+                let response = server.me(&token).await;
+                assert_eq!(response.status(), 200);
+                latencies.push(start.elapsed());
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            latencies
+        };
+        let started = Instant::now();
+        let (statuses, mut latencies) = tokio::join!(storm, reader);
+        latencies.sort();
+        let p50 = latencies[latencies.len() / 2];
+        let p99 = latencies[latencies.len() * 99 / 100];
+        let busy = statuses.iter().filter(|s| **s == 503).count();
+        println!(
+        "login storm: {} logins in {:?} ({} answered 401, {busy} shed with 503); users/me p50 {p50:?}, p99 {p99:?}",
+        statuses.len(),
+        started.elapsed(),
+        statuses.iter().filter(|s| **s == 401).count(),
+    );
+        assert!(
+            statuses.iter().all(|s| *s == 401 || *s == 503),
+            "{statuses:?}"
+        );
+        assert!(
+            p99 < Duration::from_millis(150),
+            "users/me p99 {p99:?} during the storm"
+        );
+    }
+);

@@ -1,0 +1,440 @@
+//! Security over real HTTP: the JWT attack suite, revocation (password change, log out
+//! everywhere), login throttling and security headers. Timing tests are in `load.rs`.
+
+mod common;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use common::{json, Engine, TestServer, PASSWORD};
+use jsonwebtoken::{Algorithm, EncodingKey};
+use serde_json::{json, Value};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const SECRET: &str = "integration-test-secret-0123456789abcdef-0123456789";
+
+fn b64(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
+}
+
+fn decode_part(token: &str, index: usize) -> Value {
+    let part = token.split('.').nth(index).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A token with exactly this header and payload, HMAC-signed with `secret` and `alg`.
+fn craft(header: &Value, claims: &Value, secret: &str, alg: Algorithm) -> String {
+    let message = format!("{}.{}", b64(header), b64(claims));
+    let signature = jsonwebtoken::crypto::sign(
+        message.as_bytes(),
+        &EncodingKey::from_secret(secret.as_bytes()),
+        alg,
+    )
+    .unwrap();
+    format!("{message}.{signature}")
+}
+
+async fn assert_refused(server: &TestServer, token: &str, what: &str) {
+    let response = server.me(token).await;
+    assert_eq!(response.status(), 401, "{what} must be refused");
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        r#"Bearer error="invalid_token""#,
+        "{what}"
+    );
+    assert_eq!(json(response).await["error"], "invalid_token", "{what}");
+}
+
+on_both_databases!(jwt_attacks_are_refused, |engine: Engine| async move {
+    let server = TestServer::start(engine).await;
+    let real = server.signed_up("victim").await;
+    server.signed_up("attacker").await;
+    let header = decode_part(&real, 0);
+    let claims = decode_part(&real, 1);
+    assert_eq!(header["alg"], "HS256");
+    assert_eq!(header["typ"], "JWT");
+    assert!(header["kid"].is_string());
+    for claim in ["sub", "iat", "nbf", "exp", "iss", "aud", "jti"] {
+        assert!(!claims[claim].is_null(), "claim {claim} present");
+    }
+    let with = |edit: &dyn Fn(&mut Value)| {
+        let mut c = claims.clone();
+        edit(&mut c);
+        c
+    };
+    let header_with = |edit: &dyn Fn(&mut Value)| {
+        let mut h = header.clone();
+        edit(&mut h);
+        h
+    };
+
+    // The crafting itself is right: an honest re-signing is accepted.
+    let honest = craft(&header, &claims, SECRET, Algorithm::HS256);
+    assert_eq!(server.me(&honest).await.status(), 200, "control token");
+
+    let (head, payload, _) = {
+        let mut parts = real.split('.');
+        (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        )
+    };
+    let none_header = b64(&header_with(&|h| h["alg"] = json!("none")));
+    let attacks: Vec<(&str, String)> = vec![
+        (
+            "alg none, empty signature",
+            format!("{none_header}.{payload}."),
+        ),
+        (
+            "alg none, no signature part",
+            format!("{none_header}.{payload}"),
+        ),
+        (
+            "alg None spelled oddly",
+            format!(
+                "{}.{payload}.",
+                b64(&header_with(&|h| h["alg"] = json!("None")))
+            ),
+        ),
+        ("stripped signature", format!("{head}.{payload}.")),
+        ("no signature part", format!("{head}.{payload}")),
+        (
+            "alg confusion: RS256 header, HMAC signature",
+            craft(
+                &header_with(&|h| h["alg"] = json!("RS256")),
+                &claims,
+                SECRET,
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "HS512 with the right secret",
+            craft(
+                &header_with(&|h| h["alg"] = json!("HS512")),
+                &claims,
+                SECRET,
+                Algorithm::HS512,
+            ),
+        ),
+        (
+            "tampered payload (other user), original signature",
+            format!(
+                "{head}.{}.{}",
+                b64(&with(&|c| c["sub"] = json!("2"))),
+                real.rsplit('.').next().unwrap()
+            ),
+        ),
+        (
+            "wrong key",
+            craft(
+                &header,
+                &claims,
+                "another-secret-of-sufficient-length-0123456789",
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "expired",
+            craft(
+                &header,
+                &with(&|c| {
+                    c["exp"] = json!(now() - 120);
+                    c["iat"] = json!(now() - 3600);
+                    c["nbf"] = json!(now() - 3600)
+                }),
+                SECRET,
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "not yet valid",
+            craft(
+                &header,
+                &with(&|c| c["nbf"] = json!(now() + 300)),
+                SECRET,
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "wrong issuer",
+            craft(
+                &header,
+                &with(&|c| c["iss"] = json!("evil")),
+                SECRET,
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "wrong audience",
+            craft(
+                &header,
+                &with(&|c| c["aud"] = json!("other-api")),
+                SECRET,
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "no expiry",
+            craft(
+                &header,
+                &with(&|c| {
+                    c.as_object_mut().unwrap().remove("exp");
+                }),
+                SECRET,
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "unknown kid",
+            craft(
+                &header_with(&|h| h["kid"] = json!("unknown-key")),
+                &claims,
+                SECRET,
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "no kid",
+            craft(
+                &header_with(&|h| {
+                    h.as_object_mut().unwrap().remove("kid");
+                }),
+                &claims,
+                SECRET,
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "user that does not exist",
+            craft(
+                &header,
+                &with(&|c| c["sub"] = json!("987654")),
+                SECRET,
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "non-numeric subject",
+            craft(
+                &header,
+                &with(&|c| c["sub"] = json!("victim")),
+                SECRET,
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "stale token generation",
+            craft(
+                &header,
+                &with(&|c| c["gen"] = json!(-1)),
+                SECRET,
+                Algorithm::HS256,
+            ),
+        ),
+        ("garbage", "not-a-token".into()),
+        ("empty parts", "..".into()),
+    ];
+    for (what, token) in attacks {
+        assert_refused(&server, &token, what).await;
+    }
+    // After all that, the real token still works.
+    assert_eq!(server.me(&real).await.status(), 200);
+});
+
+on_both_databases!(
+    password_change_revokes_earlier_tokens,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        let old = server.signed_up("mallory").await;
+        let other_device = json(server.login("mallory", PASSWORD).await).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let change = |token: &str, current: &str, new: &str| {
+            server
+                .client
+                .post(server.url("/api/users/me/password"))
+                .bearer_auth(token)
+                .json(&json!({"current_password": current, "new_password": new}))
+                .send()
+        };
+
+        let response = change(
+            &old,
+            "not the current password!",
+            "a brand new passphrase here",
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.status(), 403);
+        assert_eq!(json(response).await["field"], "current_password");
+
+        let response = change(&old, PASSWORD, "short").await.unwrap();
+        assert_eq!(response.status(), 422);
+        assert_eq!(json(response).await["field"], "new_password");
+
+        let response = change(&old, PASSWORD, "mallory-has-a-new-password")
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "containing the username");
+
+        let new_password = "a brand new passphrase here";
+        let response = change(&old, PASSWORD, new_password).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let fresh = json(response).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        assert_refused(&server, &old, "token from before the password change").await;
+        assert_refused(&server, &other_device, "other device's token").await;
+        assert_eq!(server.me(&fresh).await.status(), 200);
+        assert_eq!(server.login("mallory", PASSWORD).await.status(), 401);
+        assert_eq!(server.login("mallory", new_password).await.status(), 200);
+
+        // Without a token there is nothing to change.
+        let response = server
+            .client
+            .post(server.url("/api/users/me/password"))
+            .json(&json!({"current_password": new_password, "new_password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+    }
+);
+
+on_both_databases!(
+    log_out_everywhere_revokes_every_token,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        let first = server.signed_up("nina").await;
+        let second = json(server.login("nina", PASSWORD).await).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let bystander = server.signed_up("oscar").await;
+        let response = server
+            .client
+            .post(server.url("/api/users/me/logout-all"))
+            .bearer_auth(&second)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        assert_refused(&server, &first, "first token after log out everywhere").await;
+        assert_refused(
+            &server,
+            &second,
+            "the caller's token after log out everywhere",
+        )
+        .await;
+        assert_eq!(
+            server.me(&bystander).await.status(),
+            200,
+            "other users keep theirs"
+        );
+        // Logging in again works and gives a valid token.
+        let again = json(server.login("nina", PASSWORD).await).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(server.me(&again).await.status(), 200);
+    }
+);
+
+on_both_databases!(failed_logins_are_throttled, |engine: Engine| async move {
+    let server = TestServer::start(engine).await;
+    server.signed_up("pat").await;
+    server.signed_up("quinn").await;
+    for attempt in 0..5 {
+        let response = server.login("pat", "wrong password number one").await;
+        assert_eq!(response.status(), 401, "attempt {attempt}");
+    }
+    // The sixth attempt is refused before any hashing, even with the right password.
+    for password in ["wrong password number one", PASSWORD] {
+        let response = server.login("PAT", password).await;
+        assert_eq!(response.status(), 429);
+        let retry: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=12).contains(&retry), "Retry-After {retry}");
+        let body = json(response).await;
+        assert_eq!(body["error"], "too_many_requests");
+        assert!(body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Too many failed attempts"));
+    }
+    // Other accounts are not slowed down.
+    assert_eq!(server.login("quinn", PASSWORD).await.status(), 200);
+    // An unknown account is throttled the same way (no enumeration through 429s).
+    for _ in 0..5 {
+        assert_eq!(
+            server
+                .login("nobody-here", "whatever password")
+                .await
+                .status(),
+            401
+        );
+    }
+    assert_eq!(
+        server
+            .login("nobody-here", "whatever password")
+            .await
+            .status(),
+        429
+    );
+});
+
+on_both_databases!(
+    security_headers_on_every_response,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        for path in [
+            "/login",
+            "/api/users/me",
+            "/healthz",
+            "/api/nothing",
+            "/favicon.svg",
+        ] {
+            let response = server.client.get(server.url(path)).send().await.unwrap();
+            let headers = response.headers();
+            assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+            assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+            assert_eq!(
+                headers["cross-origin-opener-policy"], "same-origin",
+                "{path}"
+            );
+            assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+            let csp = headers["content-security-policy"].to_str().unwrap();
+            assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+            assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+            assert!(
+                !headers.contains_key("strict-transport-security"),
+                "no HSTS over plain http"
+            );
+            assert!(
+                !headers.contains_key("access-control-allow-origin"),
+                "no CORS"
+            );
+        }
+        let tls = TestServer::start_with(engine, |s| {
+            s.insert("KEYHOLD_HSTS", "true".into());
+        })
+        .await;
+        let response = tls.client.get(tls.url("/login")).send().await.unwrap();
+        assert!(response.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age="));
+    }
+);
