@@ -6,7 +6,7 @@ test("sign up leads to the profile with the new account", async ({ page }) => {
   const name = uniqueName("ada");
   await signUp(page, name);
   await expect(page.getByTestId("profile-email")).toHaveText(`${name}@example.com`);
-  await expect(page.getByRole("img", { name: `Initials of ${name}` })).toHaveText("A");
+  await expect(page.locator(".profile").getByRole("img", { name: `Initials of ${name}` })).toHaveText("A");
   await expect(page.getByTestId("header-username")).toHaveText(name);
   await expect(page.getByRole("button", { name: "Log out" })).toBeVisible();
   const token = await page.evaluate((key) => localStorage.getItem(key), TOKEN_KEY);

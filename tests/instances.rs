@@ -1,0 +1,189 @@
+//! Scale-out: two Keyhold processes (the real binary) on one PostgreSQL with one JWT
+//! secret behave as one service. Also the start-up wait for a database that is down.
+
+mod common;
+
+use common::{json, Engine, TestDatabase, PASSWORD};
+use serde_json::json;
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+const SECRET: &str = "shared-secret-of-both-instances-0123456789abcdef";
+
+/// A Keyhold server process.
+struct Instance {
+    child: Child,
+    base: String,
+}
+
+impl Instance {
+    fn spawn(database_url: &str, data_dir: &std::path::Path) -> Self {
+        Self::spawn_with(database_url, data_dir, &[])
+    }
+
+    fn spawn_with(database_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_keyhold"))
+            .env("LEPTOS_OUTPUT_NAME", "keyhold")
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_SITE_ROOT", "target/site")
+            .env("DATABASE_URL", database_url)
+            .env("KEYHOLD_DATA_DIR", data_dir)
+            .env("KEYHOLD_JWT_SECRET", SECRET)
+            .env("KEYHOLD_ARGON2_MEMORY_KIB", "1024")
+            .env("KEYHOLD_ARGON2_ITERATIONS", "1")
+            .env("KEYHOLD_DB_POOL_SIZE", "20")
+            .env("RUST_LOG", "warn")
+            .envs(extra.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the keyhold binary");
+        Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    async fn ready(self, client: &reqwest::Client) -> Self {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(response) = client.get(format!("{}/healthz", self.base)).send().await {
+                if response.status() == 200 {
+                    return self;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("instance at {} did not become healthy", self.base);
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
+}
+
+async fn register(client: &reqwest::Client, at: &Instance, username: &str, email: &str) -> u16 {
+    client
+        .post(at.url("/api/register"))
+        .json(&json!({"username": username, "email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("register")
+        .status()
+        .as_u16()
+}
+
+async fn login(client: &reqwest::Client, at: &Instance, username: &str, password: &str) -> String {
+    let response = client
+        .post(at.url("/api/login"))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(response.status(), 200);
+    json(response).await["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn me(client: &reqwest::Client, at: &Instance, token: &str) -> u16 {
+    client
+        .get(at.url("/api/users/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("users/me")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_on_one_postgres_act_as_one() {
+    let db = TestDatabase::create(Engine::Postgres).await;
+    let client = reqwest::Client::new();
+    let a = Instance::spawn(&db.url, &db.data_dir.join("a")).ready(&client).await;
+    let b = Instance::spawn(&db.url, &db.data_dir.join("b")).ready(&client).await;
+
+    // An account made on A logs in on B, and B's token works on A.
+    assert_eq!(register(&client, &a, "shared", "shared@example.com").await, 201);
+    let token_b = login(&client, &b, "shared", PASSWORD).await;
+    assert_eq!(me(&client, &a, &token_b).await, 200);
+    let token_a = login(&client, &a, "shared", PASSWORD).await;
+    assert_eq!(me(&client, &b, &token_a).await, 200);
+
+    // A password change on A rejects the old tokens on B at once.
+    let new_password = "another long passphrase indeed";
+    let response = client
+        .post(a.url("/api/users/me/password"))
+        .bearer_auth(&token_a)
+        .json(&json!({"current_password": PASSWORD, "new_password": new_password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let fresh = json(response).await["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(me(&client, &b, &token_a).await, 401);
+    assert_eq!(me(&client, &b, &token_b).await, 401);
+    assert_eq!(me(&client, &b, &fresh).await, 200);
+
+    // Log out everywhere on B rejects the fresh token on A at once.
+    let response = client
+        .post(b.url("/api/users/me/logout-all"))
+        .bearer_auth(&fresh)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(me(&client, &a, &fresh).await, 401);
+
+    // 100 concurrent registrations of one username over both: exactly one account.
+    let attempts = (0..100).map(|i| {
+        let (client, target) = (&client, if i % 2 == 0 { &a } else { &b });
+        async move { register(client, target, "contested", &format!("c{i}@example.com")).await }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 99, "{statuses:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_waits_for_the_database_then_gives_up_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on this port: the instance retries with backoff, then exits.
+    let url = format!("postgres://postgres@127.0.0.1:{}/none", free_port());
+    let started = Instant::now();
+    let mut instance = Instance::spawn_with(&url, dir.path(), &[("KEYHOLD_DB_CONNECT_TIMEOUT", "3"), ("RUST_LOG", "info")]);
+    let status = tokio::task::spawn_blocking(move || {
+        let status = instance.child.wait().expect("exit status");
+        let mut log = String::new();
+        if let Some(mut stderr) = instance.child.stderr.take() {
+            use std::io::Read;
+            let _ = stderr.read_to_string(&mut log);
+        }
+        (status, log)
+    })
+    .await
+    .unwrap();
+    let (status, log) = status;
+    let waited = started.elapsed();
+    assert!(!status.success(), "must exit with an error");
+    assert!(waited >= Duration::from_secs(2), "gave up after only {waited:?}");
+    assert!(waited < Duration::from_secs(20), "waited {waited:?}");
+    assert!(log.contains("database not reachable yet"), "{log}");
+    assert!(log.contains("start-up failed"), "{log}");
+}
