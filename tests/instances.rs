@@ -98,7 +98,10 @@ async fn login(client: &reqwest::Client, at: &Instance, username: &str, password
         .await
         .expect("login");
     assert_eq!(response.status(), 200);
-    json(response).await["access_token"].as_str().unwrap().to_owned()
+    json(response).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 async fn me(client: &reqwest::Client, at: &Instance, token: &str) -> u16 {
@@ -116,11 +119,18 @@ async fn me(client: &reqwest::Client, at: &Instance, token: &str) -> u16 {
 async fn two_instances_on_one_postgres_act_as_one() {
     let db = TestDatabase::create(Engine::Postgres).await;
     let client = reqwest::Client::new();
-    let a = Instance::spawn(&db.url, &db.data_dir.join("a")).ready(&client).await;
-    let b = Instance::spawn(&db.url, &db.data_dir.join("b")).ready(&client).await;
+    let a = Instance::spawn(&db.url, &db.data_dir.join("a"))
+        .ready(&client)
+        .await;
+    let b = Instance::spawn(&db.url, &db.data_dir.join("b"))
+        .ready(&client)
+        .await;
 
     // An account made on A logs in on B, and B's token works on A.
-    assert_eq!(register(&client, &a, "shared", "shared@example.com").await, 201);
+    assert_eq!(
+        register(&client, &a, "shared", "shared@example.com").await,
+        201
+    );
     let token_b = login(&client, &b, "shared", PASSWORD).await;
     assert_eq!(me(&client, &a, &token_b).await, 200);
     let token_a = login(&client, &a, "shared", PASSWORD).await;
@@ -136,7 +146,10 @@ async fn two_instances_on_one_postgres_act_as_one() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let fresh = json(response).await["access_token"].as_str().unwrap().to_owned();
+    let fresh = json(response).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(me(&client, &b, &token_a).await, 401);
     assert_eq!(me(&client, &b, &token_b).await, 401);
     assert_eq!(me(&client, &b, &fresh).await, 200);
@@ -157,8 +170,16 @@ async fn two_instances_on_one_postgres_act_as_one() {
         async move { register(client, target, "contested", &format!("c{i}@example.com")).await }
     });
     let statuses = futures::future::join_all(attempts).await;
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 99, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        99,
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,7 +188,11 @@ async fn start_up_waits_for_the_database_then_gives_up_clearly() {
     // Nothing listens on this port: the instance retries with backoff, then exits.
     let url = format!("postgres://postgres@127.0.0.1:{}/none", free_port());
     let started = Instant::now();
-    let mut instance = Instance::spawn_with(&url, dir.path(), &[("KEYHOLD_DB_CONNECT_TIMEOUT", "3"), ("RUST_LOG", "info")]);
+    let mut instance = Instance::spawn_with(
+        &url,
+        dir.path(),
+        &[("KEYHOLD_DB_CONNECT_TIMEOUT", "3"), ("RUST_LOG", "info")],
+    );
     let status = tokio::task::spawn_blocking(move || {
         let status = instance.child.wait().expect("exit status");
         let mut log = String::new();
@@ -182,8 +207,115 @@ async fn start_up_waits_for_the_database_then_gives_up_clearly() {
     let (status, log) = status;
     let waited = started.elapsed();
     assert!(!status.success(), "must exit with an error");
-    assert!(waited >= Duration::from_secs(2), "gave up after only {waited:?}");
+    assert!(
+        waited >= Duration::from_secs(2),
+        "gave up after only {waited:?}"
+    );
     assert!(waited < Duration::from_secs(20), "waited {waited:?}");
     assert!(log.contains("database not reachable yet"), "{log}");
     assert!(log.contains("start-up failed"), "{log}");
+}
+
+/// A TCP forwarder to PostgreSQL that the test can cut and restore, to play an outage.
+struct Outage {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    connections: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Outage {
+    async fn forward_to(target: &'static str) -> Self {
+        use std::sync::{atomic::AtomicBool, Arc, Mutex};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let connections: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
+        let (up2, connections2) = (up.clone(), connections.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !up2.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: connection refused/reset
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                connections2.lock().unwrap().push(task);
+            }
+        });
+        Self {
+            port,
+            up,
+            connections,
+            accept,
+        }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for task in self.connections.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for Outage {
+    fn drop(&mut self) {
+        self.cut();
+        self.accept.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn health_check_and_requests_follow_a_database_outage() {
+    let db = TestDatabase::create(Engine::Postgres).await;
+    let outage = Outage::forward_to("127.0.0.1:5432").await;
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    let via_proxy = format!("postgres://postgres@127.0.0.1:{}/{name}", outage.port);
+    let client = reqwest::Client::new();
+    let app = Instance::spawn(&via_proxy, &db.data_dir)
+        .ready(&client)
+        .await;
+    assert_eq!(
+        register(&client, &app, "outage", "outage@example.com").await,
+        201
+    );
+    let token = login(&client, &app, "outage", PASSWORD).await;
+
+    outage.cut();
+    let response = client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(json(response).await["database"], "unreachable");
+    let response = client
+        .get(app.url("/api/users/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503, "a database outage is 503, not 500");
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(json(response).await["error"], "unavailable");
+
+    outage.restore();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let status = client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not recover");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(me(&client, &app, &token).await, 200);
 }

@@ -82,6 +82,9 @@ pub fn TextField(
     #[prop(default = "text")] kind: &'static str,
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional)] hint: Option<&'static str>,
+    /// Mirrors what is typed, for live feedback (e.g. password rules).
+    #[prop(optional)]
+    value: Option<RwSignal<String>>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
     let error_id = format!("{name}-error");
@@ -102,6 +105,11 @@ pub fn TextField(
                 aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
                 aria-describedby=described_by
                 node_ref=node_ref
+                on:input=move |event| {
+                    if let Some(value) = value {
+                        value.set(event_target_value(&event));
+                    }
+                }
             />
             {hint.map(|text| view! { <p class="field-hint" id=hint_id>{text}</p> })}
             <p class="field-error" id=error_id aria-live="polite">

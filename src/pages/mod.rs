@@ -5,6 +5,7 @@ pub mod header;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod password;
 pub mod profile;
 pub mod session;
 pub mod signup;

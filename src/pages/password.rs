@@ -112,6 +112,7 @@ pub fn PasswordRules(
             </span>
         </p>
     }
+    .into_any()
 }
 
 #[derive(Clone)]
@@ -122,11 +123,13 @@ struct PasswordChange {
 
 /// "Change password" and "Log out everywhere" on the profile page.
 #[component]
-pub fn AccountSecurity(username: String, email: String) -> impl IntoView {
+pub fn AccountSecurity(
+    /// The signed-in user's username and e-mail (the new password must not contain them).
+    identity: Signal<(String, String)>,
+) -> impl IntoView {
     let session = use_session();
     let (current, new) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
     let new_value = RwSignal::new(String::new());
-    let identity = Signal::derive(move || (username.clone(), email.clone()));
     let errors = FormErrors::new(&["current_password", "new_password"]);
     let changed = RwSignal::new(false);
     let action = Action::new(|input: &PasswordChange| {
@@ -230,6 +233,7 @@ pub fn AccountSecurity(username: String, email: String) -> impl IntoView {
             </button>
         </section>
     }
+    .into_any()
 }
 
 #[cfg(test)]
@@ -245,7 +249,10 @@ mod tests {
 
     #[test]
     fn passphrases_are_strong() {
-        assert_eq!(estimate_strength("correct horse battery staple"), Strength::Strong);
+        assert_eq!(
+            estimate_strength("correct horse battery staple"),
+            Strength::Strong
+        );
         assert_eq!(estimate_strength("Tr0ub4dour&3xyzQ"), Strength::Strong);
     }
 

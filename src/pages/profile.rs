@@ -1,5 +1,6 @@
 //! `/profile`: the signed-in user's name, e-mail and picture (or initials).
 
+use super::password::AccountSecurity;
 use super::session::use_session;
 use crate::api::UserView;
 use leptos::prelude::*;
@@ -37,6 +38,12 @@ pub fn ProfilePage() -> impl IntoView {
                     <p class="loading" role="status">"Loading your profile…"</p>
                 }.into_any(),
             }}
+            // Outside the closure above, so a refreshed user keeps the forms' state.
+            <Show when=move || session.user().is_some()>
+                <AccountSecurity identity=Signal::derive(move || {
+                    session.user().map(|u| (u.username, u.email)).unwrap_or_default()
+                }) />
+            </Show>
         </section>
     }
 }

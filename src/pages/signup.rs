@@ -3,6 +3,7 @@
 use super::form::{
     enter_profile, input_value, on_result, AuthCard, FormAlert, FormErrors, SubmitButton, TextField,
 };
+use super::password::PasswordRules;
 use super::session::use_session;
 use crate::api::{
     auth::{login, register},
@@ -32,6 +33,12 @@ pub fn SignupPage() -> impl IntoView {
         NodeRef::<Input>::new(),
     );
     let errors = FormErrors::new(&["username", "email", "password"]);
+    let typed = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    let identity = Signal::derive(move || (typed.0.get(), typed.1.get()));
     let action = Action::new(|input: &SignUp| sign_up(input.clone()));
     on_result(action, errors, enter_profile(session));
     let submit = move |event: SubmitEvent| {
@@ -54,6 +61,7 @@ pub fn SignupPage() -> impl IntoView {
                     node_ref=username
                     autocomplete="username"
                     hint="3–32 characters: letters, digits, '.', '_' or '-'."
+                    value=typed.0
                     error=errors.for_field("username")
                 />
                 <TextField
@@ -62,6 +70,7 @@ pub fn SignupPage() -> impl IntoView {
                     kind="email"
                     node_ref=email
                     autocomplete="email"
+                    value=typed.1
                     error=errors.for_field("email")
                 />
                 <TextField
@@ -70,9 +79,11 @@ pub fn SignupPage() -> impl IntoView {
                     kind="password"
                     node_ref=password
                     autocomplete="new-password"
-                    hint="At least 15 characters. A few unrelated words make a strong one."
+                    hint="A few unrelated words make a strong, memorable password."
+                    value=typed.2
                     error=errors.for_field("password")
                 />
+                <PasswordRules password=typed.2 identity />
                 <SubmitButton
                     label="Sign up"
                     pending_label="Creating your account…"

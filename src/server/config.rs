@@ -29,6 +29,7 @@ pub struct Config {
     pub db_pool_size: u32,
     /// How long start-up waits for the database before giving up.
     pub db_connect_timeout: Duration,
+    pub db_statement_timeout: Duration,
     pub jwt_secret: Option<String>,
     pub jwt_previous_secret: Option<String>,
     pub jwt_issuer: String,
@@ -80,6 +81,11 @@ impl Config {
             database_url,
             db_pool_size: parse(&get, "KEYHOLD_DB_POOL_SIZE", 10)?,
             db_connect_timeout: Duration::from_secs(parse(&get, "KEYHOLD_DB_CONNECT_TIMEOUT", 30)?),
+            db_statement_timeout: Duration::from_secs(parse(
+                &get,
+                "KEYHOLD_DB_STATEMENT_TIMEOUT",
+                5,
+            )?),
             jwt_secret: get("KEYHOLD_JWT_SECRET"),
             jwt_previous_secret: get("KEYHOLD_JWT_PREVIOUS_SECRET"),
             jwt_issuer: get("KEYHOLD_JWT_ISSUER").unwrap_or_else(|| "keyhold".into()),

@@ -77,17 +77,17 @@ async fn connect_with_retry(config: &Config) -> Result<SqlUserStore, StoreError>
         url: config.database_url.clone(),
         pool_size: config.db_pool_size,
         acquire_timeout: Duration::from_secs(5),
+        statement_timeout: config.db_statement_timeout,
     };
     let deadline = tokio::time::Instant::now() + config.db_connect_timeout;
     let mut delay = Duration::from_millis(250);
     loop {
         match SqlUserStore::connect(&options).await {
             Ok(store) => return Ok(store),
-            Err(StoreError::Unavailable(reason))
-                if tokio::time::Instant::now() + delay < deadline =>
-            {
-                tracing::warn!(%reason, retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
-                tokio::time::sleep(delay).await;
+            Err(StoreError::Unavailable(reason)) if tokio::time::Instant::now() < deadline => {
+                let wait = delay.min(deadline - tokio::time::Instant::now());
+                tracing::warn!(%reason, retry_in_ms = wait.as_millis() as u64, "database not reachable yet");
+                tokio::time::sleep(wait).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
             Err(e) => return Err(e),

@@ -1,4 +1,4 @@
-//! Logging: one line per request, level from `RUST_LOG` (default `info`).
+//! Logging to stderr: one line per request, level from `RUST_LOG` (default `info`).
 
 use tracing_subscriber::{fmt, EnvFilter};
 
@@ -9,6 +9,7 @@ pub fn init() {
     let _ = fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_writer(std::io::stderr)
         .compact()
         .try_init();
 }

@@ -6,12 +6,15 @@ use async_trait::async_trait;
 use sqlx::{
     any::{install_default_drivers, AnyPoolOptions, AnyRow},
     migrate::Migrator,
-    AnyPool, Row,
+    AnyConnection, AnyPool, Connection, Row,
 };
 use std::{path::Path, time::Duration};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long `/healthz` waits for the database.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 const USER_COLUMNS: &str = "id, username, email, created_at, token_generation";
 
@@ -21,6 +24,8 @@ pub struct DatabaseOptions {
     pub url: String,
     pub pool_size: u32,
     pub acquire_timeout: Duration,
+    /// Longest a statement may run (PostgreSQL) or wait for the write lock (SQLite).
+    pub statement_timeout: Duration,
 }
 
 #[derive(Clone)]
@@ -40,6 +45,19 @@ impl SqlUserStore {
         if sqlite {
             create_parent_dir(&options.url)?;
         }
+        // One plain connection first: a refused or unknown host fails at once (and the
+        // caller retries with backoff) instead of waiting for the pool's timeout.
+        match tokio::time::timeout(
+            options.acquire_timeout,
+            AnyConnection::connect(&options.url),
+        )
+        .await
+        {
+            Ok(Ok(conn)) => drop(conn),
+            Ok(Err(e)) => return Err(unavailable(e)),
+            Err(_) => return Err(StoreError::Unavailable("connection timed out".into())),
+        }
+        let timeout_ms = options.statement_timeout.as_millis().max(1);
         let pool = AnyPoolOptions::new()
             .max_connections(options.pool_size)
             .acquire_timeout(options.acquire_timeout)
@@ -47,8 +65,15 @@ impl SqlUserStore {
                 Box::pin(async move {
                     if sqlite {
                         // WAL lets readers run beside the single writer; the busy
-                        // timeout (5 s by default) queues concurrent writers.
+                        // timeout queues concurrent writers.
                         sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query(&format!("PRAGMA busy_timeout = {timeout_ms}"))
+                            .execute(&mut *conn)
+                            .await?;
+                    } else {
+                        sqlx::query(&format!("SET statement_timeout = {timeout_ms}"))
                             .execute(&mut *conn)
                             .await?;
                     }
@@ -250,10 +275,10 @@ impl UserStore for SqlUserStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
+        let query = sqlx::query("SELECT 1").execute(&self.pool);
+        match tokio::time::timeout(PING_TIMEOUT, query).await {
+            Ok(result) => result.map(|_| ()).map_err(unavailable),
+            Err(_) => Err(StoreError::Unavailable("no answer to a ping".into())),
+        }
     }
 }
