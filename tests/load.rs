@@ -48,9 +48,16 @@ on_both_databases!(
         let mut rounds = Vec::new();
         for _ in 0..3 {
             let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
-            for _ in 0..25 {
-                unknown.push(time("no-such-user").await);
-                wrong.push(time("rita").await);
+            // Alternate the order (UW, WU, ...): consecutive hashes run on alternating
+            // hashing threads, and a fixed order would compare threads, not paths.
+            for i in 0..26 {
+                if i % 2 == 0 {
+                    unknown.push(time("no-such-user").await);
+                    wrong.push(time("rita").await);
+                } else {
+                    wrong.push(time("rita").await);
+                    unknown.push(time("no-such-user").await);
+                }
             }
             let (unknown, wrong) = (median(unknown), median(wrong));
             let difference = unknown.abs_diff(wrong);

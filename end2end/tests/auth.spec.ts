@@ -6,9 +6,11 @@ test("sign up leads to the profile with the new account", async ({ page }) => {
   const name = uniqueName("ada");
   await signUp(page, name);
   await expect(page.getByTestId("profile-email")).toHaveText(`${name}@example.com`);
-  await expect(page.locator(".profile").getByRole("img", { name: `Initials of ${name}` })).toHaveText("A");
+  await expect(page.locator(".profile").getByRole("img", { name: `Initials of ${name}` })).toHaveText(
+    name.split("_").map((part) => part[0].toUpperCase()).join("").slice(0, 2),
+  );
   await expect(page.getByTestId("header-username")).toHaveText(name);
-  await expect(page.getByRole("button", { name: "Log out" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Log out", exact: true })).toBeVisible();
   const token = await page.evaluate((key) => localStorage.getItem(key), TOKEN_KEY);
   expect(token).toBeTruthy();
 });
@@ -25,7 +27,7 @@ test("a reload keeps the user signed in", async ({ page }) => {
 test("log out, then log in again", async ({ page }) => {
   const name = uniqueName("grace");
   await signUp(page, name);
-  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
   await expect(page.getByRole("link", { name: "Log in" })).toBeVisible();
   expect(await page.evaluate((key) => localStorage.getItem(key), TOKEN_KEY)).toBeNull();
 
@@ -41,7 +43,7 @@ test("log out, then log in again", async ({ page }) => {
 test("logging in with the e-mail address works too", async ({ page }) => {
   const name = uniqueName("mail");
   await signUp(page, name);
-  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
   await logIn(page, `${name.toUpperCase()}@EXAMPLE.COM`);
   await expect(page.getByTestId("profile-username")).toHaveText(name);
 });
@@ -49,7 +51,7 @@ test("logging in with the e-mail address works too", async ({ page }) => {
 test("a wrong password shows the message and keeps the user out", async ({ page }) => {
   const name = uniqueName("wrong");
   await signUp(page, name);
-  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
   await logIn(page, name, "this is not my password");
   await expect(page.getByRole("alert")).toContainText("Incorrect username or password.");
   await expect(page).toHaveURL(/\/login$/);
@@ -64,7 +66,7 @@ test("a taken username is reported under the Username field", async ({ page, bro
   await open(other, "/signup");
   await other.getByLabel("Username").fill(name.toUpperCase());
   await other.getByLabel("Email").fill(`other-${name}@example.com`);
-  await other.getByLabel("Password").fill(PASSWORD);
+  await other.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await other.getByRole("button", { name: "Sign up" }).click();
   await expect(other.locator("#username-error")).toHaveText("That username is already taken.");
   await expect(other.getByLabel("Username")).toHaveAttribute("aria-invalid", "true");
@@ -77,13 +79,13 @@ test("invalid sign-up input is explained field by field", async ({ page }) => {
   await open(page, "/signup");
   await page.getByLabel("Username").fill(uniqueName("short"));
   await page.getByLabel("Email").fill("someone@example.com");
-  await page.getByLabel("Password").fill("too short");
+  await page.getByLabel("Password", { exact: true }).fill("too short");
   await page.getByRole("button", { name: "Sign up" }).click();
   await expect(page.locator("#password-error")).toContainText("at least 15 characters");
-  await expect(page.getByLabel("Password")).toBeFocused();
+  await expect(page.getByLabel("Password", { exact: true })).toBeFocused();
 
   await page.getByLabel("Email").fill("not-an-email");
-  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await page.getByRole("button", { name: "Sign up" }).click();
   await expect(page.locator("#email-error")).not.toBeEmpty();
   await expect(page.locator("#password-error")).toBeEmpty();
@@ -92,7 +94,7 @@ test("invalid sign-up input is explained field by field", async ({ page }) => {
 test("the button is disabled while the request runs", async ({ page }) => {
   const name = uniqueName("pending");
   await signUp(page, name);
-  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
   await open(page, "/login");
   let release: () => void = () => {};
   const held = new Promise<void>((resolve) => (release = resolve));
@@ -101,7 +103,7 @@ test("the button is disabled while the request runs", async ({ page }) => {
     await route.continue();
   });
   await page.getByLabel("Username").fill(name);
-  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
   const pending = page.getByRole("button", { name: "Logging in…" });
   await expect(pending).toBeDisabled();
@@ -130,7 +132,7 @@ test("logging out in one tab signs out the other", async ({ context }) => {
   const second = await context.newPage();
   await open(second, "/profile");
   await expect(second.getByTestId("profile-username")).toHaveText(name);
-  await first.getByRole("button", { name: "Log out" }).click();
+  await first.getByRole("button", { name: "Log out", exact: true }).click();
   await expect(second).toHaveURL(/\/login$/);
 });
 

@@ -19,7 +19,7 @@ export async function signUp(page: Page, username: string, password = PASSWORD):
   await open(page, "/signup");
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Email").fill(`${username}@example.com`);
-  await page.getByLabel("Password").fill(password);
+  await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign up" }).click();
   await expect(page).toHaveURL(/\/profile$/);
   await expect(page.getByTestId("profile-username")).toHaveText(username);
@@ -29,7 +29,7 @@ export async function signUp(page: Page, username: string, password = PASSWORD):
 export async function logIn(page: Page, username: string, password = PASSWORD): Promise<void> {
   await open(page, "/login");
   await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
+  await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Log in" }).click();
 }
 

@@ -21,7 +21,7 @@ for (const scheme of ["light", "dark"] as const) {
       await shot("signup");
       await page.getByLabel("Username").fill("x");
       await page.getByLabel("Email").fill("x@example.com");
-      await page.getByLabel("Password").fill("short");
+      await page.getByLabel("Password", { exact: true }).fill("short");
       await page.getByRole("button", { name: "Sign up" }).click();
       await expect(page.locator("#username-error")).not.toBeEmpty();
       await shot("signup-errors");

@@ -5,12 +5,12 @@ test("password rules are ticked while typing", async ({ page }) => {
   const name = uniqueName("rules");
   await page.getByLabel("Username").fill(name);
   const rules = page.getByRole("list", { name: "Password rules" });
-  await page.getByLabel("Password").fill("short");
+  await page.getByLabel("Password", { exact: true }).fill("short");
   await expect(rules.getByText("At least 15 characters (5 so far)")).not.toHaveClass(/rule--met/);
   await expect(page.getByText("Strength:")).toContainText("Weak");
-  await page.getByLabel("Password").fill(`${name} is my password`);
+  await page.getByLabel("Password", { exact: true }).fill(`${name} is my password`);
   await expect(rules.getByText("Does not contain your username")).not.toHaveClass(/rule--met/);
-  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await expect(rules.getByText(/At least 15 characters/)).toHaveClass(/rule--met/);
   await expect(rules.getByText("Does not contain your username")).toHaveClass(/rule--met/);
   await expect(page.getByText("Strength:")).toContainText("Strong");
@@ -21,7 +21,7 @@ test("a common password is refused with the reason", async ({ page }) => {
   const name = uniqueName("common");
   await page.getByLabel("Username").fill(name);
   await page.getByLabel("Email").fill(`${name}@example.com`);
-  await page.getByLabel("Password").fill("PolniyPizdec0211");
+  await page.getByLabel("Password", { exact: true }).fill("PolniyPizdec0211");
   await page.getByRole("button", { name: "Sign up" }).click();
   await expect(page.locator("#password-error")).toContainText("most common passwords");
 });
@@ -41,7 +41,7 @@ test("change password keeps this device signed in and the new one works", async 
   await page.reload();
   await expect(page.getByTestId("profile-username")).toHaveText(name);
 
-  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
   await logIn(page, name, PASSWORD);
   await expect(page.getByRole("alert")).toContainText("Incorrect username or password.");
   await logIn(page, name, "a new and long passphrase");
@@ -66,16 +66,16 @@ test("log out everywhere signs out every browser", async ({ browser }) => {
 test("too many wrong passwords get a clear wait message", async ({ page }) => {
   const name = uniqueName("throttle");
   await signUp(page, name);
-  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
   await open(page, "/login");
   await page.getByLabel("Username").fill(name);
   for (let attempt = 1; attempt <= 5; attempt++) {
-    await page.getByLabel("Password").fill(`wrong password number ${attempt}`);
+    await page.getByLabel("Password", { exact: true }).fill(`wrong password number ${attempt}`);
     await page.getByRole("button", { name: "Log in" }).click();
     await expect(page.getByRole("alert")).toContainText("Incorrect username or password.");
     await expect(page.getByRole("button", { name: "Log in" })).toBeEnabled();
   }
-  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page.getByRole("alert")).toContainText("Too many failed attempts. Wait");
   await expect(page).toHaveURL(/\/login$/);
