@@ -107,7 +107,7 @@ pub fn PasswordRules(
         </ul>
         <p class="strength-line" aria-live="polite">
             "Strength: "
-            <span class=move || strength().class()>
+            <span class=move || if length() == 0 { "strength" } else { strength().class() }>
                 {move || if length() == 0 { "—" } else { strength().label() }}
             </span>
         </p>
