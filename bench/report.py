@@ -1,0 +1,145 @@
+"""Builds the results table from the BENCH lines that bench/run.sh saved.
+
+Usage: python3 bench/report.py RESULTS_DIR CORES
+"""
+
+import re
+import sys
+from pathlib import Path
+
+out = Path(sys.argv[1])
+cores = int(sys.argv[2])
+
+
+def load(name):
+    vals = {}
+    path = out / f"{name}.txt"
+    if not path.exists():
+        return vals
+    for line in path.read_text().splitlines():
+        for key, value in re.findall(r"(\w+)=(\S+)", line):
+            try:
+                vals[key] = float(value)
+            except ValueError:
+                vals[key] = value
+    return vals
+
+
+def ms(us):
+    return us / 1000.0
+
+
+rows = []  # (metric, keyhold, fastapi, ratio text)
+
+
+def fmt(v, unit):
+    if v is None:
+        return "n/a"
+    if unit == "ms":
+        return f"{v:.2f} ms" if v < 100 else f"{v:.0f} ms"
+    if unit == "/s":
+        return f"{v:,.0f}/s" if v >= 100 else f"{v:.1f}/s"
+    if unit == "MiB":
+        return f"{v:.1f} MiB"
+    if unit == "n":
+        return f"{v:,.0f}"
+    return str(v)
+
+
+def row(metric, k, f, unit, higher_better):
+    ratio = ""
+    if k and f:
+        r = k / f if higher_better else f / k
+        ratio = f"{r:.1f}x" if r >= 1 else f"{r:.2f}x"
+    rows.append((metric, fmt(k, unit), fmt(f, unit), ratio))
+
+
+def ok_rate(d, code):
+    return d.get(f"s{code}", 0) / d["secs"] if d.get("secs") else None
+
+
+server = {}
+for side in ("keyhold", "fastapi"):
+    server[side] = {
+        "me": load(f"me-{side}"),
+        "login1": load(f"login1-{side}"),
+        "login": load(f"login-{side}"),
+        "storm_login": load(f"storm-login-{side}"),
+        "storm_me": load(f"storm-me-{side}"),
+        "register": load(f"register-{side}"),
+        "mem": load(f"mem-{side}"),
+    }
+K, F = server["keyhold"], server["fastapi"]
+
+row("users/me requests/s (64 conn)", K["me"].get("rps"), F["me"].get("rps"), "/s", True)
+row("users/me p50", ms(K["me"]["p50_us"]), ms(F["me"]["p50_us"]), "ms", False)
+row("users/me p99", ms(K["me"]["p99_us"]), ms(F["me"]["p99_us"]), "ms", False)
+row("users/me non-2xx", K["me"].get("non2xx"), F["me"].get("non2xx"), "n", False)
+row("login, 1 at a time: time per login", ms(K["login1"]["mean_us"]), ms(F["login1"]["mean_us"]), "ms", False)
+theo = {s: cores / (server[s]["login1"]["mean_us"] / 1e6) for s in server}
+row(f"login theoretical max ({cores} cores / time per login)", theo["keyhold"], theo["fastapi"], "/s", True)
+row("logins/s (8 conn, 200s only)", ok_rate(K["login"], 200), ok_rate(F["login"], 200), "/s", True)
+pct = {s: 100 * ok_rate(server[s]["login"], 200) / theo[s] for s in server}
+rows.append(("logins/s as % of theoretical max", f"{pct['keyhold']:.0f}%", f"{pct['fastapi']:.0f}%", ""))
+row("login p99 (8 conn)", ms(K["login"]["p99_us"]), ms(F["login"]["p99_us"]), "ms", False)
+row("login 503 (shed) / other non-200", None, None, "n", False)
+rows[-1] = ("login 503 (shed) / other non-200",
+            *(f"{int(server[s]['login'].get('s503', 0))} / "
+              f"{int(server[s]['login'].get('requests', 0) - server[s]['login'].get('s200', 0) - server[s]['login'].get('s503', 0))}"
+              for s in ("keyhold", "fastapi")), "")
+row("storm: logins/s (8 conn)", ok_rate(K["storm_login"], 200), ok_rate(F["storm_login"], 200), "/s", True)
+row("storm: users/me p50", ms(K["storm_me"]["p50_us"]), ms(F["storm_me"]["p50_us"]), "ms", False)
+row("storm: users/me p99", ms(K["storm_me"]["p99_us"]), ms(F["storm_me"]["p99_us"]), "ms", False)
+row("storm: users/me requests/s (4 conn, 10 ms pause)", K["storm_me"].get("rps"), F["storm_me"].get("rps"), "/s", True)
+row("register accounts/s (8 conn, 201s only)", ok_rate(K["register"], 201), ok_rate(F["register"], 201), "/s", True)
+row("register p99", ms(K["register"]["p99_us"]), ms(F["register"]["p99_us"]), "ms", False)
+rows.append(("register 503 (shed) / other non-201",
+             *(f"{int(server[s]['register'].get('s503', 0))} / "
+               f"{int(server[s]['register'].get('requests', 0) - server[s]['register'].get('s201', 0) - server[s]['register'].get('s503', 0))}"
+               for s in ("keyhold", "fastapi")), ""))
+row("server RSS idle", K["mem"]["idle_rss_kib"] / 1024, F["mem"]["idle_rss_kib"] / 1024, "MiB", False)
+row("server RSS peak (VmHWM, whole run)", K["mem"]["peak_rss_kib"] / 1024, F["mem"]["peak_rss_kib"] / 1024, "MiB", False)
+
+client = load("client")
+crow = []
+if client:
+    for part, label in (("wasm", client.get("wasm_file", "wasm")), ("js", "keyhold.js")):
+        crow.append((label, *(f"{client[f'{part}_{k}'] / 1000:.1f} KB" for k in ("raw", "gzip", "brotli"))))
+    total_br = client["wasm_brotli"] + client["js_brotli"]
+    crow.append(("WASM + JS", f"{(client['wasm_raw'] + client['js_raw']) / 1000:.1f} KB",
+                 f"{(client['wasm_gzip'] + client['js_gzip']) / 1000:.1f} KB", f"{total_br / 1000:.1f} KB"))
+
+
+def table(header, data):
+    widths = [max(len(str(r[i])) for r in [header, *data]) for i in range(len(header))]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
+    print(line(header))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in data:
+        print(line(r))
+
+
+table(("Metric", "Keyhold", "FastAPI ref", "Keyhold advantage"), rows)
+if crow:
+    print()
+    table(("Client (Keyhold)", "raw", "gzip -9", "brotli -q 11"), crow)
+    if "hydrate_median_ms" in client:
+        print(f"\nNavigation to hydrated /login, headless Chromium, cold cache, loopback: median "
+              f"{client['hydrate_median_ms']:.0f} ms (min {client['hydrate_min_ms']:.0f}, max {client['hydrate_max_ms']:.0f}; "
+              f"DOMContentLoaded median {client['dcl_median_ms']:.0f} ms; {int(client['runs'])} runs)")
+
+# Targets
+print("\nTargets:")
+me_ratio = K["me"]["rps"] / F["me"]["rps"]
+p99 = ms(K["me"]["p99_us"])
+checks = [
+    (f"users/me throughput >= 20x reference ({me_ratio:.1f}x) with p99 < 2 ms ({p99:.2f} ms)",
+     me_ratio >= 20 and p99 < 2),
+    (f"logins/s within 90% of cores/argon2 time ({pct['keyhold']:.0f}%)", pct["keyhold"] >= 90),
+    (f"users/me p99 < 10 ms during the login storm ({ms(K['storm_me']['p99_us']):.2f} ms)",
+     ms(K["storm_me"]["p99_us"]) < 10),
+]
+if client:
+    checks.append((f"WASM + JS <= 200 KB brotli ({total_br / 1000:.1f} KB)", total_br <= 200_000))
+for text, ok in checks:
+    print(f"  [{'MET ' if ok else 'MISSED'}] {text}")
