@@ -98,6 +98,10 @@ rows.append(("register 503 (shed) / other non-201",
                f"{int(server[s]['register'].get('requests', 0) - server[s]['register'].get('s201', 0) - server[s]['register'].get('s503', 0))}"
                for s in ("keyhold", "fastapi")), ""))
 row("server RSS idle", K["mem"]["idle_rss_kib"] / 1024, F["mem"]["idle_rss_kib"] / 1024, "MiB", False)
+for phase, label in (("me", "users/me"), ("login", "login"), ("storm", "login storm")):
+    key = f"hwm_after_{phase}_kib"
+    if key in K["mem"] and key in F["mem"]:
+        row(f"server RSS high-water after {label} phase", K["mem"][key] / 1024, F["mem"][key] / 1024, "MiB", False)
 row("server RSS peak (VmHWM, whole run)", K["mem"]["peak_rss_kib"] / 1024, F["mem"]["peak_rss_kib"] / 1024, "MiB", False)
 
 client = load("client")
@@ -142,4 +146,4 @@ checks = [
 if client:
     checks.append((f"WASM + JS <= 200 KB brotli ({total_br / 1000:.1f} KB)", total_br <= 200_000))
 for text, ok in checks:
-    print(f"  [{'MET ' if ok else 'MISSED'}] {text}")
+    print(f"  [{'MET' if ok else 'MISSED':<6}] {text}")

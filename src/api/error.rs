@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// Machine-readable error codes; each maps to exactly one HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ErrorCode {
     BadRequest,
     InvalidCredentials,
@@ -70,6 +71,7 @@ impl ErrorCode {
 /// An API error: what went wrong, for whom (the field, if one is to blame) and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message}")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub error: ErrorCode,
     pub message: String,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// What the API tells about a user: never the id, the hash or anything internal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserView {
     pub username: String,
     pub email: String,
@@ -17,6 +18,7 @@ pub struct UserView {
 
 /// The OAuth2 token response (RFC 6749 section 5.1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: String,

@@ -36,6 +36,7 @@ pub async fn change_password(
 
 /// The answer to "log out everywhere".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoggedOut {
     /// Always true: every token of the account, the caller's included, is revoked.
     pub revoked: bool,

@@ -199,3 +199,113 @@ pub async fn api_not_found() -> Response {
     let error = ApiError::for_status(404);
     (StatusCode::NOT_FOUND, axum::Json(error)).into_response()
 }
+
+/// An error answer built at the edge (outside any server function).
+pub fn error_response(error: ApiError) -> Response {
+    let status =
+        StatusCode::from_u16(error.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(error)).into_response()
+}
+
+/// Accepts each endpoint's alternative body encoding (JSON for a form endpoint and the
+/// reverse), converted to the one its server function decodes, and answers 415 naming
+/// the accepted types for anything else.
+pub async fn negotiate_body(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(endpoint) = super::openapi::endpoint(request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let (Some(body), true) = (endpoint.body, request.method() == endpoint.method) else {
+        return next.run(request).await;
+    };
+    let essence = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|mime| mime.trim().to_ascii_lowercase());
+    let sent = match essence.as_deref() {
+        None if body.optional => return next.run(request).await,
+        None => None,
+        Some(mime) => body.accepts.iter().copied().find(|e| e.mime() == mime),
+    };
+    let Some(sent) = sent else {
+        let accepted: Vec<_> = body.accepts.iter().map(|e| e.mime()).collect();
+        return error_response(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            format!(
+                "Send the body as {} (Content-Type header).",
+                accepted.join(" or ")
+            ),
+        ));
+    };
+    if sent == body.native {
+        return next.run(request).await;
+    }
+    let (mut parts, incoming) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(incoming, limit).await else {
+        return error_response(ApiError::for_status(413));
+    };
+    let converted = match transcode(&bytes, sent) {
+        Ok(converted) => converted,
+        Err(error) => return error_response(error),
+    };
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static(body.native.mime()));
+    parts.headers.remove(CONTENT_LENGTH);
+    next.run(Request::from_parts(parts, Body::from(converted)))
+        .await
+}
+
+/// Converts a flat JSON object to a form, or a form to a JSON object of strings.
+fn transcode(bytes: &[u8], from: super::openapi::Encoding) -> Result<Vec<u8>, ApiError> {
+    use super::openapi::Encoding;
+    match from {
+        Encoding::Form => {
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
+                .map_err(|_| ApiError::new(ErrorCode::BadRequest, "The form body is malformed."))?;
+            let mut object = serde_json::Map::new();
+            for (key, value) in pairs {
+                object
+                    .entry(key)
+                    .or_insert(serde_json::Value::String(value));
+            }
+            serde_json::to_vec(&object).map_err(|_| ApiError::for_status(400))
+        }
+        Encoding::Json => {
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(Vec::new());
+            }
+            let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(bytes)
+                .map_err(|_| {
+                    ApiError::new(
+                        ErrorCode::BadRequest,
+                        "The JSON body must be an object of fields.",
+                    )
+                })?;
+            let mut pairs = Vec::with_capacity(object.len());
+            for (key, value) in object {
+                let text = match value {
+                    serde_json::Value::String(text) => text,
+                    serde_json::Value::Null => continue,
+                    serde_json::Value::Number(n) => n.to_string(),
+                    serde_json::Value::Bool(b) => b.to_string(),
+                    _ => {
+                        return Err(ApiError::invalid_field(
+                            &key,
+                            format!("The field \"{key}\" must be a string."),
+                        ))
+                    }
+                };
+                pairs.push((key, text));
+            }
+            serde_urlencoded::to_string(pairs)
+                .map(String::into_bytes)
+                .map_err(|_| ApiError::for_status(400))
+        }
+    }
+}

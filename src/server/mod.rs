@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod config;
 pub mod edge;
+pub mod openapi;
 pub mod password;
 pub mod router;
 pub mod state;

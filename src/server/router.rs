@@ -13,6 +13,7 @@ use axum::{
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
     LatencyUnit,
@@ -33,6 +34,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let context_state = state.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/api/openapi.json", get(openapi_json))
         .route("/api/{*path}", any(edge::api_not_found))
         .leptos_routes_with_context(
             &state,
@@ -42,6 +44,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(middleware::from_fn_with_state(
+            config.body_limit,
+            edge::negotiate_body,
+        ))
         .layer(middleware::from_fn(edge::api_edge))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
@@ -66,9 +72,15 @@ pub fn router(state: AppState, config: &Config) -> Router {
         ))
         .layer(
             TraceLayer::new_for_http()
-                // Method and path only: headers and query strings may carry secrets.
+                // Method, path and request id only: headers and query strings may
+                // carry secrets.
                 .make_span_with(|request: &Request<_>| {
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                    let id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
                 })
                 .on_request(())
                 .on_response(
@@ -77,7 +89,52 @@ pub fn router(state: AppState, config: &Config) -> Router {
                         .latency_unit(LatencyUnit::Micros),
                 ),
         )
+        // Outermost: every response (and the log line) carries the request id.
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
+        .layer(middleware::map_request(drop_unsafe_request_id))
         .with_state(state)
+}
+
+/// A client may send its own `x-request-id` (to correlate), but only a short token of
+/// safe characters: anything else could forge log lines, so it is replaced.
+async fn drop_unsafe_request_id(
+    mut request: Request<axum::body::Body>,
+) -> Request<axum::body::Body> {
+    let safe = request.headers().get(REQUEST_ID).is_none_or(|value| {
+        let bytes = value.as_bytes();
+        (1..=64).contains(&bytes.len())
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    });
+    if !safe {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Request ids: 16 random hex digits, unless the client (or a proxy) sent one.
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let id = format!("{:016x}", rand::random::<u64>());
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+/// `GET /api/openapi.json`: the OpenAPI 3.1 document, built once.
+async fn openapi_json() -> impl IntoResponse {
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    Json(
+        DOCUMENT
+            .get_or_init(|| serde_json::to_value(super::openapi::document()).unwrap_or_default())
+            .clone(),
+    )
 }
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
