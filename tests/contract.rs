@@ -218,7 +218,7 @@ async fn examples_in_the_api_docs_run_as_written() {
     let live = |text: String| text.replace("http://127.0.0.1:3000", &server.base);
 
     let shell = doc_blocks("sh");
-    assert!(shell.len() >= 8, "found {} sh blocks", shell.len());
+    assert!(shell.len() >= 11, "found {} sh blocks", shell.len());
     let script = live(format!("set -euo pipefail\n{}", shell.join("\n")));
     let stdout = run("bash", &["-c"], &script).await;
     for expected in [
@@ -229,6 +229,9 @@ async fn examples_in_the_api_docs_run_as_written() {
         "\"revoked\":true",
         "/api/users/me/password",
         "\"username\":\"grace\"",
+        "countess@example.com",
+        "\"token_revocations\":1",
+        "\"deleted\":true",
     ] {
         assert!(
             stdout.contains(expected),

@@ -1,5 +1,6 @@
 //! The public HTTP API: server functions under `/api` and the types they exchange.
 
+pub mod account;
 pub mod auth;
 mod error;
 pub mod users;

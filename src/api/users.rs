@@ -53,7 +53,7 @@ pub async fn log_out_everywhere() -> Result<LoggedOut, ApiError> {
 
 /// The app state and the user of the request's bearer token.
 #[cfg(feature = "ssr")]
-async fn signed_in(
+pub(crate) async fn signed_in(
 ) -> Result<(crate::server::state::AppState, crate::server::store::User), ApiError> {
     use crate::server::{edge::bearer_token, state::AppState};
 

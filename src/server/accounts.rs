@@ -5,8 +5,19 @@ use super::{
     store::{Credentials, NewUser, StoreError, Taken, User, UserStore},
     throttle::{LoginThrottle, RetryAfter},
     token::{IssuedToken, TokenError, TokenService},
-    validation::{lookup_key, normalize_password, Invalid, PasswordPolicy, Registration},
+    validation::{
+        email_rule, lookup_key, normalize_password, username_rule, Invalid, PasswordPolicy,
+        Registration,
+    },
 };
+
+/// What "Edit profile" asks to change (`None`: keep).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProfileChange<'a> {
+    pub username: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub current_password: Option<&'a str>,
+}
 use std::{net::IpAddr, sync::Arc};
 
 #[derive(Debug, thiserror::Error)]
@@ -23,8 +34,9 @@ pub enum AccountError {
     InvalidToken(#[from] TokenError),
     #[error("the token's user no longer exists")]
     UnknownUser,
-    #[error("the current password is wrong")]
-    WrongCurrentPassword,
+    /// The password re-entered in field `.0` to confirm a change is wrong.
+    #[error("the password confirming the change is wrong")]
+    WrongPassword(&'static str),
     #[error("too many failed attempts")]
     Throttled(RetryAfter),
     #[error("password hashing is saturated")]
@@ -157,10 +169,6 @@ impl Accounts {
         new: &str,
         client: IpAddr,
     ) -> Result<IssuedToken, AccountError> {
-        let key = lookup_key(&user.username);
-        self.throttle
-            .check(&key, client)
-            .map_err(AccountError::Throttled)?;
         let new = self
             .policy
             .check(new, &user.username, &user.email)
@@ -168,14 +176,8 @@ impl Accounts {
                 field: "new_password",
                 ..invalid
             })?;
-        if self
-            .check_password(&key, normalize_password(current))
-            .await?
-            .is_none_or(|found| found.id != user.id)
-        {
-            self.throttle.record_failure(&key, client);
-            return Err(AccountError::WrongCurrentPassword);
-        }
+        self.confirm_password(user, current, "current_password", client)
+            .await?;
         let hash = self.hasher.hash(new).await?;
         let generation = self.store.change_password(user.id, &hash).await?;
         tracing::info!(
@@ -183,6 +185,91 @@ impl Accounts {
             "password changed; earlier tokens revoked"
         );
         Ok(self.tokens.issue(user.id, generation)?)
+    }
+
+    /// Renames the account and/or changes its e-mail. Changing the e-mail needs the
+    /// current password; both stay unique regardless of case. Tokens carry the stable
+    /// user id, so nobody is signed out by a rename.
+    pub async fn update_profile(
+        &self,
+        user: &User,
+        change: ProfileChange<'_>,
+        client: IpAddr,
+    ) -> Result<User, AccountError> {
+        let username = match change.username {
+            Some(raw) => username_rule(raw)?,
+            None => user.username.clone(),
+        };
+        let email = match change.email {
+            Some(raw) => email_rule(raw)?,
+            None => user.email.clone(),
+        };
+        if lookup_key(&email) != lookup_key(&user.email) {
+            let password = change
+                .current_password
+                .filter(|p| !p.is_empty())
+                .ok_or(Invalid {
+                    field: "current_password",
+                    message: "Enter your current password to change your e-mail.".into(),
+                })?;
+            self.confirm_password(user, password, "current_password", client)
+                .await?;
+        }
+        if username == user.username && email == user.email {
+            return Ok(user.clone());
+        }
+        let updated = self
+            .store
+            .update_identity(user.id, &username, &email)
+            .await?;
+        tracing::info!(user_id = user.id, "profile updated");
+        Ok(updated)
+    }
+
+    /// Deletes the account after the password and a typed confirmation (the username);
+    /// every token of it stops working at once and the name and e-mail become free.
+    pub async fn delete_account(
+        &self,
+        user: &User,
+        password: &str,
+        confirmation: &str,
+        client: IpAddr,
+    ) -> Result<(), AccountError> {
+        if lookup_key(confirmation) != lookup_key(&user.username) {
+            return Err(Invalid {
+                field: "confirm",
+                message: format!("Type your username, {}, to confirm.", user.username),
+            }
+            .into());
+        }
+        self.confirm_password(user, password, "password", client)
+            .await?;
+        self.store.delete(user.id).await?;
+        tracing::info!(user_id = user.id, "account deleted");
+        Ok(())
+    }
+
+    /// Checks a password re-entered to confirm a change (throttled like log-ins).
+    async fn confirm_password(
+        &self,
+        user: &User,
+        password: &str,
+        field: &'static str,
+        client: IpAddr,
+    ) -> Result<(), AccountError> {
+        let key = lookup_key(&user.username);
+        self.throttle
+            .check(&key, client)
+            .map_err(AccountError::Throttled)?;
+        let matches = self
+            .check_password(&key, normalize_password(password))
+            .await?
+            .is_some_and(|found| found.id == user.id);
+        if !matches {
+            self.throttle.record_failure(&key, client);
+            return Err(AccountError::WrongPassword(field));
+        }
+        Ok(())
     }
 
     /// Revokes every token of the user, this one included.

@@ -50,11 +50,15 @@ impl From<AccountError> for ApiError {
                 invalid_token()
             }
             AccountError::UnknownUser => invalid_token(),
-            AccountError::WrongCurrentPassword => ApiError::new(
+            AccountError::WrongPassword(field) => ApiError::new(
                 ErrorCode::Forbidden,
-                "Your current password is not correct.",
+                if field == "current_password" {
+                    "Your current password is not correct."
+                } else {
+                    "That password is not correct."
+                },
             )
-            .on_field("current_password"),
+            .on_field(field),
             AccountError::Throttled(wait) => {
                 let seconds = wait.seconds();
                 if let Some(options) = use_context::<ResponseOptions>() {

@@ -4,7 +4,11 @@
 //! endpoint's alternative encoding and to answer 415 otherwise. A test checks that the
 //! table and the registered server functions name exactly the same endpoints.
 
-use crate::api::{users::LoggedOut, ApiError, ErrorCode, TokenResponse, UserView};
+use crate::api::{
+    account::{AccountExport, Deleted, ExportedProfile, ExportedSecurity},
+    users::LoggedOut,
+    ApiError, ErrorCode, TokenResponse, UserView,
+};
 use serde::Deserialize;
 use utoipa::{
     openapi::{
@@ -133,6 +137,50 @@ pub const ENDPOINTS: &[Endpoint] = &[
         success: (200, "LoggedOut", "Every token was revoked."),
         errors: &[401, 413, 415, 503],
     },
+    Endpoint {
+        path: "/api/users/me/profile",
+        method: http::Method::POST,
+        operation_id: "update_profile",
+        summary: "Change username and/or e-mail (the e-mail needs the current password)",
+        body: Some(Body {
+            schema: "UpdateProfileRequest",
+            native: Encoding::Json,
+            accepts: BOTH,
+            optional: false,
+        }),
+        bearer: true,
+        success: (200, "UserView", "The updated account."),
+        errors: &[400, 401, 403, 409, 413, 415, 422, 429, 503],
+    },
+    Endpoint {
+        path: "/api/users/me/delete",
+        method: http::Method::POST,
+        operation_id: "delete_account",
+        summary: "Delete the account and everything stored about it",
+        body: Some(Body {
+            schema: "DeleteAccountRequest",
+            native: Encoding::Json,
+            accepts: BOTH,
+            optional: false,
+        }),
+        bearer: true,
+        success: (
+            200,
+            "Deleted",
+            "The account is gone; its tokens no longer work.",
+        ),
+        errors: &[400, 401, 403, 413, 415, 422, 429, 503],
+    },
+    Endpoint {
+        path: "/api/users/me/export",
+        method: http::Method::GET,
+        operation_id: "export_data",
+        summary: "Everything stored about the account, as JSON (never the password hash)",
+        body: None,
+        bearer: true,
+        success: (200, "AccountExport", "The account's data."),
+        errors: &[401, 503],
+    },
 ];
 
 /// The endpoint at `path`, if any.
@@ -185,6 +233,29 @@ pub struct ChangePasswordRequest {
     new_password: String,
 }
 
+/// `POST /api/users/me/profile`: omitted fields keep their value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct UpdateProfileRequest {
+    #[schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_.-]{3,32}$")]
+    username: Option<String>,
+    #[schema(max_length = 254, format = "email")]
+    email: Option<String>,
+    /// Required when the e-mail changes.
+    #[schema(format = "password")]
+    current_password: Option<String>,
+}
+
+/// `POST /api/users/me/delete`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct DeleteAccountRequest {
+    #[schema(format = "password")]
+    password: String,
+    /// The username, typed again to confirm.
+    confirm: String,
+}
+
 /// No fields.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Empty {}
@@ -193,7 +264,7 @@ fn status_text(status: u16) -> &'static str {
     match status {
         400 => "The body cannot be parsed.",
         401 => "Missing or refused credentials or token (`WWW-Authenticate: Bearer`).",
-        403 => "The current password is wrong (field `current_password`).",
+        403 => "A password confirming the change is wrong (field names which).",
         409 => "The username or e-mail is taken (field names which).",
         413 => "The body is too large.",
         415 => "The body's content type is not accepted; the message lists the accepted ones.",
@@ -288,6 +359,12 @@ pub fn document() -> OpenApi {
         .schema_from::<LoginRequest>()
         .schema_from::<ChangePasswordRequest>()
         .schema_from::<Empty>()
+        .schema_from::<UpdateProfileRequest>()
+        .schema_from::<DeleteAccountRequest>()
+        .schema_from::<Deleted>()
+        .schema_from::<AccountExport>()
+        .schema_from::<ExportedProfile>()
+        .schema_from::<ExportedSecurity>()
         .security_scheme(
             "bearer",
             SecurityScheme::Http(

@@ -14,6 +14,7 @@ pub struct User {
     pub username: String,
     pub email: String,
     pub created_at: i64,
+    pub updated_at: i64,
     /// Tokens issued under an older generation are no longer accepted.
     pub token_generation: i64,
 }
@@ -76,6 +77,15 @@ pub trait UserStore: Send + Sync {
     async fn change_password(&self, id: i64, password_hash: &str) -> Result<i64, StoreError>;
     /// Revokes every token issued so far; returns the new token generation.
     async fn revoke_tokens(&self, id: i64) -> Result<i64, StoreError>;
+    /// Sets a new username and e-mail (validated); `Conflict` when either is taken.
+    async fn update_identity(
+        &self,
+        id: i64,
+        username: &str,
+        email: &str,
+    ) -> Result<User, StoreError>;
+    /// Removes the account and everything that belongs to it, in one transaction.
+    async fn delete(&self, id: i64) -> Result<(), StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -16,7 +16,7 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 /// How long `/healthz` waits for the database.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
-const USER_COLUMNS: &str = "id, username, email, created_at, token_generation";
+const USER_COLUMNS: &str = "id, username, email, created_at, updated_at, token_generation";
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -161,6 +161,7 @@ fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
         username: row.try_get("username")?,
         email: row.try_get("email")?,
         created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
         token_generation: row.try_get("token_generation")?,
     })
 }
@@ -272,6 +273,44 @@ impl UserStore for SqlUserStore {
 
     async fn revoke_tokens(&self, id: i64) -> Result<i64, StoreError> {
         self.bump_generation(id, None).await
+    }
+
+    async fn update_identity(
+        &self,
+        id: i64,
+        username: &str,
+        email: &str,
+    ) -> Result<User, StoreError> {
+        let sql = format!(
+            "UPDATE users SET username = $1, username_key = $2, email = $3, email_key = $4, \
+             updated_at = $5 WHERE id = $6 RETURNING {USER_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(username)
+            .bind(username.to_lowercase())
+            .bind(email)
+            .bind(email.to_lowercase())
+            .bind(unix_now())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database_error)?
+            .ok_or(StoreError::Missing)?;
+        user_from(&row).map_err(database_error)
+    }
+
+    async fn delete(&self, id: i64) -> Result<(), StoreError> {
+        // Everything else an account owns references it with ON DELETE CASCADE, so this
+        // one statement removes it all atomically.
+        let result = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(database_error)?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::Missing);
+        }
+        Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

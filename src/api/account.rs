@@ -1,0 +1,108 @@
+//! Account self-service: edit the profile, delete the account, download my data.
+//! All take `Authorization: Bearer <token>`.
+
+use super::{ApiError, UserView};
+use crate::client::AuthClient;
+use leptos::prelude::*;
+use leptos::server_fn::codec::{GetUrl, Json};
+use serde::{Deserialize, Serialize};
+
+/// Changes the username and/or e-mail (omit or send the current value to keep one).
+/// Changing the e-mail needs `current_password`. 409 when taken (either, regardless of
+/// case), 422 naming the field, 403 when the password is wrong.
+#[server(prefix = "/api", endpoint = "users/me/profile", input = Json, client = AuthClient)]
+pub async fn update_profile(
+    #[server(default)] username: Option<String>,
+    #[server(default)] email: Option<String>,
+    #[server(default)] current_password: Option<String>,
+) -> Result<UserView, ApiError> {
+    use crate::server::{accounts::ProfileChange, edge::client_addr};
+
+    let (state, user) = super::users::signed_in().await?;
+    let client = client_addr(state.client_ip_header.as_ref());
+    let change = ProfileChange {
+        username: username.as_deref(),
+        email: email.as_deref(),
+        current_password: current_password.as_deref(),
+    };
+    let updated = state.accounts.update_profile(&user, change, client).await?;
+    Ok(updated.into())
+}
+
+/// The answer to a deletion.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deleted {
+    pub deleted: bool,
+}
+
+/// Deletes the account, its image and everything else stored about it, in one
+/// transaction. Needs the password and `confirm` = the username. Every token of the
+/// account stops working at once; the username and e-mail become free.
+#[server(prefix = "/api", endpoint = "users/me/delete", input = Json, client = AuthClient)]
+pub async fn delete_account(password: String, confirm: String) -> Result<Deleted, ApiError> {
+    use crate::server::edge::client_addr;
+
+    let (state, user) = super::users::signed_in().await?;
+    let client = client_addr(state.client_ip_header.as_ref());
+    state
+        .accounts
+        .delete_account(&user, &password, &confirm, client)
+        .await?;
+    Ok(Deleted { deleted: true })
+}
+
+/// Everything Keyhold stores about the account (never the password hash).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountExport {
+    /// When this export was made (Unix seconds).
+    pub exported_at: i64,
+    pub profile: ExportedProfile,
+    pub security: ExportedSecurity,
+}
+
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedProfile {
+    pub username: String,
+    pub email: String,
+    pub image_url: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedSecurity {
+    /// How the password is kept (the hash itself is never exported).
+    pub password_storage: String,
+    /// How many times every token was revoked (password changes, log out everywhere).
+    pub token_revocations: i64,
+}
+
+/// "Download my data": a JSON document with everything stored about the account.
+#[server(prefix = "/api", endpoint = "users/me/export", input = GetUrl, client = AuthClient)]
+pub async fn export_data() -> Result<AccountExport, ApiError> {
+    let (_, user) = super::users::signed_in().await?;
+    let exported_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let view = UserView::from(user.clone());
+    Ok(AccountExport {
+        exported_at,
+        profile: ExportedProfile {
+            username: view.username,
+            email: view.email,
+            image_url: view.image_url,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        },
+        security: ExportedSecurity {
+            password_storage: "argon2id hash (not included)".into(),
+            token_revocations: user.token_generation,
+        },
+    })
+}
