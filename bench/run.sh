@@ -134,6 +134,12 @@ done
 echo "BENCH background_cpu_pct=$BUSY" >"$OUT/machine.txt"
 [ "$BUSY" -gt 15 ] && log "WARNING: the machine is already ${BUSY}% busy; results will be lower than on a quiet machine"
 
+# CPU used by other processes during the measurement = machine busy time - servers - our children.
+busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+proc_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+ticks_of_times() { tail -1 "$1" | awk -v hz="$(getconf CLK_TCK)" '{split($1,a,"m"); split($2,b,"m"); print int(((a[1]*60+a[2])+(b[1]*60+b[2]))*hz)}'; }
+RUN_T0=$(date +%s.%N); B0=$(busy_ticks); K0=$(proc_ticks "$KH_PID"); F0=$(proc_ticks "$FA_PID"); times >"$TMP/times0"; C0=$(ticks_of_times "$TMP/times0")
+
 L="$BENCH_DIR/lua"
 wrk_me() { # base path token conns -> BENCH line
   BENCH_TOKEN="$3" wrk -t2 -c"$4" -d"${DURATION}s" --latency -s "$L/me.lua" "$1$2" | grep '^BENCH'
@@ -180,6 +186,12 @@ reg_wrk "$FA/register" >"$OUT/register-fastapi.txt"
 echo "BENCH peak_rss_kib=$(rss "$KH_PID" VmHWM) after_rss_kib=$(rss "$KH_PID" VmRSS)" >>"$OUT/mem-keyhold.txt"
 echo "BENCH peak_rss_kib=$(rss "$FA_PID" VmHWM) after_rss_kib=$(rss "$FA_PID" VmRSS)" >>"$OUT/mem-fastapi.txt"
 
+B1=$(busy_ticks); K1=$(proc_ticks "$KH_PID"); F1=$(proc_ticks "$FA_PID"); times >"$TMP/times1"; C1=$(ticks_of_times "$TMP/times1")
+FOREIGN=$(awk -v b=$((B1-B0)) -v k=$((K1-K0)) -v f=$((F1-F0)) -v c=$((C1-C0)) -v t0="$RUN_T0" -v t1="$(date +%s.%N)" \
+  -v hz="$(getconf CLK_TCK)" -v n="$(nproc)" 'BEGIN { o=(b-k-f-c)/hz; if (o<0) o=0; printf "%.1f core-s of %.0f (%.0f%%)", o, (t1-t0)*n, 100*o/((t1-t0)*n) }')
+echo "BENCH foreign_cpu=\"$FOREIGN\"" >>"$OUT/machine.txt"
+[ "${FOREIGN##*(}" != "0%)" ] && log "other processes used $FOREIGN of the machine's CPU during phases 1-3"
+
 # ---------------------------------------------------------------- 5. client
 log "5. client size and hydration"
 PKG="$SITE_ROOT/pkg"
@@ -201,19 +213,25 @@ if [ "${BENCH_PROFILE:-0}" = 1 ]; then
   perf record -F 999 -g -p "$KH_PID" -o "$OUT/perf.data" -- sleep $((DURATION - 2)) >/dev/null 2>&1 || log "perf record failed"
   wait "$wp"
   perf report -i "$OUT/perf.data" --no-children --sort symbol --stdio --percent-limit 0.7 -g none 2>/dev/null \
-    | grep -v '^#' | grep -v '^$' >"$OUT/perf-top.txt" || true
+    | grep -v '^#' | grep -v '^$' | sed 's/ \+-  \+-  \+$//; s/ \+$//' >"$OUT/perf-top.txt" || true
+  perf report -i "$OUT/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null \
+    | grep -v '^#' | grep -v '^$' | sed 's/ \+$//' >"$OUT/perf-threads.txt" || true
   perf report -i "$OUT/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null \
-    | grep -v '^#' | grep -v '^$' >"$OUT/perf-dso.txt" || true
+    | grep -v '^#' | grep -v '^$' | sed 's/ \+$//' >"$OUT/perf-dso.txt" || true
 fi
 
 # ---------------------------------------------------------------- report
 {
   echo "Keyhold binary: $BIN ($(date -u -r "$BIN" +%FT%TZ)), commit $(cd "$ROOT" && git rev-parse --short HEAD)"
   echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM"
-  echo "Date: $(date -u +%FT%TZ); wrk phases ${DURATION}s; machine ${BUSY}% busy before the run"
+  echo "Date: $(date -u +%FT%TZ); wrk phases ${DURATION}s; machine ${BUSY}% busy before the run;"
+  echo "CPU used by other processes during phases 1-3: $FOREIGN"
   echo
   "$PY" "$BENCH_DIR/report.py" "$OUT" "$(nproc)"
 } | tee "$OUT/report.txt"
-[ -f "$OUT/perf-top.txt" ] && { echo; echo "perf, Keyhold users/me (self time by symbol):"; head -30 "$OUT/perf-top.txt"; }
+if [ -f "$OUT/perf-top.txt" ]; then
+  echo; echo "perf, Keyhold during users/me: samples by thread, by DSO, top symbols (self):"
+  cat "$OUT/perf-threads.txt" "$OUT/perf-dso.txt"; head -15 "$OUT/perf-top.txt"
+fi
 echo
 echo "raw results: $OUT"
