@@ -66,6 +66,20 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
+# --- Python tools: schemathesis (schema fuzzing) and requests (docs examples) --------
+SCHEMATHESIS_VERSION="4.32.5"
+VENV="$HOME/.cache/keyhold/venv"
+if [ "$("$VENV/bin/schemathesis" --version 2>/dev/null | awk '{print $3}')" != "$SCHEMATHESIS_VERSION" ]; then
+  say "installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
+  if ! python3 -m venv --help >/dev/null 2>&1; then apt_install python3-venv; fi
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+if ! python3 -c 'import requests' 2>/dev/null; then
+  say "installing python3-requests"
+  apt_install python3-requests
+fi
+
 # --- PostgreSQL for the integration tests -------------------------------------------
 if ! command -v pg_ctlcluster >/dev/null || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
   apt_install postgresql

@@ -3,7 +3,8 @@
 #   1. lint: cargo fmt --check, clippy -D warnings
 #   2. Rust unit and integration tests (real HTTP, SQLite and PostgreSQL)
 #   3. release build (server + WASM) with cargo-leptos
-#   4. Playwright in Chromium against the release server, on SQLite and on PostgreSQL
+#   4. schemathesis against the release server's OpenAPI document
+#   5. Playwright in Chromium against the release server, on SQLite and on PostgreSQL
 # The last line is the total: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,7 @@ stage "release build (cargo leptos build --release)"
 if cargo leptos build --release; then
   record "release build" ok 1 0
   export KEYHOLD_BIN="$CARGO_TARGET_DIR/release/keyhold"
+  check "schema fuzzing (schemathesis)" scripts/fuzz.sh "$KEYHOLD_BIN"
   for database in sqlite postgres; do
     stage "browser tests on $database (Playwright, Chromium)"
     DB_NAME="keyhold_e2e_$$"

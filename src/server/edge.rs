@@ -246,13 +246,23 @@ pub async fn negotiate_body(
             ),
         ));
     };
-    if sent == body.native {
+    if sent == body.native && sent == super::openapi::Encoding::Form {
         return next.run(request).await;
     }
     let (mut parts, incoming) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(incoming, limit).await else {
         return error_response(ApiError::for_status(413));
     };
+    if sent == body.native {
+        // JSON straight through, but only an object of fields: serde would also take
+        // an array as a struct, which no client means.
+        if let Err(error) = json_object(&bytes) {
+            return error_response(error);
+        }
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+    }
     let converted = match transcode(&bytes, sent) {
         Ok(converted) => converted,
         Err(error) => return error_response(error),
@@ -263,6 +273,20 @@ pub async fn negotiate_body(
     parts.headers.remove(CONTENT_LENGTH);
     next.run(Request::from_parts(parts, Body::from(converted)))
         .await
+}
+
+/// The fields of a JSON object body (400 for anything else).
+fn json_object(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            ErrorCode::BadRequest,
+            if e.is_syntax() || e.is_eof() {
+                format!("The body is not valid JSON: {e}")
+            } else {
+                "The JSON body must be an object of fields.".to_owned()
+            },
+        )
+    })
 }
 
 /// Converts a flat JSON object to a form, or a form to a JSON object of strings.
@@ -284,13 +308,7 @@ fn transcode(bytes: &[u8], from: super::openapi::Encoding) -> Result<Vec<u8>, Ap
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Vec::new());
             }
-            let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(bytes)
-                .map_err(|_| {
-                    ApiError::new(
-                        ErrorCode::BadRequest,
-                        "The JSON body must be an object of fields.",
-                    )
-                })?;
+            let object = json_object(bytes)?;
             let mut pairs = Vec::with_capacity(object.len());
             for (key, value) in object {
                 let text = match value {

@@ -135,7 +135,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         }),
         bearer: true,
         success: (200, "LoggedOut", "Every token was revoked."),
-        errors: &[401, 413, 415, 503],
+        errors: &[400, 401, 413, 415, 422, 503],
     },
     Endpoint {
         path: "/api/users/me/profile",
