@@ -136,6 +136,35 @@ async fn two_instances_on_one_postgres_act_as_one() {
     let token_a = login(&client, &a, "shared", PASSWORD).await;
     assert_eq!(me(&client, &b, &token_a).await, 200);
 
+    // An image uploaded through A is served by B.
+    let png = {
+        let pixels = image::ImageBuffer::from_pixel(40, 40, image::Rgba([200u8, 30, 30, 255]));
+        let mut out = Vec::new();
+        image::DynamicImage::ImageRgba8(pixels)
+            .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+            .unwrap();
+        out
+    };
+    let form = reqwest::multipart::Form::new().part(
+        "image",
+        reqwest::multipart::Part::bytes(png).file_name("red.png"),
+    );
+    let response = client
+        .post(a.url("/api/users/me/image"))
+        .bearer_auth(&token_a)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let image_url = json(response).await["image_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = client.get(b.url(&image_url)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/webp");
+
     // A password change on A rejects the old tokens on B at once.
     let new_password = "another long passphrase indeed";
     let response = client

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod auth;
 mod error;
+pub mod images;
 pub mod users;
 
 pub use error::{ApiError, ErrorCode};
@@ -35,5 +36,18 @@ impl TokenResponse {
             token_type: "bearer".into(),
             expires_in,
         }
+    }
+}
+
+/// Where the profile image with this content hash is served, `size` 256 or 64 pixels.
+pub fn image_url(hash: &str, size: u32) -> String {
+    format!("/media/avatars/{hash}/{size}.webp")
+}
+
+/// The same image at another size (the header shows the small one).
+pub fn image_variant(url: &str, size: u32) -> String {
+    match url.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{size}.webp"),
+        None => url.to_owned(),
     }
 }

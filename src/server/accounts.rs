@@ -1,6 +1,7 @@
 //! The account rules: register, log in, and who a bearer token belongs to.
 
 use super::{
+    images::{ImageError, ImageProcessor},
     password::{HashError, PasswordHasher, Verification},
     store::{Credentials, NewUser, StoreError, Taken, User, UserStore},
     throttle::{LoginThrottle, RetryAfter},
@@ -39,6 +40,8 @@ pub enum AccountError {
     WrongPassword(&'static str),
     #[error("too many failed attempts")]
     Throttled(RetryAfter),
+    #[error(transparent)]
+    Image(#[from] ImageError),
     #[error("password hashing is saturated")]
     Busy,
     #[error(transparent)]
@@ -72,6 +75,7 @@ pub struct Accounts {
     tokens: TokenService,
     policy: PasswordPolicy,
     throttle: LoginThrottle,
+    images: ImageProcessor,
 }
 
 impl Accounts {
@@ -81,6 +85,7 @@ impl Accounts {
         tokens: TokenService,
         policy: PasswordPolicy,
         throttle: LoginThrottle,
+        images: ImageProcessor,
     ) -> Self {
         Self {
             store,
@@ -88,6 +93,7 @@ impl Accounts {
             tokens,
             policy,
             throttle,
+            images,
         }
     }
 
@@ -247,6 +253,24 @@ impl Accounts {
         self.store.delete(user.id).await?;
         tracing::info!(user_id = user.id, "account deleted");
         Ok(())
+    }
+
+    /// Validates and re-encodes an uploaded picture and makes it the user's image
+    /// (replacing the old one). A refused file changes nothing.
+    pub async fn set_image(&self, user: &User, bytes: Vec<u8>) -> Result<User, AccountError> {
+        let processed = self.images.process(bytes).await?;
+        let updated = self.store.set_image(user.id, &processed).await?;
+        tracing::info!(user_id = user.id, hash = %processed.hash, "profile image set");
+        Ok(updated)
+    }
+
+    pub async fn remove_image(&self, user: &User) -> Result<User, AccountError> {
+        Ok(self.store.remove_image(user.id).await?)
+    }
+
+    /// A stored picture by content hash (`large`: 256 px, else 64 px).
+    pub async fn image(&self, hash: &str, large: bool) -> Result<Option<Vec<u8>>, AccountError> {
+        Ok(self.store.image(hash, large).await?)
     }
 
     /// Checks a password re-entered to confirm a change (throttled like log-ins).

@@ -44,6 +44,8 @@ pub struct Config {
     pub password_max_chars: usize,
     /// Largest accepted JSON or form body, in bytes.
     pub body_limit: usize,
+    /// Largest accepted image upload, bytes.
+    pub image_limit: usize,
     pub throttle: ThrottleConfig,
     /// Header holding the client address when behind a trusted proxy (e.g.
     /// `x-forwarded-for`, first entry); the socket address otherwise.
@@ -107,6 +109,7 @@ impl Config {
             password_min_chars: parse(&get, "KEYHOLD_PASSWORD_MIN_LENGTH", 15)?,
             password_max_chars: parse(&get, "KEYHOLD_PASSWORD_MAX_LENGTH", 256)?,
             body_limit: parse(&get, "KEYHOLD_BODY_LIMIT", 16 * 1024)?,
+            image_limit: parse(&get, "KEYHOLD_IMAGE_LIMIT", 5 * 1024 * 1024)?,
             throttle: ThrottleConfig {
                 burst: parse(&get, "KEYHOLD_LOGIN_BURST", 5)?,
                 refill: Duration::from_secs(parse(&get, "KEYHOLD_LOGIN_REFILL_SECS", 12)?),

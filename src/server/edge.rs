@@ -2,6 +2,7 @@
 //! response headers, and reading the bearer token from the request.
 
 use super::accounts::AccountError;
+use super::images::ImageError;
 use super::store::{StoreError, Taken};
 use crate::api::{ApiError, ErrorCode};
 use axum::{
@@ -72,6 +73,16 @@ impl From<AccountError> for ApiError {
                     ),
                 )
             }
+            AccountError::Image(ImageError::Unsupported) => ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                ImageError::Unsupported.to_string(),
+            )
+            .on_field("image"),
+            AccountError::Image(ImageError::Internal(reason)) => {
+                tracing::error!(%reason, "image processing failed");
+                ApiError::for_status(500)
+            }
+            AccountError::Image(refused) => ApiError::invalid_field("image", refused.to_string()),
             AccountError::Busy => ApiError::new(
                 ErrorCode::Unavailable,
                 "The server is busy right now; try again in a moment.",
@@ -219,10 +230,9 @@ pub async fn negotiate_body(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(endpoint) = super::openapi::endpoint(request.uri().path()) else {
-        return next.run(request).await;
-    };
-    let (Some(body), true) = (endpoint.body, request.method() == endpoint.method) else {
+    let Some(body) =
+        super::openapi::endpoint(request.uri().path(), request.method()).and_then(|e| e.body)
+    else {
         return next.run(request).await;
     };
     let essence = request
@@ -246,7 +256,7 @@ pub async fn negotiate_body(
             ),
         ));
     };
-    if sent == body.native && sent == super::openapi::Encoding::Form {
+    if sent == body.native && sent != super::openapi::Encoding::Json {
         return next.run(request).await;
     }
     let (mut parts, incoming) = request.into_parts();
@@ -293,6 +303,8 @@ fn json_object(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value
 fn transcode(bytes: &[u8], from: super::openapi::Encoding) -> Result<Vec<u8>, ApiError> {
     use super::openapi::Encoding;
     match from {
+        // Never the alternative of another encoding (no endpoint lists it so).
+        Encoding::Multipart => Err(ApiError::for_status(415)),
         Encoding::Form => {
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
                 .map_err(|_| ApiError::new(ErrorCode::BadRequest, "The form body is malformed."))?;
@@ -330,4 +342,36 @@ fn transcode(bytes: &[u8], from: super::openapi::Encoding) -> Result<Vec<u8>, Ap
                 .map_err(|_| ApiError::for_status(400))
         }
     }
+}
+
+/// Body size limits: small for JSON and forms, larger for uploads. The declared length
+/// is checked up front and the body itself is capped, so a lying or chunked client
+/// cannot send more either.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub default: usize,
+    pub upload: usize,
+}
+
+pub async fn limit_body(
+    axum::extract::State(limits): axum::extract::State<BodyLimits>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = if super::openapi::is_upload(request.uri().path(), request.method()) {
+        limits.upload
+    } else {
+        limits.default
+    };
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return error_response(ApiError::for_status(413));
+    }
+    let (parts, body) = request.into_parts();
+    let capped = Body::new(http_body_util::Limited::new(body, limit));
+    next.run(Request::from_parts(parts, capped)).await
 }

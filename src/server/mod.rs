@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod config;
 pub mod edge;
+pub mod images;
+pub mod media;
 pub mod openapi;
 pub mod password;
 pub mod router;

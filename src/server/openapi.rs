@@ -12,7 +12,7 @@ use crate::api::{
 use serde::Deserialize;
 use utoipa::{
     openapi::{
-        path::{HttpMethod, OperationBuilder, PathItem},
+        path::{HttpMethod, OperationBuilder},
         request_body::RequestBodyBuilder,
         response::{ResponseBuilder, ResponsesBuilder},
         schema::{ComponentsBuilder, Ref},
@@ -28,6 +28,7 @@ use utoipa::{
 pub enum Encoding {
     Json,
     Form,
+    Multipart,
 }
 
 impl Encoding {
@@ -35,6 +36,7 @@ impl Encoding {
         match self {
             Self::Json => "application/json",
             Self::Form => "application/x-www-form-urlencoded",
+            Self::Multipart => "multipart/form-data",
         }
     }
 }
@@ -181,11 +183,45 @@ pub const ENDPOINTS: &[Endpoint] = &[
         success: (200, "AccountExport", "The account's data."),
         errors: &[401, 503],
     },
+    Endpoint {
+        path: "/api/users/me/image",
+        method: http::Method::POST,
+        operation_id: "upload_image",
+        summary: "Set or replace the profile image (multipart, field `image`)",
+        body: Some(Body {
+            schema: "ImageUpload",
+            native: Encoding::Multipart,
+            accepts: &[Encoding::Multipart],
+            optional: false,
+        }),
+        bearer: true,
+        success: (200, "UserView", "The user with the new `image_url`."),
+        errors: &[400, 401, 413, 415, 422, 503],
+    },
+    Endpoint {
+        path: "/api/users/me/image",
+        method: http::Method::DELETE,
+        operation_id: "remove_image",
+        summary: "Remove the profile image",
+        body: None,
+        bearer: true,
+        success: (200, "UserView", "The user, `image_url` null."),
+        errors: &[401, 503],
+    },
 ];
 
-/// The endpoint at `path`, if any.
-pub fn endpoint(path: &str) -> Option<&'static Endpoint> {
-    ENDPOINTS.iter().find(|e| e.path == path)
+/// The endpoint at `path` for `method`, if any.
+pub fn endpoint(path: &str, method: &http::Method) -> Option<&'static Endpoint> {
+    ENDPOINTS
+        .iter()
+        .find(|e| e.path == path && e.method == method)
+}
+
+/// Whether requests to this endpoint carry an upload (larger body limit).
+pub fn is_upload(path: &str, method: &http::Method) -> bool {
+    endpoint(path, method)
+        .and_then(|e| e.body)
+        .is_some_and(|body| body.native == Encoding::Multipart)
 }
 
 /// `POST /api/register`.
@@ -256,6 +292,15 @@ pub struct DeleteAccountRequest {
     confirm: String,
 }
 
+/// `POST /api/users/me/image`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ImageUpload {
+    /// PNG, JPEG, WebP or GIF; at most 5 MiB and 4096 × 4096 pixels.
+    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
+    image: Vec<u8>,
+}
+
 /// No fields.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Empty {}
@@ -266,7 +311,7 @@ fn status_text(status: u16) -> &'static str {
         401 => "Missing or refused credentials or token (`WWW-Authenticate: Bearer`).",
         403 => "A password confirming the change is wrong (field names which).",
         409 => "The username or e-mail is taken (field names which).",
-        413 => "The body is too large.",
+        413 => "The body is too large (16 KiB; images 5 MiB).",
         415 => "The body's content type is not accepted; the message lists the accepted ones.",
         422 => "A field is missing or breaks a rule (field names which).",
         429 => "Too many failed attempts; retry after `Retry-After` seconds.",
@@ -277,7 +322,7 @@ fn status_text(status: u16) -> &'static str {
 
 /// The OpenAPI 3.1 document of the API.
 pub fn document() -> OpenApi {
-    let mut paths = PathsBuilder::new();
+    let mut items = std::collections::BTreeMap::new();
     for endpoint in ENDPOINTS {
         let mut operation = OperationBuilder::new()
             .operation_id(Some(endpoint.operation_id))
@@ -345,9 +390,17 @@ pub fn document() -> OpenApi {
         let operation = operation.responses(responses.build()).build();
         let method = match endpoint.method {
             http::Method::GET => HttpMethod::Get,
+            http::Method::DELETE => HttpMethod::Delete,
             _ => HttpMethod::Post,
         };
-        paths = paths.path(endpoint.path, PathItem::new(method, operation));
+        let item = items
+            .remove(endpoint.path)
+            .unwrap_or_else(utoipa::openapi::path::PathItemBuilder::new);
+        items.insert(endpoint.path, item.operation(method, operation));
+    }
+    let mut paths = PathsBuilder::new();
+    for (path, item) in items {
+        paths = paths.path(path, item.build());
     }
     let components = ComponentsBuilder::new()
         .schema_from::<UserView>()
@@ -359,6 +412,7 @@ pub fn document() -> OpenApi {
         .schema_from::<LoginRequest>()
         .schema_from::<ChangePasswordRequest>()
         .schema_from::<Empty>()
+        .schema_from::<ImageUpload>()
         .schema_from::<UpdateProfileRequest>()
         .schema_from::<DeleteAccountRequest>()
         .schema_from::<Deleted>()

@@ -35,6 +35,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi_json))
+        .route("/media/avatars/{hash}/{file}", get(super::media::avatar))
         .route("/api/{*path}", any(edge::api_not_found))
         .leptos_routes_with_context(
             &state,
@@ -43,10 +44,18 @@ pub fn router(state: AppState, config: &Config) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(DefaultBodyLimit::max(config.body_limit))
+        // Limits are enforced by `limit_body` (per endpoint), not axum's default.
+        .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(
             config.body_limit,
             edge::negotiate_body,
+        ))
+        .layer(middleware::from_fn_with_state(
+            edge::BodyLimits {
+                default: config.body_limit,
+                upload: config.image_limit,
+            },
+            edge::limit_body,
         ))
         .layer(middleware::from_fn(edge::api_edge))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -3,6 +3,7 @@
 use super::{
     accounts::Accounts,
     config::Config,
+    images::ImageProcessor,
     password::{HashError, PasswordHasher},
     store::{DatabaseOptions, SqlUserStore, StoreError},
     throttle::LoginThrottle,
@@ -53,7 +54,8 @@ impl AppState {
             max_chars: config.password_max_chars,
         };
         let throttle = LoginThrottle::new(config.throttle);
-        let accounts = Accounts::new(Arc::new(store), hasher, tokens, policy, throttle);
+        let images = ImageProcessor::new(config.hash_concurrency);
+        let accounts = Accounts::new(Arc::new(store), hasher, tokens, policy, throttle, images);
         Ok(Self {
             leptos_options,
             accounts: Arc::new(accounts),

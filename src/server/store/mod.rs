@@ -17,6 +17,8 @@ pub struct User {
     pub updated_at: i64,
     /// Tokens issued under an older generation are no longer accepted.
     pub token_generation: i64,
+    /// Content hash of the profile image, if there is one.
+    pub image_hash: Option<String>,
 }
 
 /// An account with the hash, for log-in only.
@@ -86,6 +88,16 @@ pub trait UserStore: Send + Sync {
     ) -> Result<User, StoreError>;
     /// Removes the account and everything that belongs to it, in one transaction.
     async fn delete(&self, id: i64) -> Result<(), StoreError>;
+    /// Sets (or replaces) the user's image, in one transaction; the old one is gone.
+    async fn set_image(
+        &self,
+        id: i64,
+        image: &crate::server::images::ProcessedImage,
+    ) -> Result<User, StoreError>;
+    /// Removes the user's image.
+    async fn remove_image(&self, id: i64) -> Result<User, StoreError>;
+    /// The stored picture with this content hash, large or small.
+    async fn image(&self, hash: &str, large: bool) -> Result<Option<Vec<u8>>, StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 }
@@ -95,7 +107,9 @@ impl From<User> for crate::api::UserView {
         Self {
             username: user.username,
             email: user.email,
-            image_url: None,
+            image_url: user
+                .image_hash
+                .map(|hash| crate::api::image_url(&hash, 256)),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! one migrations folder per engine.
 
 use super::{Credentials, NewUser, StoreError, Taken, User, UserStore};
+use crate::server::images::ProcessedImage;
 use async_trait::async_trait;
 use sqlx::{
     any::{install_default_drivers, AnyPoolOptions, AnyRow},
@@ -16,7 +17,8 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 /// How long `/healthz` waits for the database.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
-const USER_COLUMNS: &str = "id, username, email, created_at, updated_at, token_generation";
+const USER_COLUMNS: &str =
+    "id, username, email, created_at, updated_at, token_generation, image_hash";
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -119,6 +121,26 @@ impl SqlUserStore {
     }
 }
 
+async fn set_image_hash(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    hash: Option<&str>,
+    now: i64,
+) -> Result<User, StoreError> {
+    let sql = format!(
+        "UPDATE users SET image_hash = $1, updated_at = $2 WHERE id = $3 RETURNING {USER_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(hash)
+        .bind(now)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(database_error)?
+        .ok_or(StoreError::Missing)?;
+    user_from(&row).map_err(database_error)
+}
+
 fn create_parent_dir(url: &str) -> Result<(), StoreError> {
     let path = url
         .trim_start_matches("sqlite://")
@@ -151,6 +173,8 @@ fn database_error(e: sqlx::Error) -> StoreError {
                 Taken::Username
             })
         }
+        // The account went away meanwhile (a concurrent deletion).
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Missing,
         _ => StoreError::Database(e.to_string()),
     }
 }
@@ -163,6 +187,7 @@ fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         token_generation: row.try_get("token_generation")?,
+        image_hash: row.try_get("image_hash")?,
     })
 }
 
@@ -311,6 +336,54 @@ impl UserStore for SqlUserStore {
             return Err(StoreError::Missing);
         }
         Ok(())
+    }
+
+    async fn set_image(&self, id: i64, image: &ProcessedImage) -> Result<User, StoreError> {
+        let now = unix_now();
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
+        sqlx::query(
+            "INSERT INTO images (user_id, hash, large, small, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, large = excluded.large, \
+             small = excluded.small, created_at = excluded.created_at",
+        )
+        .bind(id)
+        .bind(&image.hash)
+        .bind(&image.large)
+        .bind(&image.small)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(database_error)?;
+        let user = set_image_hash(&mut tx, id, Some(&image.hash), now).await?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(user)
+    }
+
+    async fn remove_image(&self, id: i64) -> Result<User, StoreError> {
+        let now = unix_now();
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
+        sqlx::query("DELETE FROM images WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(database_error)?;
+        let user = set_image_hash(&mut tx, id, None, now).await?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(user)
+    }
+
+    async fn image(&self, hash: &str, large: bool) -> Result<Option<Vec<u8>>, StoreError> {
+        let column = if large { "large" } else { "small" };
+        let row = sqlx::query(&format!(
+            "SELECT {column} AS bytes FROM images WHERE hash = $1 LIMIT 1"
+        ))
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database_error)?;
+        row.map(|row| row.try_get::<Vec<u8>, _>("bytes"))
+            .transpose()
+            .map_err(database_error)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

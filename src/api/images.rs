@@ -1,0 +1,62 @@
+//! The profile image: `POST /api/users/me/image` (multipart form data, field `image`)
+//! sets or replaces it, `DELETE /api/users/me/image` removes it. Both take
+//! `Authorization: Bearer <token>` and answer with the user (its `image_url`).
+//! The pictures are served at `image_url` (`GET /media/avatars/<hash>/<size>.webp`).
+
+use super::{ApiError, UserView};
+use crate::client::AuthClient;
+use leptos::prelude::*;
+use leptos::server_fn::codec::{DeleteUrl, MultipartData, MultipartFormData};
+
+/// Sets the profile image from the form field `image` (PNG, JPEG, WebP or GIF, at most
+/// 5 MiB and 4096 × 4096 pixels). It is re-encoded to 256 and 64 px squares; the
+/// original file is never stored. 413 too large, 415 not a supported image, 422
+/// damaged, empty or too many pixels (field `image`).
+#[server(prefix = "/api", endpoint = "users/me/image", input = MultipartFormData, client = AuthClient)]
+pub async fn upload_image(data: MultipartData) -> Result<UserView, ApiError> {
+    let (state, user) = super::users::signed_in().await?;
+    let mut form = data.into_inner().ok_or_else(|| ApiError::for_status(400))?;
+    let mut image = None;
+    while let Some(mut field) = form
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(&e.to_string()))?
+    {
+        if field.name() != Some("image") || image.is_some() {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| multipart_error(&e.to_string()))?
+        {
+            bytes.extend_from_slice(&chunk);
+        }
+        image = Some(bytes);
+    }
+    let bytes = image.ok_or_else(|| {
+        ApiError::invalid_field("image", "Choose an image file (form field \"image\").")
+    })?;
+    let updated = state.accounts.set_image(&user, bytes).await?;
+    Ok(updated.into())
+}
+
+/// Removes the profile image (the initials avatar shows again).
+#[server(prefix = "/api", endpoint = "users/me/image", input = DeleteUrl, client = AuthClient)]
+pub async fn remove_image() -> Result<UserView, ApiError> {
+    let (state, user) = super::users::signed_in().await?;
+    let updated = state.accounts.remove_image(&user).await?;
+    Ok(updated.into())
+}
+
+#[cfg(feature = "ssr")]
+fn multipart_error(message: &str) -> ApiError {
+    if message.contains("length limit") || message.contains("size limit") {
+        return ApiError::for_status(413);
+    }
+    ApiError::new(
+        super::ErrorCode::BadRequest,
+        "The multipart form data is malformed.",
+    )
+}

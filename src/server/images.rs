@@ -1,0 +1,234 @@
+//! Profile images, safe against hostile files: the format is sniffed from the bytes
+//! (PNG, JPEG, WebP, GIF — first frame; everything else is refused), the dimensions are
+//! read from the header before any decoding (at most 4096 × 4096 and 16 megapixels),
+//! decoding runs with allocation limits on the blocking pool behind a semaphore, and
+//! the picture is re-encoded from pixels to square WebP images of fixed sizes — which
+//! drops EXIF/GPS metadata and any payload hidden in the original file.
+
+use image::{imageops::FilterType, DynamicImage, ImageFormat, ImageReader, Limits};
+use sha2::{Digest, Sha256};
+use std::{io::Cursor, sync::Arc};
+use tokio::sync::Semaphore;
+
+pub const MAX_SIDE: u32 = 4096;
+pub const MAX_PIXELS: u64 = 16_000_000;
+/// Most memory one decode may allocate.
+const MAX_DECODE_ALLOC: u64 = 128 * 1024 * 1024;
+/// The sizes stored (square, pixels): the profile picture and the header avatar.
+pub const LARGE: u32 = 256;
+pub const SMALL: u32 = 64;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ImageError {
+    #[error("The file is empty.")]
+    Empty,
+    #[error("This is not a supported image: use PNG, JPEG, WebP or GIF.")]
+    Unsupported,
+    #[error("The image is {width} × {height} pixels; the most is 4096 × 4096 (16 megapixels).")]
+    TooManyPixels { width: u32, height: u32 },
+    #[error("The image is damaged or incomplete.")]
+    Damaged,
+    #[error("image processing failed: {0}")]
+    Internal(String),
+}
+
+/// An accepted image, re-encoded.
+#[derive(Debug, Clone)]
+pub struct ProcessedImage {
+    /// Content hash of the re-encoded pictures (hex), used in their URL.
+    pub hash: String,
+    /// `LARGE` × `LARGE` WebP.
+    pub large: Vec<u8>,
+    /// `SMALL` × `SMALL` WebP.
+    pub small: Vec<u8>,
+}
+
+/// Processes uploads with bounded concurrency (decoding is CPU- and memory-heavy).
+#[derive(Clone)]
+pub struct ImageProcessor {
+    slots: Arc<Semaphore>,
+}
+
+impl ImageProcessor {
+    pub fn new(concurrency: usize) -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(concurrency.max(1))),
+        }
+    }
+
+    pub async fn process(&self, bytes: Vec<u8>) -> Result<ProcessedImage, ImageError> {
+        let _permit = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| ImageError::Internal(e.to_string()))?;
+        tokio::task::spawn_blocking(move || process(&bytes))
+            .await
+            .map_err(|e| ImageError::Internal(e.to_string()))?
+    }
+}
+
+/// The whole pipeline, synchronously.
+pub fn process(bytes: &[u8]) -> Result<ProcessedImage, ImageError> {
+    let image = decode(bytes)?;
+    let large = encode(&image, LARGE)?;
+    let small = encode(&image, SMALL)?;
+    let digest = Sha256::new()
+        .chain_update(&large)
+        .chain_update(&small)
+        .finalize();
+    let hash = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    Ok(ProcessedImage { hash, large, small })
+}
+
+/// Sniffs, checks the dimensions from the header, then decodes with limits.
+fn decode(bytes: &[u8]) -> Result<DynamicImage, ImageError> {
+    if bytes.is_empty() {
+        return Err(ImageError::Empty);
+    }
+    let format = match image::guess_format(bytes) {
+        Ok(
+            format @ (ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif),
+        ) => format,
+        _ => return Err(ImageError::Unsupported),
+    };
+    let reader = || {
+        let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+        let mut limits = Limits::default();
+        limits.max_image_width = Some(MAX_SIDE);
+        limits.max_image_height = Some(MAX_SIDE);
+        limits.max_alloc = Some(MAX_DECODE_ALLOC);
+        reader.limits(limits);
+        reader
+    };
+    // The header alone, before any pixel is decoded: a decompression bomb stops here.
+    let (width, height) = reader()
+        .into_dimensions()
+        .map_err(|e| classify(&e, bytes))?;
+    if width == 0 || height == 0 {
+        return Err(ImageError::Damaged);
+    }
+    if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(ImageError::TooManyPixels { width, height });
+    }
+    reader().decode().map_err(|e| classify(&e, bytes))
+}
+
+fn classify(error: &image::ImageError, bytes: &[u8]) -> ImageError {
+    match error {
+        image::ImageError::Limits(_) => match header_dimensions(bytes) {
+            Some((width, height)) => ImageError::TooManyPixels { width, height },
+            None => ImageError::TooManyPixels {
+                width: MAX_SIDE + 1,
+                height: MAX_SIDE + 1,
+            },
+        },
+        image::ImageError::Unsupported(_) => ImageError::Unsupported,
+        _ => ImageError::Damaged,
+    }
+}
+
+/// The dimensions a header declares, without limits (for the error message only).
+fn header_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?;
+    reader.no_limits();
+    reader.into_dimensions().ok()
+}
+
+/// Centre-cropped square of `side` pixels, as lossless WebP, from the pixels only.
+fn encode(image: &DynamicImage, side: u32) -> Result<Vec<u8>, ImageError> {
+    let square = image
+        .resize_to_fill(side, side, FilterType::Lanczos3)
+        .into_rgba8();
+    let mut out = Vec::new();
+    square
+        .write_to(&mut Cursor::new(&mut out), ImageFormat::WebP)
+        .map_err(|e| ImageError::Internal(e.to_string()))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageBuffer, Rgba};
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let img = ImageBuffer::from_fn(width, height, |x, y| {
+            Rgba([(x % 256) as u8, (y % 256) as u8, 90, 255])
+        });
+        let mut out = Vec::new();
+        DynamicImage::ImageRgba8(img)
+            .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .unwrap();
+        out
+    }
+
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &byte in bytes {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn a_png_becomes_two_square_webps() {
+        let processed = process(&png(640, 480)).unwrap();
+        for (bytes, side) in [(&processed.large, LARGE), (&processed.small, SMALL)] {
+            assert_eq!(image::guess_format(bytes).unwrap(), ImageFormat::WebP);
+            let decoded = image::load_from_memory(bytes).unwrap();
+            assert_eq!((decoded.width(), decoded.height()), (side, side));
+        }
+        assert_eq!(processed.hash.len(), 32);
+        // Same input, same hash (content-addressed).
+        assert_eq!(process(&png(640, 480)).unwrap().hash, processed.hash);
+    }
+
+    #[test]
+    fn hostile_inputs_are_refused() {
+        assert_eq!(process(b"").unwrap_err(), ImageError::Empty);
+        assert_eq!(
+            process(b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>")
+                .unwrap_err(),
+            ImageError::Unsupported
+        );
+        let whole = png(100, 100);
+        assert_eq!(
+            process(&whole[..whole.len() / 2]).unwrap_err(),
+            ImageError::Damaged
+        );
+    }
+
+    #[test]
+    fn a_bomb_is_refused_from_its_header() {
+        // A valid PNG header declaring 100000 × 100000 pixels, with almost no data.
+        let mut bomb = png(1, 1);
+        bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+        let crc = crc32(&bomb[12..29]); // chunk type + IHDR data
+        bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+        assert_eq!(
+            process(&bomb).unwrap_err(),
+            ImageError::TooManyPixels {
+                width: 100_000,
+                height: 100_000
+            }
+        );
+        assert!(matches!(
+            process(&png(4097, 10)).unwrap_err(),
+            ImageError::TooManyPixels {
+                width: 4097,
+                height: 10
+            }
+        ));
+    }
+}

@@ -1,0 +1,335 @@
+//! Profile images over real HTTP on SQLite and PostgreSQL: valid formats are re-encoded
+//! without metadata, hostile files get the right 4xx, and the pictures are served with
+//! immutable caching under their content hash.
+
+mod common;
+
+use common::{json, Engine, TestServer};
+use image::{DynamicImage, ImageBuffer, ImageFormat, Rgba};
+use std::io::Cursor;
+
+fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
+    let pixels = ImageBuffer::from_fn(width, height, |x, y| {
+        Rgba([(x * 7 % 256) as u8, (y * 5 % 256) as u8, 120, 255])
+    });
+    let image = match format {
+        ImageFormat::Jpeg => DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(pixels).into_rgb8()),
+        _ => DynamicImage::ImageRgba8(pixels),
+    };
+    let mut out = Vec::new();
+    image.write_to(&mut Cursor::new(&mut out), format).unwrap();
+    out
+}
+
+/// A JPEG with an EXIF segment holding GPS-like text right after the start marker.
+fn jpeg_with_exif() -> Vec<u8> {
+    let plain = picture(300, 200, ImageFormat::Jpeg);
+    let payload = b"Exif\0\0SECRET-GPS-48.8584N-2.2945E";
+    let mut out = plain[..2].to_vec(); // SOI
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A tiny PNG whose header declares 100000 × 100000 pixels.
+fn png_bomb() -> Vec<u8> {
+    let mut bomb = picture(1, 1, ImageFormat::Png);
+    bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    let crc = crc32(&bomb[12..29]);
+    bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+    bomb
+}
+
+async fn upload(
+    server: &TestServer,
+    token: &str,
+    bytes: Vec<u8>,
+    file_name: &str,
+) -> reqwest::Response {
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name(file_name.to_owned())
+        .mime_str("image/png")
+        .unwrap();
+    server
+        .client
+        .post(server.url("/api/users/me/image"))
+        .bearer_auth(token)
+        .multipart(reqwest::multipart::Form::new().part("image", part))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn fetch(server: &TestServer, url: &str) -> reqwest::Response {
+    server.client.get(server.url(url)).send().await.unwrap()
+}
+
+on_both_databases!(
+    valid_images_are_re_encoded_and_served,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        let token = server.signed_up("painter").await;
+        let gif = {
+            // Two frames: only the first one is kept.
+            let mut out = Vec::new();
+            {
+                let mut encoder = image::codecs::gif::GifEncoder::new(&mut out);
+                for shade in [10u8, 200] {
+                    let frame = ImageBuffer::from_pixel(80, 60, Rgba([shade, shade, shade, 255]));
+                    encoder.encode_frame(image::Frame::new(frame)).unwrap();
+                }
+            }
+            out
+        };
+        let cases = [
+            ("photo.png", picture(640, 480, ImageFormat::Png)),
+            ("photo.jpg", jpeg_with_exif()),
+            ("photo.webp", picture(200, 300, ImageFormat::WebP)),
+            ("anim.gif", gif),
+        ];
+        let mut previous: Option<String> = None;
+        for (name, bytes) in cases {
+            let response = upload(&server, &token, bytes, name).await;
+            assert_eq!(
+                response.status(),
+                200,
+                "{name}: {:?}",
+                response.text().await
+            );
+            let user = json(response).await;
+            let url = user["image_url"].as_str().unwrap().to_owned();
+            assert!(
+                url.starts_with("/media/avatars/") && url.ends_with("/256.webp"),
+                "{url}"
+            );
+            assert_eq!(
+                json(server.me(&token).await).await["image_url"],
+                url.as_str()
+            );
+
+            for (url, side) in [
+                (url.clone(), 256),
+                (url.replace("/256.webp", "/64.webp"), 64),
+            ] {
+                let response = fetch(&server, &url).await;
+                assert_eq!(response.status(), 200, "{url}");
+                let headers = response.headers().clone();
+                assert_eq!(headers["content-type"], "image/webp");
+                assert_eq!(
+                    headers["cache-control"],
+                    "public, max-age=31536000, immutable"
+                );
+                assert_eq!(headers["x-content-type-options"], "nosniff");
+                assert_eq!(headers["content-security-policy"], "default-src 'none'");
+                let etag = headers["etag"].to_str().unwrap().to_owned();
+                let bytes = response.bytes().await.unwrap();
+                assert!(
+                    !bytes.windows(10).any(|w| w == b"SECRET-GPS"),
+                    "metadata dropped"
+                );
+                assert!(!bytes.windows(4).any(|w| w == b"Exif"), "no EXIF");
+                let decoded = image::load_from_memory(&bytes).unwrap();
+                assert_eq!((decoded.width(), decoded.height()), (side, side), "{name}");
+                let revalidated = server
+                    .client
+                    .get(server.url(&url))
+                    .header("if-none-match", &etag)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(revalidated.status(), 304);
+                assert!(revalidated.bytes().await.unwrap().is_empty());
+            }
+            // The replaced image is gone.
+            if let Some(old) = previous.replace(url) {
+                assert_eq!(
+                    fetch(&server, &old).await.status(),
+                    404,
+                    "old image deleted"
+                );
+            }
+        }
+
+        // Remove: back to the initials, the picture is gone.
+        let url = previous.unwrap();
+        let response = server
+            .client
+            .delete(server.url("/api/users/me/image"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(json(response).await["image_url"].is_null());
+        assert_eq!(fetch(&server, &url).await.status(), 404);
+    }
+);
+
+on_both_databases!(
+    hostile_files_get_the_right_4xx,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        let token = server.signed_up("attacker").await;
+        let valid = picture(120, 120, ImageFormat::Png);
+        let mut polyglot_valid = valid.clone();
+        polyglot_valid.extend_from_slice(b"<script>alert(document.cookie)</script>PK\x03\x04zip");
+        let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+            ("empty", Vec::new(), 422),
+            (
+                "svg with script",
+                br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#
+                    .to_vec(),
+                415,
+            ),
+            (
+                "html",
+                b"<!doctype html><script>alert(1)</script>".to_vec(),
+                415,
+            ),
+            ("truncated png", valid[..valid.len() / 2].to_vec(), 422),
+            ("decompression bomb", png_bomb(), 422),
+            ("too many pixels", picture(4097, 8, ImageFormat::Png), 422),
+            (
+                "gif/js polyglot",
+                b"GIF89a/*\x00\x00*/=alert(1);//".to_vec(),
+                422,
+            ),
+        ];
+        for (what, bytes, status) in cases {
+            let response = upload(&server, &token, bytes, "x.png").await;
+            assert_eq!(response.status(), status, "{what}");
+            let body = json(response).await;
+            if status != 413 {
+                assert_eq!(body["field"], "image", "{what}: {body}");
+            }
+            assert!(!body["message"].as_str().unwrap().is_empty());
+        }
+        // An oversized upload is refused from its declared length, before the body is sent
+        // (a raw request: HTTP clients may report the early answer as a broken pipe).
+        {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+            let head = format!(
+            "POST /api/users/me/image HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: {}\r\n\r\n",
+            server.addr,
+            6 * 1024 * 1024
+        );
+            stream.write_all(head.as_bytes()).await.unwrap();
+            let mut answer = vec![0u8; 4096];
+            let read = stream.read(&mut answer).await.unwrap();
+            let answer = String::from_utf8_lossy(&answer[..read]);
+            assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+            assert!(answer.contains("payload_too_large"), "{answer}");
+        }
+
+        // Nothing was stored by the refusals; the server is fine.
+        assert!(json(server.me(&token).await).await["image_url"].is_null());
+
+        // A valid image with a payload appended is accepted, and the payload is gone.
+        let response = upload(&server, &token, polyglot_valid, "poly.png").await;
+        assert_eq!(response.status(), 200);
+        let url = json(response).await["image_url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let bytes = fetch(&server, &url).await.bytes().await.unwrap();
+        assert!(!bytes.windows(8).any(|w| w == b"<script>"));
+
+        // No field, wrong content type, no token.
+        let response = server
+            .client
+            .post(server.url("/api/users/me/image"))
+            .bearer_auth(&token)
+            .multipart(reqwest::multipart::Form::new().text("other", "x"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422);
+        let response = server
+            .client
+            .post(server.url("/api/users/me/image"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"image": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 415);
+        let response = upload(
+            &server,
+            "not-a-token",
+            picture(10, 10, ImageFormat::Png),
+            "a.png",
+        )
+        .await;
+        assert_eq!(response.status(), 401);
+        assert_eq!(
+            server
+                .client
+                .get(server.url("/healthz"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        assert_eq!(
+            fetch(&server, "/media/avatars/0123/256.webp")
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            fetch(&server, "/media/avatars/../../etc/passwd")
+                .await
+                .status(),
+            404
+        );
+    }
+);
+
+on_both_databases!(
+    deleting_the_account_deletes_the_image,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        let token = server.signed_up("ephemeral").await;
+        let response = upload(&server, &token, picture(50, 50, ImageFormat::Png), "a.png").await;
+        let url = json(response).await["image_url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(fetch(&server, &url).await.status(), 200);
+        let response = server
+            .client
+            .post(server.url("/api/users/me/delete"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"password": common::PASSWORD, "confirm": "ephemeral"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            fetch(&server, &url).await.status(),
+            404,
+            "image deleted with the account"
+        );
+    }
+);
