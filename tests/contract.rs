@@ -232,6 +232,9 @@ async fn examples_in_the_api_docs_run_as_written() {
         "countess@example.com",
         "\"token_revocations\":1",
         "\"deleted\":true",
+        "/media/avatars/",
+        "content-type: image/webp",
+        "\"image_url\":null",
     ] {
         assert!(
             stdout.contains(expected),
