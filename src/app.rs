@@ -54,7 +54,7 @@ fn send_content_security_policy(options: &LeptosOptions) {
     };
     let policy = format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'{reload}; \
+         style-src 'self'; img-src 'self' data: blob:; connect-src 'self'{reload}; \
          object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     );
     if let Ok(value) = http::HeaderValue::from_str(&policy) {

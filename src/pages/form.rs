@@ -9,13 +9,21 @@ use leptos::{html::Input, prelude::*};
 pub struct FormErrors {
     error: RwSignal<Option<ApiError>>,
     fields: &'static [&'static str],
+    /// The forms' inputs have the ids `<prefix><field>`.
+    id_prefix: &'static str,
 }
 
 impl FormErrors {
     pub fn new(fields: &'static [&'static str]) -> Self {
+        Self::with_prefix(fields, "field-")
+    }
+
+    /// For a second form on a page whose fields share names with the first.
+    pub fn with_prefix(fields: &'static [&'static str], id_prefix: &'static str) -> Self {
         Self {
             error: RwSignal::new(None),
             fields,
+            id_prefix,
         }
     }
 
@@ -49,18 +57,22 @@ impl FormErrors {
 
     /// Moves keyboard focus to the field at fault, so the message is read out and fixable.
     pub fn focus_first(&self) {
-        #[cfg(feature = "hydrate")]
-        if let Some(field) = self
+        let Some(field) = self
             .error
             .with_untracked(|e| e.as_ref().and_then(|e| e.field.clone()))
-        {
-            if let Some(input) = document().get_element_by_id(&format!("field-{field}")) {
-                use wasm_bindgen::JsCast;
-                if let Ok(input) = input.dyn_into::<web_sys::HtmlElement>() {
-                    let _ = input.focus();
-                }
+        else {
+            return;
+        };
+        let id = format!("{}{field}", self.id_prefix);
+        #[cfg(feature = "hydrate")]
+        if let Some(input) = document().get_element_by_id(&id) {
+            use wasm_bindgen::JsCast;
+            if let Ok(input) = input.dyn_into::<web_sys::HtmlElement>() {
+                let _ = input.focus();
             }
         }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = id;
     }
 }
 
@@ -85,10 +97,19 @@ pub fn TextField(
     /// Mirrors what is typed, for live feedback (e.g. password rules).
     #[prop(optional)]
     value: Option<RwSignal<String>>,
+    /// The input's id is `<id_prefix><name>` (another prefix for a second form).
+    #[prop(default = "field-")]
+    id_prefix: &'static str,
+    #[prop(default = true)] required: bool,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
-    let error_id = format!("{name}-error");
-    let hint_id = format!("{name}-hint");
+    let id = format!("{id_prefix}{name}");
+    let base = if id_prefix == "field-" {
+        name.to_owned()
+    } else {
+        format!("{id_prefix}{name}")
+    };
+    let error_id = format!("{base}-error");
+    let hint_id = format!("{base}-hint");
     let described_by = match hint {
         Some(_) => format!("{hint_id} {error_id}"),
         None => error_id.clone(),
@@ -101,7 +122,7 @@ pub fn TextField(
                 name=name
                 type=kind
                 autocomplete=autocomplete
-                required=true
+                required=required
                 aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
                 aria-describedby=described_by
                 node_ref=node_ref
@@ -127,11 +148,14 @@ pub fn SubmitButton(
     pending_label: &'static str,
     pending: Signal<bool>,
     ready: Signal<bool>,
+    /// Full width (the default) or inline beside other buttons.
+    #[prop(default = true)]
+    block: bool,
 ) -> impl IntoView {
     view! {
         <button
             type="submit"
-            class="button button--primary button--block"
+            class=if block { "button button--primary button--block" } else { "button button--primary" }
             disabled=move || pending.get() || !ready.get()
             aria-busy=move || if pending.get() { "true" } else { "false" }
         >

@@ -1,5 +1,6 @@
 //! The pages (rendered on the server, then hydrated) and their shared pieces.
 
+pub mod account;
 pub mod form;
 pub mod header;
 pub mod home;

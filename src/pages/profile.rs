@@ -1,5 +1,6 @@
 //! `/profile`: the signed-in user's name, e-mail and picture (or initials).
 
+use super::account::{DeleteAccount, DownloadData, EditProfile, ImageSection};
 use super::password::AccountSecurity;
 use super::session::use_session;
 use crate::api::UserView;
@@ -23,6 +24,12 @@ pub fn ProfilePage() -> impl IntoView {
             );
         }
     });
+    let identity = Signal::derive(move || {
+        session
+            .user()
+            .map(|u| (u.username, u.email))
+            .unwrap_or_default()
+    });
     view! {
         <Title text="Your profile" />
         <section class="card profile-card" aria-labelledby="card-title" aria-busy=move || session.user().is_none().to_string()>
@@ -40,9 +47,11 @@ pub fn ProfilePage() -> impl IntoView {
             }}
             // Outside the closure above, so a refreshed user keeps the forms' state.
             <Show when=move || session.user().is_some()>
-                <AccountSecurity identity=Signal::derive(move || {
-                    session.user().map(|u| (u.username, u.email)).unwrap_or_default()
-                }) />
+                <ImageSection />
+                <EditProfile identity=identity />
+                <AccountSecurity identity=identity />
+                <DownloadData />
+                <DeleteAccount username=Signal::derive(move || identity.get().0) />
             </Show>
         </section>
     }
@@ -76,10 +85,17 @@ fn ProfileDetails(user: UserView) -> impl IntoView {
 pub fn Avatar(user: UserView, size: &'static str) -> impl IntoView {
     let class = format!("avatar avatar--{size}");
     match user.image_url {
-        Some(url) => view! {
-            <img class=class src=url alt=format!("Profile picture of {}", user.username) />
+        Some(url) => {
+            // The 64 px picture in the header (crisp at 2x), the 256 px one elsewhere.
+            let (src, side) = match size {
+                "small" => (crate::api::image_variant(&url, 64), "32"),
+                _ => (url, "96"),
+            };
+            view! {
+                <img class=class src=src width=side height=side alt=format!("Profile picture of {}", user.username) />
+            }
+            .into_any()
         }
-        .into_any(),
         None => {
             let hue = user
                 .username

@@ -11,6 +11,8 @@ pub struct Session {
     /// True once the browser's storage has been read (never during server rendering).
     loaded: RwSignal<bool>,
     user: LocalResource<Result<Option<UserView>, ApiError>>,
+    /// A message for the next page (e.g. an image refused right after sign-up).
+    notice: RwSignal<Option<String>>,
 }
 
 impl Session {
@@ -40,6 +42,7 @@ impl Session {
             token,
             loaded,
             user,
+            notice: RwSignal::new(None),
         };
         // Effects run only in the browser, after hydration: read storage there.
         Effect::new(move |_| {
@@ -89,6 +92,11 @@ impl Session {
     /// A failure to load the user other than an invalid token (e.g. server down).
     pub fn load_error(&self) -> Option<ApiError> {
         self.user.get().and_then(Result::err)
+    }
+
+    /// The message left for the next page, if any.
+    pub fn notice(&self) -> RwSignal<Option<String>> {
+        self.notice
     }
 
     pub fn reload_user(&self) {

@@ -1,10 +1,11 @@
 //! `/signup`: username, e-mail and password; signs in and opens the profile on success.
 
+use super::account::{check_image, chosen_file, send_image, ImageField};
 use super::form::{
     enter_profile, input_value, on_result, AuthCard, FormAlert, FormErrors, SubmitButton, TextField,
 };
 use super::password::PasswordRules;
-use super::session::use_session;
+use super::session::{use_session, Session};
 use crate::api::{
     auth::{login, register},
     ApiError, TokenResponse,
@@ -17,11 +18,28 @@ struct SignUp {
     username: String,
     email: String,
     password: String,
+    image: Option<web_sys::File>,
 }
 
-async fn sign_up(input: SignUp) -> Result<TokenResponse, ApiError> {
+/// Register, log in, then upload the image if one was chosen. The account never
+/// depends on the image: if the server refuses it, the user is signed in anyway and
+/// the profile page says why.
+async fn sign_up(input: SignUp, session: Session) -> Result<TokenResponse, ApiError> {
+    if let Some(image) = &input.image {
+        check_image(image)?;
+    }
     let user = register(input.username, input.email, input.password.clone()).await?;
-    login(user.username, input.password).await
+    let token = login(user.username, input.password).await?;
+    if let Some(image) = input.image {
+        session.sign_in(&token.access_token);
+        if let Err(error) = send_image(image).await {
+            session.notice().set(Some(format!(
+                "Your account is ready, but the image was not accepted: {}",
+                error.message
+            )));
+        }
+    }
+    Ok(token)
 }
 
 #[component]
@@ -32,22 +50,24 @@ pub fn SignupPage() -> impl IntoView {
         NodeRef::<Input>::new(),
         NodeRef::<Input>::new(),
     );
-    let errors = FormErrors::new(&["username", "email", "password"]);
+    let errors = FormErrors::new(&["username", "email", "password", "image"]);
+    let image = NodeRef::<Input>::new();
     let typed = (
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
     );
     let identity = Signal::derive(move || (typed.0.get(), typed.1.get()));
-    let action = Action::new(|input: &SignUp| sign_up(input.clone()));
+    let action = Action::new_local(move |input: &SignUp| sign_up(input.clone(), session));
     on_result(action, errors, enter_profile(session));
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.set(None);
-        action.dispatch(SignUp {
+        action.dispatch_local(SignUp {
             username: input_value(username),
             email: input_value(email),
             password: input_value(password),
+            image: chosen_file(image),
         });
     };
     view! {
@@ -84,6 +104,7 @@ pub fn SignupPage() -> impl IntoView {
                     error=errors.for_field("password")
                 />
                 <PasswordRules password=typed.2 identity />
+                <ImageField node_ref=image error=errors.for_field("image") />
                 <SubmitButton
                     label="Sign up"
                     pending_label="Creating your account…"

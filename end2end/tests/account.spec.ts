@@ -1,0 +1,108 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test, expect, open, signUp, logIn, uniqueName, PASSWORD } from "./fixtures";
+
+const PNG = readFileSync(join(__dirname, "../../docs/example-avatar.png"));
+
+async function imageLoaded(page: import("@playwright/test").Page, selector: string) {
+  const image = page.locator(selector);
+  await expect(image).toBeVisible();
+  await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
+  return image;
+}
+
+test("sign up with an image shows it on the profile and in the header", async ({ page }) => {
+  const name = uniqueName("pic");
+  await open(page, "/signup");
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Email").fill(`${name}@example.com`);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByLabel("Profile image (optional)").setInputFiles({ name: "me.png", mimeType: "image/png", buffer: PNG });
+  await expect(page.getByAltText("Preview of the chosen image")).toBeVisible();
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  const large = await imageLoaded(page, `.profile img[alt="Profile picture of ${name}"]`);
+  expect(await large.getAttribute("src")).toMatch(/^\/media\/avatars\/[0-9a-f]{32}\/256\.webp$/);
+  const small = await imageLoaded(page, `.site-header img[alt="Profile picture of ${name}"]`);
+  expect(await small.getAttribute("src")).toMatch(/\/64\.webp$/);
+});
+
+test("replace and remove the image; a bad file shows its message", async ({ page }) => {
+  const name = uniqueName("swap");
+  await signUp(page, name);
+  await expect(page.locator(".profile").getByRole("img", { name: `Initials of ${name}` })).toBeVisible();
+
+  const picker = page.getByLabel("Choose an image");
+  await picker.setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
+  await page.getByRole("button", { name: "Upload image" }).click();
+  await expect(page.locator("#image-error")).toContainText("not a supported image");
+
+  // A file that claims to be a PNG but is not: the server sniffs the bytes.
+  await picker.setInputFiles({ name: "fake.png", mimeType: "image/png", buffer: Buffer.from("<svg><script>alert(1)</script></svg>") });
+  await page.getByRole("button", { name: "Upload image" }).click();
+  await expect(page.locator("#image-error")).toContainText("not a supported image");
+
+  await picker.setInputFiles({ name: "me.png", mimeType: "image/png", buffer: PNG });
+  await page.getByRole("button", { name: "Upload image" }).click();
+  const first = await imageLoaded(page, `.profile img[alt="Profile picture of ${name}"]`);
+  const firstSrc = await first.getAttribute("src");
+
+  await page.getByRole("button", { name: "Remove image" }).click();
+  await expect(page.locator(".profile").getByRole("img", { name: `Initials of ${name}` })).toBeVisible();
+  // The removed picture is gone from the server.
+  const gone = await page.request.get(firstSrc!);
+  expect(gone.status()).toBe(404);
+});
+
+test("edit the username and e-mail", async ({ page }) => {
+  const name = uniqueName("edit");
+  const renamed = uniqueName("renamed");
+  await signUp(page, name);
+  const username = page.getByLabel("New username");
+  await expect(username).toHaveValue(name);
+  await username.fill(renamed);
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await expect(page.getByText("Your profile was saved.")).toBeVisible();
+  await expect(page.getByTestId("profile-username")).toHaveText(renamed);
+  await expect(page.getByTestId("header-username")).toHaveText(renamed);
+
+  // Changing the e-mail needs the password.
+  await page.getByLabel("New email").fill(`${renamed}@example.org`);
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await expect(page.locator("#edit-current_password-error")).toContainText("current password");
+  await page.getByLabel("Password (needed to change your email)").fill(PASSWORD);
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await expect(page.getByTestId("profile-email")).toHaveText(`${renamed}@example.org`);
+  // Still signed in after the rename (tokens carry the user id).
+  await page.reload();
+  await expect(page.getByTestId("profile-username")).toHaveText(renamed);
+});
+
+test("download my data gives a JSON file without the password hash", async ({ page }) => {
+  const name = uniqueName("export");
+  await signUp(page, name);
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Download my data" }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe(`keyhold-${name}.json`);
+  const text = readFileSync((await file.path())!, "utf8");
+  const data = JSON.parse(text);
+  expect(data.profile.username).toBe(name);
+  expect(data.profile.email).toBe(`${name}@example.com`);
+  expect(text).not.toContain("$argon2");
+});
+
+test("delete the account; logging in afterwards fails normally", async ({ page }) => {
+  const name = uniqueName("bye");
+  await signUp(page, name);
+  await page.getByLabel("Your password").fill(PASSWORD);
+  await page.getByLabel("Type your username to confirm").fill("someone else");
+  await page.getByRole("button", { name: "Delete account" }).click();
+  await expect(page.locator("#delete-confirm-error")).toContainText("Type your username");
+
+  await page.getByLabel("Type your username to confirm").fill(name);
+  await page.getByRole("button", { name: "Delete account" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await logIn(page, name);
+  await expect(page.getByRole("alert")).toContainText("Incorrect username or password.");
+});
