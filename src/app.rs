@@ -45,7 +45,9 @@ fn send_content_security_policy(options: &LeptosOptions) {
     else {
         return;
     };
-    // `cargo leptos watch` reloads the page over a websocket on the reload port.
+    // Image previews are local `blob:` URLs (made by our own code from the chosen
+    // file; Chromium reports loading them as a connection). `cargo leptos watch`
+    // reloads the page over a websocket on the reload port.
     let reload = match options.env {
         leptos::config::Env::DEV => {
             format!(" ws://{}:{}", options.site_addr.ip(), options.reload_port)
@@ -54,7 +56,7 @@ fn send_content_security_policy(options: &LeptosOptions) {
     };
     let policy = format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data: blob:; connect-src 'self'{reload}; \
+         style-src 'self'; img-src 'self' data: blob:; connect-src 'self' blob:{reload}; \
          object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     );
     if let Ok(value) = http::HeaderValue::from_str(&policy) {

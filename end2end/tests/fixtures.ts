@@ -43,7 +43,7 @@ export const test = base.extend<{ cspGuard: void }>({
       const problems: string[] = [];
       await page.addInitScript(() => {
         document.addEventListener("securitypolicyviolation", (event) => {
-          console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
+          console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI} at ${event.sourceFile}:${event.lineNumber}:${event.columnNumber}`);
         });
       });
       page.on("console", (message) => {
