@@ -5,7 +5,7 @@ use super::{
     config::Config,
     images::ImageProcessor,
     password::{HashError, PasswordHasher},
-    store::{DatabaseOptions, SqlUserStore, StoreError},
+    store::{CachedStore, DatabaseOptions, SqlUserStore, StoreError, UserStore},
     throttle::LoginThrottle,
     token::{load_or_create_secret, SecretError, TokenService},
     validation::PasswordPolicy,
@@ -55,7 +55,13 @@ impl AppState {
         };
         let throttle = LoginThrottle::new(config.throttle);
         let images = ImageProcessor::new(config.hash_concurrency);
-        let accounts = Accounts::new(Arc::new(store), hasher, tokens, policy, throttle, images);
+        // SQLite belongs to this process alone: user rows can be cached safely.
+        let store: Arc<dyn UserStore> = if store.is_sqlite() {
+            Arc::new(CachedStore::new(Arc::new(store)))
+        } else {
+            Arc::new(store)
+        };
+        let accounts = Accounts::new(store, hasher, tokens, policy, throttle, images);
         Ok(Self {
             leptos_options,
             accounts: Arc::new(accounts),

@@ -1,8 +1,10 @@
 //! Where accounts live: the `UserStore` trait and its SQL implementation
 //! (SQLite by default, PostgreSQL when `DATABASE_URL` points to one).
 
+mod cache;
 mod sql;
 
+pub use cache::CachedStore;
 pub use sql::{DatabaseOptions, SqlUserStore};
 
 use async_trait::async_trait;

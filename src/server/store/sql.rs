@@ -33,6 +33,7 @@ pub struct DatabaseOptions {
 #[derive(Clone)]
 pub struct SqlUserStore {
     pool: AnyPool,
+    sqlite: bool,
 }
 
 fn is_sqlite(url: &str) -> bool {
@@ -94,11 +95,16 @@ impl SqlUserStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self { pool, sqlite })
     }
 }
 
 impl SqlUserStore {
+    /// Whether this is an embedded SQLite database (owned by this one process).
+    pub fn is_sqlite(&self) -> bool {
+        self.sqlite
+    }
+
     /// Increments the token generation (and sets a new hash if given) atomically.
     async fn bump_generation(
         &self,

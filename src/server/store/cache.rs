@@ -1,0 +1,144 @@
+//! An in-process cache of user rows in front of a `UserStore`, for SQLite only: one
+//! process owns a SQLite file, so every write passes through here and the cache can
+//! never miss a change. (PostgreSQL serves several instances; there every request reads
+//! the row, so a revocation on one instance holds on all of them at once.)
+//!
+//! Reads that race a write cannot cache a stale row: every write bumps an epoch, and a
+//! row read from the database is only kept if no write happened while it was read.
+
+use super::{Credentials, NewUser, StoreError, Taken, User, UserStore};
+use crate::server::images::ProcessedImage;
+use async_trait::async_trait;
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, PoisonError,
+    },
+};
+
+/// Rows kept before the cache starts over (bounds memory).
+const CAPACITY: usize = 100_000;
+
+pub struct CachedStore {
+    inner: Arc<dyn UserStore>,
+    users: Mutex<HashMap<i64, User>>,
+    epoch: AtomicU64,
+}
+
+impl CachedStore {
+    pub fn new(inner: Arc<dyn UserStore>) -> Self {
+        Self {
+            inner,
+            users: Mutex::new(HashMap::new()),
+            epoch: AtomicU64::new(0),
+        }
+    }
+
+    fn users(&self) -> std::sync::MutexGuard<'_, HashMap<i64, User>> {
+        self.users.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forgets `id` (after a write, successful or not).
+    fn forget(&self, id: i64) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.users().remove(&id);
+    }
+
+    /// Runs a write of `id`'s row, then forgets the cached copy.
+    async fn write<T>(&self, id: i64, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        self.forget(id);
+        result
+    }
+}
+
+#[async_trait]
+impl UserStore for CachedStore {
+    async fn insert(&self, user: NewUser) -> Result<User, StoreError> {
+        self.inner.insert(user).await
+    }
+
+    async fn taken(
+        &self,
+        username_key: &str,
+        email_key: &str,
+    ) -> Result<Option<Taken>, StoreError> {
+        self.inner.taken(username_key, email_key).await
+    }
+
+    async fn credentials(&self, login_key: &str) -> Result<Option<Credentials>, StoreError> {
+        self.inner.credentials(login_key).await
+    }
+
+    async fn find(&self, id: i64) -> Result<Option<User>, StoreError> {
+        if let Some(user) = self.users().get(&id) {
+            return Ok(Some(user.clone()));
+        }
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        let found = self.inner.find(id).await?;
+        if let Some(user) = &found {
+            let mut users = self.users();
+            if self.epoch.load(Ordering::SeqCst) == epoch {
+                if users.len() >= CAPACITY {
+                    users.clear();
+                }
+                users.insert(id, user.clone());
+            }
+        }
+        Ok(found)
+    }
+
+    async fn upgrade_password_hash(
+        &self,
+        id: i64,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .upgrade_password_hash(id, old_hash, new_hash)
+            .await
+    }
+
+    async fn change_password(&self, id: i64, password_hash: &str) -> Result<i64, StoreError> {
+        let result = self.inner.change_password(id, password_hash).await;
+        self.write(id, result).await
+    }
+
+    async fn revoke_tokens(&self, id: i64) -> Result<i64, StoreError> {
+        let result = self.inner.revoke_tokens(id).await;
+        self.write(id, result).await
+    }
+
+    async fn update_identity(
+        &self,
+        id: i64,
+        username: &str,
+        email: &str,
+    ) -> Result<User, StoreError> {
+        let result = self.inner.update_identity(id, username, email).await;
+        self.write(id, result).await
+    }
+
+    async fn delete(&self, id: i64) -> Result<(), StoreError> {
+        let result = self.inner.delete(id).await;
+        self.write(id, result).await
+    }
+
+    async fn set_image(&self, id: i64, image: &ProcessedImage) -> Result<User, StoreError> {
+        let result = self.inner.set_image(id, image).await;
+        self.write(id, result).await
+    }
+
+    async fn remove_image(&self, id: i64) -> Result<User, StoreError> {
+        let result = self.inner.remove_image(id).await;
+        self.write(id, result).await
+    }
+
+    async fn image(&self, hash: &str, large: bool) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.image(hash, large).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+}
