@@ -2,7 +2,7 @@
 //! remove), "Edit profile", "Download my data" and "Delete account"; and the image
 //! field of the sign-up form.
 
-use super::form::{input_value, FormAlert, FormErrors, SubmitButton, TextField};
+use super::form::{input_value, on_result, FormAlert, FormErrors, SubmitButton, TextField};
 use super::session::use_session;
 use crate::api::{
     account::{delete_account, export_data, update_profile},
@@ -102,21 +102,14 @@ pub fn ImageSection() -> impl IntoView {
     let errors = FormErrors::new(&["image"]);
     let upload = Action::new_local(|file: &File| send_image(file.clone()));
     let remove = Action::new(|_: &()| remove_image());
-    let done = move |result: Option<Result<crate::api::UserView, ApiError>>| match result {
-        Some(Ok(_)) => {
-            session.reload_user();
-            if let Some(input) = file.get_untracked() {
-                input.set_value("");
-            }
+    let done = move |_| {
+        session.reload_user();
+        if let Some(input) = file.get_untracked() {
+            input.set_value("");
         }
-        Some(Err(error)) => {
-            errors.set(Some(error));
-            errors.focus_first();
-        }
-        None => {}
     };
-    Effect::new(move |_| done(upload.value().get()));
-    Effect::new(move |_| done(remove.value().get()));
+    on_result(upload, errors, done);
+    on_result(remove, errors, done);
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.set(None);
@@ -189,19 +182,12 @@ pub fn EditProfile(identity: Signal<(String, String)>) -> impl IntoView {
             Some(password).filter(|p| !p.is_empty()),
         )
     });
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(_)) => {
-            saved.set(true);
-            session.reload_user();
-            if let Some(input) = password.get_untracked() {
-                input.set_value("");
-            }
+    on_result(action, errors, move |_| {
+        saved.set(true);
+        session.reload_user();
+        if let Some(input) = password.get_untracked() {
+            input.set_value("");
         }
-        Some(Err(error)) => {
-            errors.set(Some(error));
-            errors.focus_first();
-        }
-        None => {}
     });
     // Fill in the current values once known (and after a save).
     Effect::new(move |_| {
@@ -323,22 +309,15 @@ pub fn DeleteAccount(username: Signal<String>) -> impl IntoView {
     let action = Action::new(|(password, confirm): &(String, String)| {
         delete_account(password.clone(), confirm.clone())
     });
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(_)) => {
-            session.sign_out();
-            navigate(
-                "/login",
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
-        }
-        Some(Err(error)) => {
-            errors.set(Some(error));
-            errors.focus_first();
-        }
-        None => {}
+    on_result(action, errors, move |_| {
+        session.sign_out();
+        navigate(
+            "/login",
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        );
     });
     let submit = move |event: SubmitEvent| {
         event.prevent_default();

@@ -192,7 +192,7 @@ pub fn on_result<I, O>(
     errors: FormErrors,
     on_ok: impl Fn(O) + 'static,
 ) where
-    I: Send + Sync + 'static,
+    I: 'static,
     O: Clone + Send + Sync + 'static,
 {
     Effect::new(move |_| match action.value().get() {

@@ -1,7 +1,7 @@
 //! Password rules shown while typing (sign-up and change password), and the profile's
 //! "Change password" and "Log out everywhere" section.
 
-use super::form::{input_value, FormAlert, FormErrors, SubmitButton, TextField};
+use super::form::{input_value, on_result, FormAlert, FormErrors, SubmitButton, TextField};
 use super::session::use_session;
 use crate::api::users::{change_password, log_out_everywhere};
 use crate::api::ApiError;
@@ -135,22 +135,15 @@ pub fn AccountSecurity(
     let action = Action::new(|input: &PasswordChange| {
         change_password(input.current.clone(), input.new.clone())
     });
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(token)) => {
-            session.sign_in(&token.access_token);
-            changed.set(true);
-            new_value.set(String::new());
-            for input in [current, new] {
-                if let Some(input) = input.get_untracked() {
-                    input.set_value("");
-                }
+    on_result(action, errors, move |token| {
+        session.sign_in(&token.access_token);
+        changed.set(true);
+        new_value.set(String::new());
+        for input in [current, new] {
+            if let Some(input) = input.get_untracked() {
+                input.set_value("");
             }
         }
-        Some(Err(error)) => {
-            errors.set(Some(error));
-            errors.focus_first();
-        }
-        None => {}
     });
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
