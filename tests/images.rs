@@ -254,6 +254,24 @@ on_both_databases!(
         let bytes = fetch(&server, &url).await.bytes().await.unwrap();
         assert!(!bytes.windows(8).any(|w| w == b"<script>"));
 
+        // Multipart without a boundary (found by schemathesis: the decoder used to panic).
+        for content_type in [
+            "multipart/form-data",
+            "multipart/form-data; boundary=",
+            "multipart/form-data; charset=utf-8",
+        ] {
+            let response = server
+                .client
+                .post(server.url("/api/users/me/image"))
+                .bearer_auth(&token)
+                .header("content-type", content_type)
+                .body("--x\r\n")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 400, "{content_type}");
+        }
+
         // No field, wrong content type, no token.
         let response = server
             .client

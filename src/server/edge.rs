@@ -256,6 +256,12 @@ pub async fn negotiate_body(
             ),
         ));
     };
+    if sent == super::openapi::Encoding::Multipart && !has_boundary(request.headers()) {
+        return error_response(ApiError::new(
+            ErrorCode::BadRequest,
+            "A multipart/form-data body needs a boundary parameter in its Content-Type.",
+        ));
+    }
     if sent == body.native && sent != super::openapi::Encoding::Json {
         return next.run(request).await;
     }
@@ -283,6 +289,21 @@ pub async fn negotiate_body(
     parts.headers.remove(CONTENT_LENGTH);
     next.run(Request::from_parts(parts, Body::from(converted)))
         .await
+}
+
+/// Whether a multipart Content-Type names its boundary (the decoder insists on one).
+fn has_boundary(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value.split(';').skip(1).any(|param| {
+                param.split_once('=').is_some_and(|(name, boundary)| {
+                    name.trim().eq_ignore_ascii_case("boundary")
+                        && !boundary.trim().trim_matches('"').is_empty()
+                })
+            })
+        })
 }
 
 /// The fields of a JSON object body (400 for anything else).
@@ -374,4 +395,15 @@ pub async fn limit_body(
     let (parts, body) = request.into_parts();
     let capped = Body::new(http_body_util::Limited::new(body, limit));
     next.run(Request::from_parts(parts, capped)).await
+}
+
+/// The answer when a handler panicked: logged, and a plain 500 with the error body.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(%detail, "a request handler panicked");
+    error_response(ApiError::for_status(500))
 }

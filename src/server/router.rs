@@ -13,6 +13,7 @@ use axum::{
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
     trace::{DefaultOnResponse, TraceLayer},
@@ -98,6 +99,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
                         .latency_unit(LatencyUnit::Micros),
                 ),
         )
+        // A panic anywhere is a bug, but it must cost one 500, not the connection.
+        .layer(CatchPanicLayer::custom(edge::panic_response))
         // Outermost: every response (and the log line) carries the request id.
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, RandomRequestId))
