@@ -2,7 +2,7 @@
 
 use keyhold::server::{config::Config, router::router, state::AppState, telemetry};
 use leptos::prelude::get_configuration;
-use std::{net::SocketAddr, process::ExitCode};
+use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -30,13 +30,7 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!("Keyhold listening on http://{addr}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| format!("server error: {e}"))?;
+    keyhold::server::serve::serve(listener, app, config.header_timeout, shutdown_signal()).await;
     tracing::info!("shut down cleanly");
     Ok(())
 }

@@ -52,6 +52,10 @@ pub struct Config {
     pub client_ip_header: Option<String>,
     /// Send `Strict-Transport-Security` (only when served over TLS).
     pub hsts: bool,
+    /// Longest a client may take to send its request headers.
+    pub header_timeout: Duration,
+    /// Longest a client may take to send a request body.
+    pub body_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +122,8 @@ impl Config {
             },
             client_ip_header: get("KEYHOLD_CLIENT_IP_HEADER").map(|h| h.trim().to_lowercase()),
             hsts: parse(&get, "KEYHOLD_HSTS", false)?,
+            header_timeout: Duration::from_secs(parse(&get, "KEYHOLD_HEADER_TIMEOUT", 10)?),
+            body_timeout: Duration::from_secs(parse(&get, "KEYHOLD_BODY_TIMEOUT", 60)?),
         };
         config.check()
     }

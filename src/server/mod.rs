@@ -9,6 +9,7 @@ pub mod media;
 pub mod openapi;
 pub mod password;
 pub mod router;
+pub mod serve;
 pub mod state;
 pub mod store;
 pub mod telemetry;

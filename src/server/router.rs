@@ -16,6 +16,7 @@ use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
+    timeout::RequestBodyTimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
     LatencyUnit,
 };
@@ -99,6 +100,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
                         .latency_unit(LatencyUnit::Micros),
                 ),
         )
+        // A client that trickles its body is cut off.
+        .layer(RequestBodyTimeoutLayer::new(config.body_timeout))
         // A panic anywhere is a bug, but it must cost one 500, not the connection.
         .layer(CatchPanicLayer::custom(edge::panic_response))
         // Outermost: every response (and the log line) carries the request id.

@@ -155,14 +155,13 @@ impl TestServer {
             .await
             .expect("state");
         let app = router(state, &config);
-        let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .expect("serve");
-        });
+        let header_timeout = config.header_timeout;
+        let task = tokio::spawn(keyhold::server::serve::serve(
+            listener,
+            app,
+            header_timeout,
+            std::future::pending(),
+        ));
         Self {
             addr,
             base: format!("http://{addr}"),
