@@ -1,0 +1,77 @@
+import AxeBuilder from "@axe-core/playwright";
+import type { Page } from "@playwright/test";
+import { test, expect, open, signUp, uniqueName, PASSWORD } from "./fixtures";
+
+// axe-core on every page, signed out and in, light and dark: zero WCAG 2.1 A/AA violations.
+async function expectNoViolations(page: Page, what: string) {
+  const results = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .analyze();
+  const summary = results.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
+  );
+  expect(summary, `${what}: accessibility violations`).toEqual([]);
+  // axe really looked at the page (colour contrast, labels, landmarks, ...).
+  expect(results.passes.length, `${what}: rules checked`).toBeGreaterThan(10);
+}
+
+for (const scheme of ["light", "dark"] as const) {
+  test(`no accessibility violations, signed out (${scheme})`, async ({ page }) => {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const path of ["/", "/signup", "/login"]) {
+      await open(page, path);
+      await expectNoViolations(page, path);
+    }
+    await page.goto("/no-such-page");
+    await expectNoViolations(page, "404 page");
+    // With field errors showing.
+    await open(page, "/signup");
+    await page.getByLabel("Username").fill("x");
+    await page.getByRole("button", { name: "Sign up" }).click();
+    await expect(page.locator("#username-error")).not.toBeEmpty();
+    await expectNoViolations(page, "sign-up with errors");
+  });
+
+  test(`no accessibility violations, signed in (${scheme})`, async ({ page }) => {
+    await page.emulateMedia({ colorScheme: scheme });
+    await signUp(page, uniqueName(`axe_${scheme}`));
+    await expectNoViolations(page, "/profile");
+    await open(page, "/");
+    await expectNoViolations(page, "/ signed in");
+  });
+}
+
+/** Presses Tab until the element with this id has focus (from the top of the page). */
+async function tabTo(page: Page, id: string) {
+  for (let i = 0; i < 15; i++) {
+    await page.keyboard.press("Tab");
+    if (await page.evaluate((id) => document.activeElement?.id === id, id)) return;
+  }
+  throw new Error(`Tab never reached #${id}`);
+}
+
+test("sign up and log in with the keyboard only", async ({ page }) => {
+  const name = uniqueName("keys");
+  await open(page, "/signup");
+  await tabTo(page, "field-username");
+  await page.keyboard.type(name);
+  await page.keyboard.press("Tab"); // to Email
+  await page.keyboard.type(`${name}@example.com`);
+  await page.keyboard.press("Tab"); // to Password
+  await expect(page.getByLabel("Password", { exact: true })).toBeFocused();
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.getByTestId("profile-username")).toHaveText(name);
+
+  // Log out and back in, keyboard only.
+  await page.getByRole("button", { name: "Log out", exact: true }).press("Enter");
+  await open(page, "/login");
+  await tabTo(page, "field-username");
+  await page.keyboard.type(name);
+  await page.keyboard.press("Tab");
+  await expect(page.getByLabel("Password", { exact: true })).toBeFocused();
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/profile$/);
+});
