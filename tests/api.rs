@@ -347,6 +347,25 @@ on_both_databases!(
 );
 
 on_both_databases!(
+    pages_are_compressed_and_never_stored,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        for encoding in ["br", "gzip"] {
+            let response = server
+                .client
+                .get(server.url("/login"))
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            assert_eq!(response.headers()["content-encoding"], encoding);
+            assert_eq!(response.headers()["cache-control"], "no-store");
+        }
+    }
+);
+
+on_both_databases!(
     pages_render_on_the_server_with_security_headers,
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;

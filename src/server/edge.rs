@@ -407,3 +407,24 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
     tracing::error!(%detail, "a request handler panicked");
     error_response(ApiError::for_status(500))
 }
+
+/// Static assets (`/pkg/*`, the favicon): kept by browsers but revalidated on use (304
+/// when unchanged), since their names do not change between releases. Pages are never
+/// stored: each carries its own CSP nonce.
+pub async fn static_cache(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let policy = if path.starts_with("/pkg/") || path == "/favicon.svg" {
+        "public, no-cache"
+    } else if !path.starts_with("/api/") && !path.starts_with("/media/") {
+        "no-store"
+    } else {
+        return next.run(request).await;
+    };
+    let mut response = next.run(request).await;
+    if !response.headers().contains_key(CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    response
+}

@@ -14,6 +14,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
     timeout::RequestBodyTimeoutLayer,
@@ -100,6 +101,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
                         .latency_unit(LatencyUnit::Micros),
                 ),
         )
+        .layer(middleware::from_fn(edge::static_cache))
+        // Text (HTML, JS, CSS, WASM, JSON) compressed with brotli or gzip as the client
+        // accepts; images are left alone.
+        .layer(CompressionLayer::new())
         // A client that trickles its body is cut off.
         .layer(RequestBodyTimeoutLayer::new(config.body_timeout))
         // A panic anywhere is a bug, but it must cost one 500, not the connection.
