@@ -114,13 +114,36 @@ pub fn TextField(
         Some(_) => format!("{hint_id} {error_id}"),
         None => error_id.clone(),
     };
+    let is_password = kind == "password";
+    let shown = RwSignal::new(false);
+    let input_type = move || {
+        if is_password && shown.get() {
+            "text"
+        } else {
+            kind
+        }
+    };
+    let toggle = is_password.then(|| {
+        let controls = id.clone();
+        view! {
+            <button
+                type="button"
+                class="field__toggle"
+                aria-controls=controls
+                aria-pressed=move || if shown.get() { "true" } else { "false" }
+                on:click=move |_| shown.update(|s| *s = !*s)
+            >
+                {move || if shown.get() { "Hide password" } else { "Show password" }}
+            </button>
+        }
+    });
     view! {
         <div class="field" class:field--invalid=move || error.with(Option::is_some)>
             <label for=id.clone()>{label}</label>
             <input
                 id=id
                 name=name
-                type=kind
+                type=input_type
                 autocomplete=autocomplete
                 required=required
                 aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
@@ -132,12 +155,15 @@ pub fn TextField(
                     }
                 }
             />
+            // After the input in the tab order; shown beside the label.
+            {toggle}
             {hint.map(|text| view! { <p class="field-hint" id=hint_id>{text}</p> })}
             <p class="field-error" id=error_id aria-live="polite">
                 {move || error.get()}
             </p>
         </div>
     }
+    .into_any()
 }
 
 /// The form's submit button: disabled until the page is interactive and while the
