@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/keyhold.css" />
         <Title formatter=|page: String| format!("{page} · Keyhold") />
         <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
             <SiteHeader />
             <main id="main" class="page">
                 <Routes fallback=NotFound>
