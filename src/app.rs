@@ -64,6 +64,24 @@ fn send_content_security_policy(options: &LeptosOptions) {
     }
 }
 
+/// Moves keyboard focus into `<main>` (the router would otherwise only scroll to it, and
+/// the next Tab would start from the top again). Before hydration the browser does it.
+fn skip_to_main(event: leptos::ev::MouseEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(main) = document()
+            .get_element_by_id("main")
+            .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            event.prevent_default();
+            let _ = main.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = event;
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -72,9 +90,9 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/keyhold.css" />
         <Title formatter=|page: String| format!("{page} · Keyhold") />
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            <a class="skip-link" href="#main" on:click=skip_to_main>"Skip to content"</a>
             <SiteHeader />
-            <main id="main" class="page">
+            <main id="main" class="page" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage />
                     <Route path=path!("/signup") view=SignupPage />

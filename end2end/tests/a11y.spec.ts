@@ -5,7 +5,7 @@ import { test, expect, open, signUp, uniqueName, PASSWORD } from "./fixtures";
 // axe-core on every page, signed out and in, light and dark: zero WCAG 2.1 A/AA violations.
 async function expectNoViolations(page: Page, what: string) {
   const results = await new AxeBuilder({ page })
-    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
     .analyze();
   const summary = results.violations.map(
     (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
@@ -13,6 +13,9 @@ async function expectNoViolations(page: Page, what: string) {
   expect(summary, `${what}: accessibility violations`).toEqual([]);
   // axe really looked at the page (colour contrast, labels, landmarks, ...).
   expect(results.passes.length, `${what}: rules checked`).toBeGreaterThan(10);
+  // One h1 per page, inside the main landmark.
+  await expect(page.locator("h1"), `${what}: one h1`).toHaveCount(1);
+  await expect(page.locator("main h1"), `${what}: h1 in main`).toHaveCount(1);
 }
 
 for (const scheme of ["light", "dark"] as const) {
@@ -30,6 +33,22 @@ for (const scheme of ["light", "dark"] as const) {
     await page.getByRole("button", { name: "Sign up" }).click();
     await expect(page.locator("#username-error")).not.toBeEmpty();
     await expectNoViolations(page, "sign-up with errors");
+    // With the form-level notice showing (wrong password).
+    await open(page, "/login");
+    await page.getByLabel("Username").fill(uniqueName("nobody"));
+    await page.getByLabel("Password", { exact: true }).fill("not anybody's password");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await expect(page.getByRole("alert")).not.toBeEmpty();
+    await expectNoViolations(page, "log-in with the error notice");
+    // The password shown as text.
+    await page.getByRole("button", { name: "Show password" }).click();
+    await expect(page.getByRole("button", { name: "Hide password" })).toHaveAttribute("aria-pressed", "true");
+    await expectNoViolations(page, "log-in with the password shown");
+    // The skip link, visible once focused.
+    await open(page, "/login");
+    await page.keyboard.press("Tab");
+    await expect(page.getByRole("link", { name: "Skip to content" })).toBeFocused();
+    await expectNoViolations(page, "log-in with the skip link focused");
   });
 
   test(`no accessibility violations, signed in (${scheme})`, async ({ page }) => {

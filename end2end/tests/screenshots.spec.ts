@@ -27,6 +27,15 @@ for (const scheme of ["light", "dark"] as const) {
       await shot("signup-errors");
       await open(page, "/login");
       await shot("login");
+      await page.getByLabel("Username").fill("nobody_here");
+      await page.getByLabel("Password", { exact: true }).fill("not anybody's password");
+      await page.getByRole("button", { name: "Show password" }).click();
+      await page.getByRole("button", { name: "Log in" }).click();
+      await expect(page.getByRole("alert")).not.toBeEmpty();
+      // The window only (not fullPage): the notice is pinned to its bottom.
+      await page.screenshot({ path: `screenshots/login-notice-${scheme}-${size.label}.png`, animations: "disabled" });
+      await page.goto("/no-such-page");
+      await shot("not-found");
       await signUp(page, uniqueName(`shot_${scheme}`));
       await shot("profile");
       // Nothing may stick out sideways at any width.

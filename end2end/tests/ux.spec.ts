@@ -28,8 +28,13 @@ test("what is typed before the app has loaded is kept", async ({ page }) => {
   await page.getByLabel("Username").fill(name);
   await page.getByLabel("Email").fill(`${name}@example.com`);
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  // Not interactive yet: the button waits instead of losing the click to a reload.
+  // Not interactive yet: the button waits instead of losing the click to a reload,
+  // and Enter in a field does not send the form natively either.
   await expect(page.getByRole("button", { name: "Sign up" })).toBeDisabled();
+  await page.getByLabel("Password", { exact: true }).press("Enter");
+  await page.getByRole("button", { name: "Sign up" }).click({ force: true });
+  await expect(page).toHaveURL(/\/signup$/);
+  await expect(page.locator("html")).not.toHaveAttribute("data-hydrated", "true");
   release();
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
   await expect(page.getByLabel("Username")).toHaveValue(name);
@@ -39,30 +44,64 @@ test("what is typed before the app has loaded is kept", async ({ page }) => {
   await expect(page.getByTestId("profile-username")).toHaveText(name);
 });
 
-test("the log-in page is interactive quickly and the client is small", async ({ page }) => {
-  // Best of three cold loads (other tests run in parallel on the same two cores).
-  let best = Infinity;
-  for (let run = 0; run < 3; run++) {
-    await page.context().clearCookies();
-    await page.goto(`/login?run=${run}`, { waitUntil: "commit" });
-    await page.waitForFunction(() => document.documentElement.dataset.hydrated === "true");
-    best = Math.min(best, await page.evaluate(() => performance.now()));
-  }
-  const resources = await page.evaluate(() =>
-    performance
-      .getEntriesByType("resource")
-      .filter((entry) => entry.name.includes("/pkg/"))
-      .map((entry) => {
-        const r = entry as PerformanceResourceTiming;
-        return { file: r.name.split("/").pop(), transferred: r.transferSize, decoded: r.decodedBodySize };
-      }),
+test("a server error is a notice that moves nothing, is announced and can be dismissed", async ({ page }) => {
+  await open(page, "/login");
+  const button = page.getByRole("button", { name: "Log in" });
+  const before = await button.boundingBox();
+  await page.getByLabel("Username").fill(uniqueName("nobody"));
+  await page.getByLabel("Password", { exact: true }).fill("not anybody's password");
+  await button.click();
+  const alert = page.getByRole("alert");
+  await expect(alert).toHaveText("Incorrect username or password.");
+  // In the window, however the page is scrolled.
+  await expect(alert).toBeInViewport();
+  // Nothing in the form moved.
+  expect(await button.boundingBox()).toEqual(before);
+  // The form is usable right away, and the notice goes when dismissed.
+  await expect(button).toBeEnabled();
+  await page.getByRole("button", { name: "Dismiss message" }).click();
+  await expect(alert).toBeEmpty();
+  await expect(page.getByRole("button", { name: "Dismiss message" })).toHaveCount(0);
+  // The next failure shows it again.
+  await button.click();
+  await expect(alert).toHaveText("Incorrect username or password.");
+});
+
+test("too many attempts (429) come as the same notice", async ({ page }) => {
+  await open(page, "/login");
+  await page.route("**/api/login", (route) =>
+    route.fulfill({
+      status: 429,
+      headers: { "content-type": "application/json", "retry-after": "30" },
+      body: JSON.stringify({ error: "too_many_requests", message: "Too many failed attempts. Wait 30 seconds and try again.", field: null }),
+    }),
   );
-  console.log(`hydrated /login after ${best.toFixed(0)} ms (navigation start → interactive, best of 3)`);
-  for (const r of resources) {
-    console.log(`  ${r.file}: ${(r.decoded / 1024).toFixed(1)} KiB, ${(r.transferred / 1024).toFixed(1)} KiB over the wire`);
+  await page.getByLabel("Username").fill("someone");
+  await page.getByLabel("Password", { exact: true }).fill("whatever it was");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("Too many failed attempts. Wait 30 seconds and try again.");
+  await expect(page.getByRole("alert")).toBeInViewport();
+  await expect(page.getByRole("button", { name: "Log in" })).toBeEnabled();
+});
+
+test("the skip link leads past the header to the page", async ({ page }) => {
+  await open(page, "/login");
+  await page.keyboard.press("Tab");
+  const skip = page.getByRole("link", { name: "Skip to content" });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport();
+  await page.keyboard.press("Enter");
+  await expect(page.locator("main")).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(page.getByLabel("Username")).toBeFocused();
+});
+
+test("every page has one h1 and the landmarks", async ({ page }) => {
+  for (const path of ["/", "/signup", "/login", "/no-such-page"]) {
+    await page.goto(path);
+    await expect(page.locator("h1"), path).toHaveCount(1);
+    await expect(page.locator("header"), path).toHaveCount(1);
+    await expect(page.getByRole("navigation"), path).toHaveCount(1);
+    await expect(page.getByRole("main"), path).toHaveCount(1);
   }
-  expect(best).toBeLessThan(1500);
-  const compressed = await page.request.get("/pkg/keyhold.wasm", { headers: { "accept-encoding": "br" } });
-  expect(compressed.headers()["content-encoding"]).toBe("br");
-  expect(compressed.headers()["cache-control"]).toBe("public, no-cache");
 });

@@ -131,15 +131,18 @@ pub fn TextField(
                 class="field__toggle"
                 aria-controls=controls
                 aria-pressed=move || if shown.get() { "true" } else { "false" }
+                aria-label=move || if shown.get() { "Hide password" } else { "Show password" }
                 on:click=move |_| shown.update(|s| *s = !*s)
             >
-                {move || if shown.get() { "Hide password" } else { "Show password" }}
+                {move || if shown.get() { "Hide" } else { "Show" }}
             </button>
         }
     });
     view! {
         <div class="field" class:field--invalid=move || error.with(Option::is_some)>
             <label for=id.clone()>{label}</label>
+            // The toggle sits inside the input's right edge, after it in the tab order.
+            <div class="field__control" class:field__control--toggle=is_password>
             <input
                 id=id
                 name=name
@@ -155,8 +158,8 @@ pub fn TextField(
                     }
                 }
             />
-            // After the input in the tab order; shown beside the label.
             {toggle}
+            </div>
             {hint.map(|text| view! { <p class="field-hint" id=hint_id>{text}</p> })}
             <p class="field-error" id=error_id aria-live="polite">
                 {move || error.get()}
@@ -190,14 +193,36 @@ pub fn SubmitButton(
     }
 }
 
-/// The form-level message (for errors that belong to no field).
+/// The form-level message (for errors that belong to no field: server trouble, too many
+/// attempts): a notice pinned to the bottom of the window, so it is seen wherever the
+/// form is scrolled, moves nothing on the page and blocks nothing. The live region is
+/// always in the document, so screen readers announce each new message; it stays until
+/// dismissed or the form is sent again.
 #[component]
 pub fn FormAlert(message: Signal<Option<String>>) -> impl IntoView {
+    let dismissed = RwSignal::new(false);
+    // A new message (or the same one again after another try) is shown again.
+    Effect::new(move |_| {
+        message.track();
+        dismissed.set(false);
+    });
+    let shown = move || message.get().filter(|_| !dismissed.get());
     view! {
-        <div class="form-alert" role="alert" aria-live="assertive">
-            {move || message.get().map(|text| view! { <p class="form-alert__text">{text}</p> })}
+        <div class="toast" class:toast--shown=move || shown().is_some()>
+            <p class="toast__text" role="alert">{shown}</p>
+            <Show when=move || shown().is_some()>
+                <button
+                    type="button"
+                    class="toast__close"
+                    aria-label="Dismiss message"
+                    on:click=move |_| dismissed.set(true)
+                >
+                    "×"
+                </button>
+            </Show>
         </div>
     }
+    .into_any()
 }
 
 /// The centered card that holds a sign-up or log-in form.

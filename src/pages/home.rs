@@ -17,5 +17,19 @@ pub fn HomePage() -> impl IntoView {
                 <a class="button button--ghost" href="/login">"Log in"</a>
             </div>
         </section>
+        <ul class="features" aria-label="What Keyhold does for you">
+            <li class="feature">
+                <h2 class="feature__title">"Passwords never stored"</h2>
+                <p class="feature__text">"Only an argon2id hash is kept, and the 10 000 most common passwords are refused."</p>
+            </li>
+            <li class="feature">
+                <h2 class="feature__title">"Short-lived sign-ins"</h2>
+                <p class="feature__text">"Sign-in tokens expire quickly, and one click signs out every device."</p>
+            </li>
+            <li class="feature">
+                <h2 class="feature__title">"Your data is yours"</h2>
+                <p class="feature__text">"Download everything stored about you, or delete your account for good."</p>
+            </li>
+        </ul>
     }
 }

@@ -1,0 +1,82 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import { test, expect } from "./fixtures";
+
+// How big the client is and how soon /login answers clicks, printed for people to read
+// (and asserted, so a regression fails the suite).
+
+const pkg = resolve(__dirname, "../../target/site/pkg");
+
+test("the client bundle is small (raw, gzip, brotli)", async () => {
+  const rows = readdirSync(pkg)
+    .filter((file) => /\.(wasm|js|css)$/.test(file))
+    .map((file) => {
+      const bytes = readFileSync(join(pkg, file));
+      return {
+        file,
+        raw: statSync(join(pkg, file)).size,
+        gzip: gzipSync(bytes, { level: 9 }).length,
+        brotli: brotliCompressSync(bytes, {
+          params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
+        }).length,
+      };
+    });
+  const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`.padStart(10);
+  console.log(`client bundle in target/site/pkg:\n  ${"file".padEnd(14)}${"raw".padStart(10)}${"gzip -9".padStart(10)}${"brotli 11".padStart(10)}`);
+  for (const r of rows) console.log(`  ${r.file.padEnd(14)}${kib(r.raw)}${kib(r.gzip)}${kib(r.brotli)}`);
+  const code = rows.filter((r) => /\.(wasm|js)$/.test(r.file));
+  const total = (key: "raw" | "gzip" | "brotli") => code.reduce((sum, r) => sum + r[key], 0);
+  console.log(`  WASM + JS: ${kib(total("raw"))} raw, ${kib(total("gzip"))} gzip, ${kib(total("brotli"))} brotli`);
+  expect(code.map((r) => r.file).sort()).toEqual(["keyhold.js", "keyhold.wasm"]);
+  // Budget: what a phone on a slow connection can fetch in about a second.
+  expect(total("brotli")).toBeLessThan(400 * 1024);
+});
+
+test("the log-in page is interactive within a second", async ({ page }) => {
+  // Best of three loads (other tests run in parallel on the same two cores); the first
+  // is cold, the others may revalidate the cached client.
+  const times: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    await page.goto(`/login?run=${run}`, { waitUntil: "commit" });
+    await page.waitForFunction(() => document.documentElement.dataset.hydrated === "true");
+    times.push(await page.evaluate(() => performance.now()));
+    if (run === 0) {
+      const resources = await page.evaluate(() =>
+        performance
+          .getEntriesByType("resource")
+          .filter((entry) => entry.name.includes("/pkg/"))
+          .map((entry) => {
+            const r = entry as PerformanceResourceTiming;
+            return { file: r.name.split("/").pop(), transferred: r.transferSize, decoded: r.decodedBodySize, ms: r.duration };
+          }),
+      );
+      console.log("first load of /login, client files over the wire:");
+      for (const r of resources) {
+        console.log(`  ${r.file}: ${(r.decoded / 1024).toFixed(1)} KiB, ${(r.transferred / 1024).toFixed(1)} KiB transferred, ${r.ms.toFixed(0)} ms`);
+      }
+      // The WASM comes compressed.
+      const wasm = resources.find((r) => r.file === "keyhold.wasm");
+      expect(wasm, "keyhold.wasm loaded").toBeTruthy();
+      expect(wasm!.transferred).toBeLessThan(wasm!.decoded * 0.6);
+    }
+  }
+  console.log(`/login hydrated (navigation start → <html data-hydrated>): ${times.map((t) => `${t.toFixed(0)} ms`).join(", ")}; best ${Math.min(...times).toFixed(0)} ms (target 300 ms)`);
+  expect(Math.min(...times)).toBeLessThan(1000);
+  // The form answers right away once hydrated.
+  await expect(page.getByRole("button", { name: "Log in" })).toBeEnabled();
+});
+
+test("client files are served compressed", async ({ page }) => {
+  for (const [encoding, file] of [
+    ["br", "keyhold.wasm"],
+    ["gzip", "keyhold.wasm"],
+    ["br", "keyhold.js"],
+    ["br", "keyhold.css"],
+  ]) {
+    const response = await page.request.get(`/pkg/${file}`, { headers: { "accept-encoding": encoding } });
+    expect(response.status()).toBe(200);
+    expect(response.headers()["content-encoding"], `${file} with ${encoding}`).toBe(encoding);
+    console.log(`/pkg/${file} (${encoding}): cache-control: ${response.headers()["cache-control"] ?? "(none)"}`);
+  }
+});
