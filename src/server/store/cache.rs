@@ -45,8 +45,8 @@ impl CachedStore {
         self.users().remove(&id);
     }
 
-    /// Runs a write of `id`'s row, then forgets the cached copy.
-    async fn write<T>(&self, id: i64, result: Result<T, StoreError>) -> Result<T, StoreError> {
+    /// The result of a write of `id`'s row, after forgetting the cached copy.
+    fn written<T>(&self, id: i64, result: Result<T, StoreError>) -> Result<T, StoreError> {
         self.forget(id);
         result
     }
@@ -101,12 +101,12 @@ impl UserStore for CachedStore {
 
     async fn change_password(&self, id: i64, password_hash: &str) -> Result<i64, StoreError> {
         let result = self.inner.change_password(id, password_hash).await;
-        self.write(id, result).await
+        self.written(id, result)
     }
 
     async fn revoke_tokens(&self, id: i64) -> Result<i64, StoreError> {
         let result = self.inner.revoke_tokens(id).await;
-        self.write(id, result).await
+        self.written(id, result)
     }
 
     async fn update_identity(
@@ -116,22 +116,22 @@ impl UserStore for CachedStore {
         email: &str,
     ) -> Result<User, StoreError> {
         let result = self.inner.update_identity(id, username, email).await;
-        self.write(id, result).await
+        self.written(id, result)
     }
 
     async fn delete(&self, id: i64) -> Result<(), StoreError> {
         let result = self.inner.delete(id).await;
-        self.write(id, result).await
+        self.written(id, result)
     }
 
     async fn set_image(&self, id: i64, image: &ProcessedImage) -> Result<User, StoreError> {
         let result = self.inner.set_image(id, image).await;
-        self.write(id, result).await
+        self.written(id, result)
     }
 
     async fn remove_image(&self, id: i64) -> Result<User, StoreError> {
         let result = self.inner.remove_image(id).await;
-        self.write(id, result).await
+        self.written(id, result)
     }
 
     async fn image(&self, hash: &str, large: bool) -> Result<Option<Vec<u8>>, StoreError> {
