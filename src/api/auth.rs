@@ -27,12 +27,26 @@ pub async fn register(
 /// Exchanges a username (or e-mail) and password for a bearer token, exactly as an
 /// OAuth2 password-grant client sends it (`application/x-www-form-urlencoded`).
 /// Extra OAuth2 fields (`grant_type`, `scope`, `client_id`) are accepted and ignored.
+/// Each log-in opens a session; the answer also sets the session's refresh cookie,
+/// which browsers use to renew the short-lived token (`POST /api/refresh`).
 #[server(prefix = "/api", endpoint = "login", client = AuthClient)]
 pub async fn login(username: String, password: String) -> Result<TokenResponse, ApiError> {
-    use crate::server::{edge::client_addr, state::AppState};
+    use super::sessions::{client, user_agent};
+    use crate::server::{
+        edge::{request_headers, set_cookie},
+        state::AppState,
+        unix_now,
+    };
 
     let state = AppState::from_context()?;
-    let client = client_addr(state.client_ip_header.as_ref());
-    let issued = state.accounts.login(&username, &password, client).await?;
-    Ok(TokenResponse::bearer(issued.token, issued.expires_in))
+    let user_agent = user_agent(&request_headers()?);
+    let client = client(&state, &user_agent);
+    let signed_in = state.accounts.login(&username, &password, client).await?;
+    set_cookie(
+        state
+            .cookies
+            .set(&signed_in.refresh, signed_in.expires_at, unix_now()),
+    );
+    let access = signed_in.access;
+    Ok(TokenResponse::bearer(access.token, access.expires_in))
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 mod error;
 pub mod images;
+pub mod sessions;
 pub mod users;
 
 pub use error::{ApiError, ErrorCode};

@@ -15,7 +15,8 @@ pub async fn current_user() -> Result<UserView, ApiError> {
 }
 
 /// Sets a new password after checking the current one. Every token issued before stops
-/// working at once (on every instance); the answer carries a fresh token for the caller.
+/// working at once (on every instance) and every other session ends; the answer carries
+/// a fresh token for the caller's session.
 /// 403 (field `current_password`) when the current password is wrong, 422 when the new
 /// one breaks a rule, 429 after too many wrong attempts.
 #[server(prefix = "/api", endpoint = "users/me/password", input = Json, client = AuthClient)]
@@ -25,11 +26,11 @@ pub async fn change_password(
 ) -> Result<TokenResponse, ApiError> {
     use crate::server::edge::client_addr;
 
-    let (state, user) = signed_in().await?;
+    let (state, principal) = signed_in_session().await?;
     let client = client_addr(state.client_ip_header.as_ref());
     let issued = state
         .accounts
-        .change_password(&user, &current_password, &new_password, client)
+        .change_password(&principal, &current_password, &new_password, client)
         .await?;
     Ok(TokenResponse::bearer(issued.token, issued.expires_in))
 }
@@ -42,7 +43,8 @@ pub struct LoggedOut {
     pub revoked: bool,
 }
 
-/// Revokes every token of the account, the caller's included, on every instance.
+/// Revokes every token and ends every session of the account, the caller's included,
+/// on every instance.
 /// Takes no arguments: an empty body (or an empty form) is fine.
 #[server(prefix = "/api", endpoint = "users/me/logout-all", client = AuthClient)]
 pub async fn log_out_everywhere() -> Result<LoggedOut, ApiError> {
@@ -55,12 +57,25 @@ pub async fn log_out_everywhere() -> Result<LoggedOut, ApiError> {
 #[cfg(feature = "ssr")]
 pub(crate) async fn signed_in(
 ) -> Result<(crate::server::state::AppState, crate::server::store::User), ApiError> {
+    let (state, principal) = signed_in_session().await?;
+    Ok((state, principal.user))
+}
+
+/// The app state and the user and session of the request's bearer token.
+#[cfg(feature = "ssr")]
+pub(crate) async fn signed_in_session() -> Result<
+    (
+        crate::server::state::AppState,
+        crate::server::accounts::Principal,
+    ),
+    ApiError,
+> {
     use crate::server::{edge::bearer_token, state::AppState};
 
     let state = AppState::from_context()?;
-    let user = state
+    let principal = state
         .accounts
         .authenticate(bearer_token()?.as_deref())
         .await?;
-    Ok((state, user))
+    Ok((state, principal))
 }

@@ -3,7 +3,10 @@
 use super::{
     images::{ImageError, ImageProcessor},
     password::{HashError, PasswordHasher, Verification},
-    store::{Credentials, NewUser, StoreError, Taken, User, UserStore},
+    sessions::{RefreshToken, SessionPolicy},
+    store::{
+        Credentials, NewUser, Rotation, Session, SessionLimits, StoreError, Taken, User, UserStore,
+    },
     throttle::{LoginThrottle, RetryAfter},
     token::{IssuedToken, TokenError, TokenService},
     validation::{
@@ -19,7 +22,42 @@ pub struct ProfileChange<'a> {
     pub email: Option<&'a str>,
     pub current_password: Option<&'a str>,
 }
+use super::unix_now;
 use std::{net::IpAddr, sync::Arc};
+
+/// Longest user agent kept with a session.
+const MAX_USER_AGENT: usize = 512;
+
+/// Where a request comes from, recorded on the session it opens or refreshes.
+#[derive(Debug, Clone, Copy)]
+pub struct Client<'a> {
+    pub addr: IpAddr,
+    pub user_agent: &'a str,
+}
+
+/// A successful log-in: the access token and the session's refresh token.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    pub access: IssuedToken,
+    pub refresh: RefreshToken,
+    /// When the session ends at the latest (unix seconds): the cookie's lifetime.
+    pub expires_at: i64,
+}
+
+/// The answer to a refresh: always an access token; a rotated refresh token unless the
+/// request raced another refresh of the same session (grace window).
+#[derive(Debug, Clone)]
+pub struct Refreshed {
+    pub access: IssuedToken,
+    pub refresh: Option<(RefreshToken, i64)>,
+}
+
+/// Who a valid access token speaks for: the user and the session it belongs to.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    pub session_id: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -35,6 +73,12 @@ pub enum AccountError {
     InvalidToken(#[from] TokenError),
     #[error("the token's user no longer exists")]
     UnknownUser,
+    /// No usable refresh token, or its session is over (expired, revoked, or ended
+    /// because a replaced token was replayed).
+    #[error("the session has ended")]
+    SessionEnded,
+    #[error("no such session")]
+    NoSuchSession,
     /// The password re-entered in field `.0` to confirm a change is wrong.
     #[error("the password confirming the change is wrong")]
     WrongPassword(&'static str),
@@ -76,24 +120,30 @@ pub struct Accounts {
     policy: PasswordPolicy,
     throttle: LoginThrottle,
     images: ImageProcessor,
+    sessions: SessionPolicy,
+}
+
+/// What `Accounts` is built from.
+pub struct Parts {
+    pub store: Arc<dyn UserStore>,
+    pub hasher: PasswordHasher,
+    pub tokens: TokenService,
+    pub policy: PasswordPolicy,
+    pub throttle: LoginThrottle,
+    pub images: ImageProcessor,
+    pub sessions: SessionPolicy,
 }
 
 impl Accounts {
-    pub fn new(
-        store: Arc<dyn UserStore>,
-        hasher: PasswordHasher,
-        tokens: TokenService,
-        policy: PasswordPolicy,
-        throttle: LoginThrottle,
-        images: ImageProcessor,
-    ) -> Self {
+    pub fn new(parts: Parts) -> Self {
         Self {
-            store,
-            hasher,
-            tokens,
-            policy,
-            throttle,
-            images,
+            store: parts.store,
+            hasher: parts.hasher,
+            tokens: parts.tokens,
+            policy: parts.policy,
+            throttle: parts.throttle,
+            images: parts.images,
+            sessions: parts.sessions,
         }
     }
 
@@ -130,51 +180,227 @@ impl Accounts {
         &self,
         identifier: &str,
         password: &str,
-        client: IpAddr,
-    ) -> Result<IssuedToken, AccountError> {
+        client: Client<'_>,
+    ) -> Result<SignIn, AccountError> {
         let key = lookup_key(identifier);
+        let addr = client.addr;
         self.throttle
-            .check(&key, client)
+            .check(&key, addr)
             .map_err(AccountError::Throttled)?;
         let password = normalize_password(password);
         if password.chars().count() > self.policy.max_chars {
-            self.throttle.record_failure(&key, client);
+            self.throttle.record_failure(&key, addr);
             return Err(AccountError::InvalidCredentials);
         }
         let Some(user) = self.check_password(&key, password).await? else {
-            self.throttle.record_failure(&key, client);
+            self.throttle.record_failure(&key, addr);
             return Err(AccountError::InvalidCredentials);
         };
-        self.throttle.record_success(&key, client);
-        Ok(self.tokens.issue(user.id, user.token_generation)?)
+        self.throttle.record_success(&key, addr);
+        self.open_session(&user, client).await
     }
 
-    /// The user a bearer token (the value after `Bearer `) belongs to, if the token is
-    /// valid and was issued after the user's last password change or log-out-everywhere.
-    pub async fn authenticate(&self, token: Option<&str>) -> Result<User, AccountError> {
+    /// Starts a session for `user` (after a log-in).
+    async fn open_session(&self, user: &User, client: Client<'_>) -> Result<SignIn, AccountError> {
+        let now = unix_now();
+        let refresh = RefreshToken::generate();
+        let session = Session {
+            id: refresh.session_id.clone(),
+            user_id: user.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: self.sessions.expires_at(now),
+            user_agent: truncate(client.user_agent, MAX_USER_AGENT),
+            address: client.addr.to_string(),
+            refresh_hash: refresh.hash(),
+            previous_hash: None,
+            rotated_at: now,
+        };
+        let limits = SessionLimits {
+            idle_cutoff: self.sessions.idle_cutoff(now),
+            max_per_user: i64::from(self.sessions.max_per_user),
+        };
+        self.store.create_session(&session, limits).await?;
+        let access = self
+            .tokens
+            .issue(user.id, user.token_generation, &session.id)?;
+        Ok(SignIn {
+            access,
+            refresh,
+            expires_at: session.expires_at,
+        })
+    }
+
+    /// Exchanges a refresh token for a new access token and rotates it. Replaying a
+    /// replaced token after the grace window ends the whole session (theft detection).
+    pub async fn refresh(
+        &self,
+        token: Option<&str>,
+        client: Client<'_>,
+    ) -> Result<Refreshed, AccountError> {
+        let presented = token
+            .and_then(RefreshToken::parse)
+            .ok_or(AccountError::SessionEnded)?;
+        let (session, user) = self.live_session(&presented.session_id).await?;
+        let now = unix_now();
+        if presented.matches(&session.refresh_hash) {
+            let next = RefreshToken::for_session(session.id.clone());
+            let user_agent = truncate(client.user_agent, MAX_USER_AGENT);
+            let rotation = Rotation {
+                from: &session.refresh_hash,
+                to: &next.hash(),
+                now,
+                user_agent: &user_agent,
+                address: &client.addr.to_string(),
+            };
+            let rotated = self
+                .store
+                .rotate_session(user.id, &session.id, rotation)
+                .await?;
+            let access = self
+                .tokens
+                .issue(user.id, user.token_generation, &session.id)?;
+            // Lost a race with another refresh of this token: that one rotated it, and
+            // its answer carries the new cookie.
+            let refresh = rotated.then_some((next, session.expires_at));
+            return Ok(Refreshed { access, refresh });
+        }
+        let just_replaced = session
+            .previous_hash
+            .as_deref()
+            .is_some_and(|previous| presented.matches(previous));
+        if just_replaced && self.sessions.in_grace(session.rotated_at, now) {
+            let access = self
+                .tokens
+                .issue(user.id, user.token_generation, &session.id)?;
+            return Ok(Refreshed {
+                access,
+                refresh: None,
+            });
+        }
+        self.store.delete_session(user.id, &session.id).await?;
+        tracing::warn!(
+            user_id = user.id,
+            "a replaced refresh token was replayed; the session was ended"
+        );
+        Err(AccountError::SessionEnded)
+    }
+
+    /// The session `id` and its user, if it is still live (an expired one is removed).
+    async fn live_session(&self, id: &str) -> Result<(Session, User), AccountError> {
+        let (session, user) = self
+            .store
+            .session(id)
+            .await?
+            .ok_or(AccountError::SessionEnded)?;
+        if self
+            .sessions
+            .is_over(session.last_seen_at, session.expires_at, unix_now())
+        {
+            self.store.delete_session(user.id, &session.id).await?;
+            return Err(AccountError::SessionEnded);
+        }
+        Ok((session, user))
+    }
+
+    /// The user and session a bearer token (the value after `Bearer `) belongs to, if
+    /// the token is valid, its session live and no password change or
+    /// log-out-everywhere happened since it was issued.
+    pub async fn authenticate(&self, token: Option<&str>) -> Result<Principal, AccountError> {
         let token = token.ok_or(AccountError::MissingToken)?;
         let claims = self.tokens.verify(token)?;
         let id: i64 = claims.sub.parse().map_err(|_| TokenError::Malformed)?;
-        let user = self
-            .store
-            .find(id)
-            .await?
-            .ok_or(AccountError::UnknownUser)?;
-        if claims.gen != user.token_generation {
+        let (session, user) = self.live_session(&claims.sid).await.map_err(|e| match e {
+            AccountError::SessionEnded => TokenError::Revoked.into(),
+            other => other,
+        })?;
+        if session.user_id != id || claims.gen != user.token_generation {
             return Err(TokenError::Revoked.into());
         }
-        Ok(user)
+        let now = unix_now();
+        if now - session.last_seen_at >= self.sessions.touch_interval() {
+            self.store.touch_session(user.id, &session.id, now).await?;
+        }
+        Ok(Principal {
+            user,
+            session_id: session.id,
+        })
+    }
+
+    /// Ends the session of a valid access token, else of a refresh token (current or
+    /// just replaced). Nothing to end is fine: signing out twice is no error.
+    pub async fn sign_out(
+        &self,
+        access: Option<&str>,
+        refresh: Option<&str>,
+    ) -> Result<(), AccountError> {
+        if let Ok(principal) = self.authenticate(access).await {
+            return self
+                .end_session(principal.user.id, &principal.session_id)
+                .await;
+        }
+        let Some(presented) = refresh.and_then(RefreshToken::parse) else {
+            return Ok(());
+        };
+        if let Some((session, user)) = self.store.session(&presented.session_id).await? {
+            let known = std::iter::once(session.refresh_hash.as_str())
+                .chain(session.previous_hash.as_deref())
+                .any(|hash| presented.matches(hash));
+            if known {
+                self.end_session(user.id, &session.id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn end_session(&self, user_id: i64, id: &str) -> Result<(), AccountError> {
+        self.store.delete_session(user_id, id).await?;
+        tracing::info!(user_id, "signed out");
+        Ok(())
+    }
+
+    /// The user's live sessions, most recently active first.
+    pub async fn sessions(&self, principal: &Principal) -> Result<Vec<Session>, AccountError> {
+        let now = unix_now();
+        let mut sessions = self.store.sessions(principal.user.id).await?;
+        sessions.retain(|s| !self.sessions.is_over(s.last_seen_at, s.expires_at, now));
+        Ok(sessions)
+    }
+
+    /// Ends one of the user's sessions (possibly the caller's own).
+    pub async fn revoke_session(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<(), AccountError> {
+        if !self.store.delete_session(principal.user.id, id).await? {
+            return Err(AccountError::NoSuchSession);
+        }
+        tracing::info!(user_id = principal.user.id, "session revoked");
+        Ok(())
+    }
+
+    /// Ends every session of the user but the caller's; returns how many ended.
+    pub async fn revoke_other_sessions(&self, principal: &Principal) -> Result<u64, AccountError> {
+        let ended = self
+            .store
+            .delete_sessions(principal.user.id, Some(&principal.session_id))
+            .await?;
+        tracing::info!(user_id = principal.user.id, ended, "other sessions revoked");
+        Ok(ended)
     }
 
     /// Replaces the password after checking the current one; every earlier token stops
-    /// working. Returns a fresh token so the caller stays signed in.
+    /// working and every other session ends. Returns a fresh token for the caller's
+    /// session, so the caller stays signed in.
     pub async fn change_password(
         &self,
-        user: &User,
+        principal: &Principal,
         current: &str,
         new: &str,
         client: IpAddr,
     ) -> Result<IssuedToken, AccountError> {
+        let user = &principal.user;
         let new = self
             .policy
             .check(new, &user.username, &user.email)
@@ -185,12 +411,16 @@ impl Accounts {
         self.confirm_password(user, current, "current_password", client)
             .await?;
         let hash = self.hasher.hash(new).await?;
-        let generation = self.store.change_password(user.id, &hash).await?;
+        let session = principal.session_id.as_str();
+        let generation = self
+            .store
+            .change_password(user.id, &hash, Some(session))
+            .await?;
         tracing::info!(
             user_id = user.id,
-            "password changed; earlier tokens revoked"
+            "password changed; earlier tokens and other sessions revoked"
         );
-        Ok(self.tokens.issue(user.id, generation)?)
+        Ok(self.tokens.issue(user.id, generation, session)?)
     }
 
     /// Renames the account and/or changes its e-mail. Changing the e-mail needs the
@@ -296,7 +526,7 @@ impl Accounts {
         Ok(())
     }
 
-    /// Revokes every token of the user, this one included.
+    /// Revokes every token and session of the user, this one included.
     pub async fn log_out_everywhere(&self, user: &User) -> Result<(), AccountError> {
         self.store.revoke_tokens(user.id).await?;
         tracing::info!(user_id = user.id, "logged out everywhere");
@@ -345,4 +575,13 @@ impl Accounts {
             }
         });
     }
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary.
+fn truncate(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
 }

@@ -1,6 +1,6 @@
 //! Configuration, read once from the environment; every default is the safe value.
 
-use super::throttle::ThrottleConfig;
+use super::{sessions::SessionPolicy, throttle::ThrottleConfig};
 use std::{path::PathBuf, str::FromStr, time::Duration};
 
 /// argon2id cost parameters (OWASP minimum by default: 19 MiB, 2 passes, 1 lane).
@@ -34,7 +34,15 @@ pub struct Config {
     pub jwt_previous_secret: Option<String>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
+    /// Lifetime of access tokens (short: the refresh cookie renews them).
     pub token_ttl: Duration,
+    pub sessions: SessionPolicy,
+    /// Mark the refresh cookie `Secure` with the `__Host-` prefix. Only plain-http
+    /// development off localhost needs `false`.
+    pub cookie_secure: bool,
+    /// Origins allowed to call the cookie endpoints (refresh, logout), e.g.
+    /// `https://keyhold.example`; when empty, the request's own `Host`.
+    pub allowed_origins: Vec<String>,
     pub argon2: Argon2Cost,
     /// Hashes computed at once (default: the number of cores).
     pub hash_concurrency: usize,
@@ -96,13 +104,34 @@ impl Config {
             jwt_previous_secret: get("KEYHOLD_JWT_PREVIOUS_SECRET"),
             jwt_issuer: get("KEYHOLD_JWT_ISSUER").unwrap_or_else(|| "keyhold".into()),
             jwt_audience: get("KEYHOLD_JWT_AUDIENCE").unwrap_or_else(|| "keyhold-api".into()),
-            token_ttl: match get("KEYHOLD_TOKEN_TTL") {
-                Some(text) => parse_duration(&text).ok_or_else(|| ConfigError::Invalid {
-                    name: "KEYHOLD_TOKEN_TTL",
-                    reason: format!("{text:?} is not a duration such as 1800, 30m or 2h"),
-                })?,
-                None => Duration::from_secs(30 * 60),
+            token_ttl: duration(&get, "KEYHOLD_TOKEN_TTL", Duration::from_secs(15 * 60))?,
+            sessions: SessionPolicy {
+                idle: duration(&get, "KEYHOLD_SESSION_IDLE", SessionPolicy::default().idle)?,
+                lifetime: duration(
+                    &get,
+                    "KEYHOLD_SESSION_LIFETIME",
+                    SessionPolicy::default().lifetime,
+                )?,
+                grace: duration(
+                    &get,
+                    "KEYHOLD_REFRESH_GRACE",
+                    SessionPolicy::default().grace,
+                )?,
+                max_per_user: parse(
+                    &get,
+                    "KEYHOLD_SESSIONS_PER_USER",
+                    SessionPolicy::default().max_per_user,
+                )?,
             },
+            cookie_secure: parse(&get, "KEYHOLD_COOKIE_SECURE", true)?,
+            allowed_origins: get("KEYHOLD_PUBLIC_ORIGIN")
+                .map(|list| {
+                    list.split(',')
+                        .map(|origin| origin.trim().trim_end_matches('/').to_ascii_lowercase())
+                        .filter(|origin| !origin.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
             argon2: Argon2Cost {
                 memory_kib: parse(&get, "KEYHOLD_ARGON2_MEMORY_KIB", 19_456)?,
                 iterations: parse(&get, "KEYHOLD_ARGON2_ITERATIONS", 2)?,
@@ -152,6 +181,31 @@ impl Config {
                 "must be between 1 minute and 1 day",
             ));
         }
+        if self.sessions.idle.is_zero()
+            || self.sessions.lifetime.is_zero()
+            || self.sessions.max_per_user == 0
+        {
+            return Err(invalid(
+                "KEYHOLD_SESSION_IDLE",
+                "session lifetimes and KEYHOLD_SESSIONS_PER_USER must be positive",
+            ));
+        }
+        if self.sessions.grace > Duration::from_secs(60) {
+            return Err(invalid(
+                "KEYHOLD_REFRESH_GRACE",
+                "must be at most 1 minute (replays inside it are not detected)",
+            ));
+        }
+        if let Some(bad) = self
+            .allowed_origins
+            .iter()
+            .find(|o| !(o.starts_with("https://") || o.starts_with("http://")))
+        {
+            return Err(invalid(
+                "KEYHOLD_PUBLIC_ORIGIN",
+                &format!("{bad:?} is not an origin such as https://keyhold.example"),
+            ));
+        }
         if self.throttle.burst == 0 || self.throttle.max_streak == 0 {
             return Err(invalid(
                 "KEYHOLD_LOGIN_BURST",
@@ -183,6 +237,21 @@ fn parse<T: FromStr>(
         Some(text) => text.trim().parse().map_err(|_| ConfigError::Invalid {
             name,
             reason: format!("{text:?} is not a valid number"),
+        }),
+    }
+}
+
+/// A duration setting (`1800`, `30m`, `2h`, `7d`), `default` when unset.
+fn duration(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(text) => parse_duration(&text).ok_or_else(|| ConfigError::Invalid {
+            name,
+            reason: format!("{text:?} is not a duration such as 1800, 30m, 2h or 7d"),
         }),
     }
 }
@@ -225,7 +294,9 @@ mod tests {
     fn defaults_are_the_safe_values() {
         let c = config(&[]).unwrap();
         assert_eq!(c.argon2, Argon2Cost::default());
-        assert_eq!(c.token_ttl, Duration::from_secs(1800));
+        assert_eq!(c.token_ttl, Duration::from_secs(900));
+        assert_eq!(c.sessions.idle, Duration::from_secs(7 * 86_400));
+        assert!(c.cookie_secure);
         assert_eq!(c.password_min_chars, 15);
         assert!(c.database_url.starts_with("sqlite://data/keyhold.db"));
     }

@@ -50,7 +50,12 @@ impl From<AccountError> for ApiError {
                 tracing::info!(%reason, "token refused");
                 invalid_token()
             }
-            AccountError::UnknownUser => invalid_token(),
+            AccountError::UnknownUser | AccountError::SessionEnded => invalid_token(),
+            AccountError::NoSuchSession => ApiError::new(
+                ErrorCode::NotFound,
+                "You have no session with that id (it may have ended already).",
+            )
+            .on_field("id"),
             AccountError::WrongPassword(field) => ApiError::new(
                 ErrorCode::Forbidden,
                 if field == "current_password" {
@@ -142,6 +147,20 @@ pub fn set_status(status: StatusCode) {
     if let Some(options) = use_context::<ResponseOptions>() {
         options.set_status(status);
     }
+}
+
+/// Adds a `Set-Cookie` header to the server function's response.
+pub fn set_cookie(value: HeaderValue) {
+    if let Some(options) = use_context::<ResponseOptions>() {
+        options.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+/// The headers of the request being served.
+pub fn request_headers() -> Result<http::HeaderMap, ApiError> {
+    use_context::<http::request::Parts>()
+        .map(|parts| parts.headers)
+        .ok_or_else(|| ApiError::for_status(500))
 }
 
 /// The token of an `Authorization: Bearer <token>` header, if the request has one.

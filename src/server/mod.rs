@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod config;
+pub mod cookie;
 pub mod edge;
 pub mod images;
 pub mod media;
@@ -10,9 +11,17 @@ pub mod openapi;
 pub mod password;
 pub mod router;
 pub mod serve;
+pub mod sessions;
 pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod throttle;
 pub mod token;
 pub mod validation;
+
+/// The current time in unix seconds.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

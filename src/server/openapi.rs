@@ -6,6 +6,7 @@
 
 use crate::api::{
     account::{AccountExport, Deleted, ExportedProfile, ExportedSecurity},
+    sessions::{Revoked, SessionView, SignedOut},
     users::LoggedOut,
     ApiError, ErrorCode, TokenResponse, UserView,
 };
@@ -16,7 +17,9 @@ use utoipa::{
         request_body::RequestBodyBuilder,
         response::{ResponseBuilder, ResponsesBuilder},
         schema::{ComponentsBuilder, Ref},
-        security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme},
+        security::{
+            ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+        },
         ContentBuilder, HeaderBuilder, InfoBuilder, ObjectBuilder, OpenApi, OpenApiBuilder,
         PathsBuilder, Type,
     },
@@ -208,7 +211,87 @@ pub const ENDPOINTS: &[Endpoint] = &[
         success: (200, "UserView", "The user, `image_url` null."),
         errors: &[401, 503],
     },
+    Endpoint {
+        path: "/api/refresh",
+        method: http::Method::POST,
+        operation_id: "refresh",
+        summary: "A new access token for the refresh cookie's session; rotates the cookie \
+                  (same-origin `Origin` required)",
+        body: Some(EMPTY),
+        bearer: false,
+        success: (
+            200,
+            "TokenResponse",
+            "A fresh bearer token (and usually a new cookie).",
+        ),
+        errors: &[400, 401, 403, 413, 415, 422, 503],
+    },
+    Endpoint {
+        path: "/api/logout",
+        method: http::Method::POST,
+        operation_id: "log_out",
+        summary: "End the caller's session (bearer token, else refresh cookie) and remove \
+                  the cookie",
+        body: Some(EMPTY),
+        bearer: false,
+        success: (
+            200,
+            "SignedOut",
+            "Signed out (also when nothing was left to end).",
+        ),
+        errors: &[400, 403, 413, 415, 422, 503],
+    },
+    Endpoint {
+        path: "/api/sessions",
+        method: http::Method::GET,
+        operation_id: "list_sessions",
+        summary: "The user's live sessions, most recently active first",
+        body: None,
+        bearer: true,
+        success: (
+            200,
+            "SessionList",
+            "The sessions; `current` marks the caller's.",
+        ),
+        errors: &[401, 503],
+    },
+    Endpoint {
+        path: "/api/sessions/revoke",
+        method: http::Method::POST,
+        operation_id: "revoke_session",
+        summary: "End one of the user's sessions; its tokens stop working at once",
+        body: Some(Body {
+            schema: "RevokeSessionRequest",
+            native: Encoding::Json,
+            accepts: BOTH,
+            optional: false,
+        }),
+        bearer: true,
+        success: (200, "Revoked", "The session ended."),
+        errors: &[400, 401, 404, 413, 415, 422, 503],
+    },
+    Endpoint {
+        path: "/api/sessions/revoke-others",
+        method: http::Method::POST,
+        operation_id: "revoke_other_sessions",
+        summary: "End every session of the user except the caller's",
+        body: Some(EMPTY),
+        bearer: true,
+        success: (200, "Revoked", "How many sessions ended."),
+        errors: &[400, 401, 413, 415, 422, 503],
+    },
 ];
+
+/// A body with no fields (an empty body is fine).
+const EMPTY: Body = Body {
+    schema: "Empty",
+    native: Encoding::Form,
+    accepts: BOTH,
+    optional: true,
+};
+
+/// Endpoints that read the refresh cookie (and so check `Origin`).
+const COOKIE_ENDPOINTS: &[&str] = &["/api/refresh", "/api/logout"];
 
 /// The endpoint at `path` for `method`, if any.
 pub fn endpoint(path: &str, method: &http::Method) -> Option<&'static Endpoint> {
@@ -305,11 +388,29 @@ pub struct ImageUpload {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Empty {}
 
+/// `POST /api/sessions/revoke`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct RevokeSessionRequest {
+    /// A session id from `GET /api/sessions`.
+    #[schema(max_length = 64)]
+    id: String,
+}
+
+/// `GET /api/sessions`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct SessionList(Vec<SessionView>);
+
 fn status_text(status: u16) -> &'static str {
     match status {
         400 => "The body cannot be parsed.",
         401 => "Missing or refused credentials or token (`WWW-Authenticate: Bearer`).",
-        403 => "A password confirming the change is wrong (field names which).",
+        403 => {
+            "A password confirming the change is wrong (field names which), or a cookie \
+                request without a same-origin `Origin` header."
+        }
+        404 => "No such session (field `id`).",
         409 => "The username or e-mail is taken (field names which).",
         413 => "The body is too large (16 KiB; images 5 MiB).",
         415 => "The body's content type is not accepted; the message lists the accepted ones.",
@@ -347,6 +448,12 @@ pub fn document() -> OpenApi {
         if endpoint.bearer {
             operation =
                 operation.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        }
+        if COOKIE_ENDPOINTS.contains(&endpoint.path) {
+            operation = operation.security(SecurityRequirement::new(
+                "refresh_cookie",
+                Vec::<String>::new(),
+            ));
         }
         let (status, schema, description) = endpoint.success;
         let mut responses = ResponsesBuilder::new().response(
@@ -408,6 +515,11 @@ pub fn document() -> OpenApi {
         .schema_from::<ApiError>()
         .schema_from::<ErrorCode>()
         .schema_from::<LoggedOut>()
+        .schema_from::<SessionView>()
+        .schema_from::<SessionList>()
+        .schema_from::<Revoked>()
+        .schema_from::<SignedOut>()
+        .schema_from::<RevokeSessionRequest>()
         .schema_from::<RegisterRequest>()
         .schema_from::<LoginRequest>()
         .schema_from::<ChangePasswordRequest>()
@@ -427,6 +539,14 @@ pub fn document() -> OpenApi {
                     .bearer_format("JWT")
                     .build(),
             ),
+        )
+        .security_scheme(
+            "refresh_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "__Host-keyhold-refresh",
+                "HttpOnly refresh cookie set by POST /api/login (named keyhold-refresh when \
+                 KEYHOLD_COOKIE_SECURE=false).",
+            ))),
         )
         .build();
     OpenApiBuilder::new()

@@ -1,8 +1,9 @@
 //! The application state, built once at start-up and shared with every request.
 
 use super::{
-    accounts::Accounts,
+    accounts::{Accounts, Parts},
     config::Config,
+    cookie::CookiePolicy,
     images::ImageProcessor,
     password::{HashError, PasswordHasher},
     store::{CachedStore, DatabaseOptions, SqlUserStore, StoreError, UserStore},
@@ -19,6 +20,8 @@ use std::{sync::Arc, time::Duration};
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub accounts: Arc<Accounts>,
+    /// The refresh cookie's attributes and who may use it.
+    pub cookies: Arc<CookiePolicy>,
     /// Where the client address comes from behind a proxy (else the socket).
     pub client_ip_header: Option<http::HeaderName>,
 }
@@ -61,10 +64,22 @@ impl AppState {
         } else {
             Arc::new(store)
         };
-        let accounts = Accounts::new(store, hasher, tokens, policy, throttle, images);
+        let accounts = Accounts::new(Parts {
+            store,
+            hasher,
+            tokens,
+            policy,
+            throttle,
+            images,
+            sessions: config.sessions,
+        });
         Ok(Self {
             leptos_options,
             accounts: Arc::new(accounts),
+            cookies: Arc::new(CookiePolicy {
+                secure: config.cookie_secure,
+                allowed_origins: config.allowed_origins.clone(),
+            }),
             client_ip_header: config
                 .client_ip_header
                 .as_deref()

@@ -30,6 +30,8 @@ pub struct Claims {
     pub jti: String,
     /// The user's token generation at issue time (see `users.token_generation`).
     pub gen: i64,
+    /// The sign-in session the token belongs to; it stops working when that ends.
+    pub sid: String,
 }
 
 /// Why a token was refused; all of them mean 401 `invalid_token` to the caller.
@@ -128,8 +130,14 @@ impl TokenService {
         })
     }
 
-    /// A token for the user with this stable id and current token generation.
-    pub fn issue(&self, user_id: i64, generation: i64) -> Result<IssuedToken, TokenError> {
+    /// A token for the user with this stable id and current token generation, in
+    /// session `sid`.
+    pub fn issue(
+        &self,
+        user_id: i64,
+        generation: i64,
+        sid: &str,
+    ) -> Result<IssuedToken, TokenError> {
         let now = unix_now();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -140,6 +148,7 @@ impl TokenService {
             aud: self.audience.clone(),
             jti: random_id(),
             gen: generation,
+            sid: sid.to_owned(),
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.current.kid.clone());
@@ -227,7 +236,8 @@ fn random_secret() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn random_id() -> String {
+/// 128 random bits, URL-safe (22 characters).
+pub fn random_id() -> String {
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
@@ -274,6 +284,7 @@ mod tests {
             aud: "keyhold-api".into(),
             jti: random_id(),
             gen: 0,
+            sid: "s".into(),
         };
         edit(&mut claims);
         claims
@@ -286,7 +297,7 @@ mod tests {
     #[test]
     fn issued_tokens_verify() {
         let tokens = service();
-        let issued = tokens.issue(42, 0).unwrap();
+        let issued = tokens.issue(42, 0, "s").unwrap();
         let claims = tokens.verify(&issued.token).unwrap();
         assert_eq!(claims.sub, "42");
         assert_eq!(claims.exp - claims.iat, 600);
@@ -295,7 +306,7 @@ mod tests {
 
     #[test]
     fn tampered_payload_is_refused() {
-        let token = service().issue(1, 0).unwrap().token;
+        let token = service().issue(1, 0, "s").unwrap().token;
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let payload = URL_SAFE_NO_PAD.decode(&parts[1]).unwrap();
         let forged = String::from_utf8(payload)
@@ -313,7 +324,7 @@ mod tests {
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
         let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims_with(|_| ())).unwrap());
         assert!(service().verify(&format!("{header}.{body}.")).is_err());
-        let token = service().issue(1, 0).unwrap().token;
+        let token = service().issue(1, 0, "s").unwrap().token;
         let stripped = token.rsplit_once('.').unwrap().0.to_owned() + ".";
         assert!(service().verify(&stripped).is_err());
         assert!(service().verify("").is_err());
@@ -377,7 +388,7 @@ mod tests {
     #[test]
     fn previous_key_still_verifies_after_rotation() {
         let old = service();
-        let token = old.issue(5, 0).unwrap().token;
+        let token = old.issue(5, 0, "s").unwrap().token;
         let rotated = TokenService::new(
             OTHER,
             Some(SECRET),

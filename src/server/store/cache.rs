@@ -6,7 +6,9 @@
 //! Reads that race a write cannot cache a stale row: every write bumps an epoch, and a
 //! row read from the database is only kept if no write happened while it was read.
 
-use super::{Credentials, NewUser, StoreError, Taken, User, UserStore};
+use super::{
+    Credentials, NewUser, Rotation, Session, SessionLimits, StoreError, Taken, User, UserStore,
+};
 use crate::server::images::ProcessedImage;
 use async_trait::async_trait;
 use std::{
@@ -23,6 +25,8 @@ const CAPACITY: usize = 100_000;
 pub struct CachedStore {
     inner: Arc<dyn UserStore>,
     users: Mutex<HashMap<i64, User>>,
+    /// Sessions by id, with their user (the lookup behind every authenticated request).
+    sessions: Mutex<HashMap<String, (Session, User)>>,
     epoch: AtomicU64,
 }
 
@@ -31,6 +35,7 @@ impl CachedStore {
         Self {
             inner,
             users: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(HashMap::new()),
             epoch: AtomicU64::new(0),
         }
     }
@@ -39,10 +44,32 @@ impl CachedStore {
         self.users.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Forgets `id` (after a write, successful or not).
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Session, User)>> {
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forgets user `id` and its sessions (after a write, successful or not).
     fn forget(&self, id: i64) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.users().remove(&id);
+        self.sessions()
+            .retain(|_, (session, _)| session.user_id != id);
+    }
+
+    /// Keeps `value` under `key` unless a write happened since `epoch` was read.
+    fn keep<K: std::hash::Hash + Eq, V>(
+        &self,
+        map: &mut HashMap<K, V>,
+        epoch: u64,
+        key: K,
+        value: V,
+    ) {
+        if self.epoch.load(Ordering::SeqCst) == epoch {
+            if map.len() >= CAPACITY {
+                map.clear();
+            }
+            map.insert(key, value);
+        }
     }
 
     /// The result of a write of `id`'s row, after forgetting the cached copy.
@@ -77,13 +104,7 @@ impl UserStore for CachedStore {
         let epoch = self.epoch.load(Ordering::SeqCst);
         let found = self.inner.find(id).await?;
         if let Some(user) = &found {
-            let mut users = self.users();
-            if self.epoch.load(Ordering::SeqCst) == epoch {
-                if users.len() >= CAPACITY {
-                    users.clear();
-                }
-                users.insert(id, user.clone());
-            }
+            self.keep(&mut self.users(), epoch, id, user.clone());
         }
         Ok(found)
     }
@@ -99,8 +120,13 @@ impl UserStore for CachedStore {
             .await
     }
 
-    async fn change_password(&self, id: i64, password_hash: &str) -> Result<i64, StoreError> {
-        let result = self.inner.change_password(id, password_hash).await;
+    async fn change_password(
+        &self,
+        id: i64,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let result = self.inner.change_password(id, password_hash, keep).await;
         self.written(id, result)
     }
 
@@ -136,6 +162,56 @@ impl UserStore for CachedStore {
 
     async fn image(&self, hash: &str, large: bool) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.image(hash, large).await
+    }
+
+    async fn create_session(
+        &self,
+        session: &Session,
+        limits: SessionLimits,
+    ) -> Result<(), StoreError> {
+        let result = self.inner.create_session(session, limits).await;
+        self.written(session.user_id, result)
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<(Session, User)>, StoreError> {
+        if let Some(found) = self.sessions().get(id) {
+            return Ok(Some(found.clone()));
+        }
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        let found = self.inner.session(id).await?;
+        if let Some(pair) = &found {
+            self.keep(&mut self.sessions(), epoch, id.to_owned(), pair.clone());
+        }
+        Ok(found)
+    }
+
+    async fn rotate_session(
+        &self,
+        user_id: i64,
+        id: &str,
+        rotation: Rotation<'_>,
+    ) -> Result<bool, StoreError> {
+        let result = self.inner.rotate_session(user_id, id, rotation).await;
+        self.written(user_id, result)
+    }
+
+    async fn touch_session(&self, user_id: i64, id: &str, now: i64) -> Result<(), StoreError> {
+        let result = self.inner.touch_session(user_id, id, now).await;
+        self.written(user_id, result)
+    }
+
+    async fn sessions(&self, user_id: i64) -> Result<Vec<Session>, StoreError> {
+        self.inner.sessions(user_id).await
+    }
+
+    async fn delete_session(&self, user_id: i64, id: &str) -> Result<bool, StoreError> {
+        let result = self.inner.delete_session(user_id, id).await;
+        self.written(user_id, result)
+    }
+
+    async fn delete_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError> {
+        let result = self.inner.delete_sessions(user_id, keep).await;
+        self.written(user_id, result)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -38,6 +38,44 @@ pub struct NewUser {
     pub password_hash: String,
 }
 
+/// A sign-in session (one per log-in), as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Random, 128 bits, URL-safe; also the `sid` claim of its access tokens.
+    pub id: String,
+    pub user_id: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    /// The absolute end of the session, whatever the activity.
+    pub expires_at: i64,
+    pub user_agent: String,
+    pub address: String,
+    /// SHA-256 (hex) of the current refresh token's secret.
+    pub refresh_hash: String,
+    /// The hash it replaced, accepted until `rotated_at` + the grace window.
+    pub previous_hash: Option<String>,
+    pub rotated_at: i64,
+}
+
+/// Limits applied when a session is created.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    /// Sessions last seen before this (unix seconds) are removed.
+    pub idle_cutoff: i64,
+    /// The user's most recently seen sessions kept; older ones are removed.
+    pub max_per_user: i64,
+}
+
+/// A rotation of the refresh token, applied only if the stored hash is still `from`.
+#[derive(Debug, Clone)]
+pub struct Rotation<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+    pub now: i64,
+    pub user_agent: &'a str,
+    pub address: &'a str,
+}
+
 /// The unique attribute a new account collided on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Taken {
@@ -78,8 +116,15 @@ pub trait UserStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Sets a new password and revokes every token issued so far, in one statement;
     /// returns the new token generation.
-    async fn change_password(&self, id: i64, password_hash: &str) -> Result<i64, StoreError>;
-    /// Revokes every token issued so far; returns the new token generation.
+    /// Also ends every session but `keep`, in the same transaction.
+    async fn change_password(
+        &self,
+        id: i64,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> Result<i64, StoreError>;
+    /// Revokes every token issued so far and ends every session; returns the new token
+    /// generation.
     async fn revoke_tokens(&self, id: i64) -> Result<i64, StoreError>;
     /// Sets a new username and e-mail (validated); `Conflict` when either is taken.
     async fn update_identity(
@@ -100,6 +145,30 @@ pub trait UserStore: Send + Sync {
     async fn remove_image(&self, id: i64) -> Result<User, StoreError>;
     /// The stored picture with this content hash, large or small.
     async fn image(&self, hash: &str, large: bool) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Stores a new session; expired and surplus sessions of the user go at once.
+    async fn create_session(
+        &self,
+        session: &Session,
+        limits: SessionLimits,
+    ) -> Result<(), StoreError>;
+    /// The session with this id and its user.
+    async fn session(&self, id: &str) -> Result<Option<(Session, User)>, StoreError>;
+    /// Replaces the refresh hash if it is still `rotation.from` (false: somebody else
+    /// rotated first).
+    async fn rotate_session(
+        &self,
+        user_id: i64,
+        id: &str,
+        rotation: Rotation<'_>,
+    ) -> Result<bool, StoreError>;
+    /// Records activity on the session.
+    async fn touch_session(&self, user_id: i64, id: &str, now: i64) -> Result<(), StoreError>;
+    /// The user's sessions, most recently active first.
+    async fn sessions(&self, user_id: i64) -> Result<Vec<Session>, StoreError>;
+    /// Ends the user's session `id`; false when there is none.
+    async fn delete_session(&self, user_id: i64, id: &str) -> Result<bool, StoreError>;
+    /// Ends every session of the user but `keep`; returns how many ended.
+    async fn delete_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError>;
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 }

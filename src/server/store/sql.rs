@@ -1,8 +1,10 @@
 //! `UserStore` over sqlx's `Any` driver: one set of queries for SQLite and PostgreSQL,
 //! one migrations folder per engine.
 
-use super::{Credentials, NewUser, StoreError, Taken, User, UserStore};
-use crate::server::images::ProcessedImage;
+use super::{
+    Credentials, NewUser, Rotation, Session, SessionLimits, StoreError, Taken, User, UserStore,
+};
+use crate::server::{images::ProcessedImage, unix_now};
 use async_trait::async_trait;
 use sqlx::{
     any::{install_default_drivers, AnyPoolOptions, AnyRow},
@@ -19,6 +21,10 @@ const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 const USER_COLUMNS: &str =
     "id, username, email, created_at, updated_at, token_generation, image_hash";
+
+const SESSION_COLUMNS: &str = "s.id AS session_id, s.user_id, s.created_at AS session_created_at, \
+     s.last_seen_at, s.expires_at, s.user_agent, s.address, s.refresh_hash, s.previous_hash, \
+     s.rotated_at";
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -105,12 +111,15 @@ impl SqlUserStore {
         self.sqlite
     }
 
-    /// Increments the token generation (and sets a new hash if given) atomically.
+    /// Increments the token generation (and sets a new hash if given) and ends every
+    /// session but `keep`, in one transaction.
     async fn bump_generation(
         &self,
         id: i64,
         password_hash: Option<&str>,
+        keep: Option<&str>,
     ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
         let row = sqlx::query(
             "UPDATE users SET token_generation = token_generation + 1, \
              password_hash = COALESCE($1, password_hash), updated_at = $2 \
@@ -119,12 +128,29 @@ impl SqlUserStore {
         .bind(password_hash)
         .bind(unix_now())
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(database_error)?
         .ok_or(StoreError::Missing)?;
-        row.try_get("token_generation").map_err(database_error)
+        let generation = row.try_get("token_generation").map_err(database_error)?;
+        delete_sessions_of(&mut tx, id, keep).await?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(generation)
     }
+}
+
+async fn delete_sessions_of(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: i64,
+    keep: Option<&str>,
+) -> Result<u64, StoreError> {
+    let result = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> COALESCE($2, '')")
+        .bind(user_id)
+        .bind(keep)
+        .execute(&mut **tx)
+        .await
+        .map_err(database_error)?;
+    Ok(result.rows_affected())
 }
 
 async fn set_image_hash(
@@ -197,10 +223,19 @@ fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
     })
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+fn session_from(row: &AnyRow) -> Result<Session, sqlx::Error> {
+    Ok(Session {
+        id: row.try_get("session_id")?,
+        user_id: row.try_get("user_id")?,
+        created_at: row.try_get("session_created_at")?,
+        last_seen_at: row.try_get("last_seen_at")?,
+        expires_at: row.try_get("expires_at")?,
+        user_agent: row.try_get("user_agent")?,
+        address: row.try_get("address")?,
+        refresh_hash: row.try_get("refresh_hash")?,
+        previous_hash: row.try_get("previous_hash")?,
+        rotated_at: row.try_get("rotated_at")?,
+    })
 }
 
 #[async_trait]
@@ -298,12 +333,17 @@ impl UserStore for SqlUserStore {
         Ok(())
     }
 
-    async fn change_password(&self, id: i64, password_hash: &str) -> Result<i64, StoreError> {
-        self.bump_generation(id, Some(password_hash)).await
+    async fn change_password(
+        &self,
+        id: i64,
+        password_hash: &str,
+        keep: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        self.bump_generation(id, Some(password_hash), keep).await
     }
 
     async fn revoke_tokens(&self, id: i64) -> Result<i64, StoreError> {
-        self.bump_generation(id, None).await
+        self.bump_generation(id, None, None).await
     }
 
     async fn update_identity(
@@ -390,6 +430,129 @@ impl UserStore for SqlUserStore {
         row.map(|row| row.try_get::<Vec<u8>, _>("bytes"))
             .transpose()
             .map_err(database_error)
+    }
+
+    async fn create_session(
+        &self,
+        session: &Session,
+        limits: SessionLimits,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, user_agent, \
+             address, refresh_hash, previous_hash, rotated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&session.id)
+        .bind(session.user_id)
+        .bind(session.created_at)
+        .bind(session.last_seen_at)
+        .bind(session.expires_at)
+        .bind(&session.user_agent)
+        .bind(&session.address)
+        .bind(&session.refresh_hash)
+        .bind(session.previous_hash.as_deref())
+        .bind(session.rotated_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(database_error)?;
+        sqlx::query(
+            "DELETE FROM sessions WHERE user_id = $1 AND (expires_at <= $2 OR last_seen_at < $3 \
+             OR id NOT IN (SELECT id FROM sessions WHERE user_id = $1 \
+             ORDER BY last_seen_at DESC, created_at DESC LIMIT $4))",
+        )
+        .bind(session.user_id)
+        .bind(session.created_at)
+        .bind(limits.idle_cutoff)
+        .bind(limits.max_per_user)
+        .execute(&mut *tx)
+        .await
+        .map_err(database_error)?;
+        tx.commit().await.map_err(database_error)
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<(Session, User)>, StoreError> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS}, u.id, u.username, u.email, u.created_at, u.updated_at, \
+             u.token_generation, u.image_hash \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database_error)?;
+        row.map(|row| Ok((session_from(&row)?, user_from(&row)?)))
+            .transpose()
+            .map_err(database_error)
+    }
+
+    async fn rotate_session(
+        &self,
+        user_id: i64,
+        id: &str,
+        rotation: Rotation<'_>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE sessions SET refresh_hash = $1, previous_hash = $2, rotated_at = $3, \
+             last_seen_at = $3, user_agent = $4, address = $5 \
+             WHERE id = $6 AND user_id = $7 AND refresh_hash = $2",
+        )
+        .bind(rotation.to)
+        .bind(rotation.from)
+        .bind(rotation.now)
+        .bind(rotation.user_agent)
+        .bind(rotation.address)
+        .bind(id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await
+        .map_err(database_error)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn touch_session(&self, user_id: i64, id: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND user_id = $3")
+            .bind(now)
+            .bind(id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(database_error)?;
+        Ok(())
+    }
+
+    async fn sessions(&self, user_id: i64) -> Result<Vec<Session>, StoreError> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.user_id = $1 \
+             ORDER BY s.last_seen_at DESC, s.created_at DESC"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database_error)?;
+        rows.iter()
+            .map(session_from)
+            .collect::<Result<_, _>>()
+            .map_err(database_error)
+    }
+
+    async fn delete_session(&self, user_id: i64, id: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(database_error)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn delete_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
+        let ended = delete_sessions_of(&mut tx, user_id, keep).await?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(ended)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -1,0 +1,197 @@
+//! The refresh cookie: its attributes, reading it back, and the `Origin` check that
+//! keeps other sites from using it (CSRF) on the endpoints that accept it.
+
+use super::sessions::RefreshToken;
+use http::{header, HeaderMap, HeaderValue};
+
+/// How the refresh cookie is set and who may present it.
+#[derive(Debug, Clone)]
+pub struct CookiePolicy {
+    /// `Secure` with the `__Host-` prefix (else a plain name, for http development).
+    pub secure: bool,
+    /// Origins allowed on the cookie endpoints; empty: the request's own host.
+    pub allowed_origins: Vec<String>,
+}
+
+/// Why a request may not use the cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum OriginError {
+    #[error("the request has no Origin header")]
+    Missing,
+    #[error("the request comes from another origin")]
+    Foreign,
+}
+
+impl CookiePolicy {
+    /// `__Host-` binds the cookie to this exact host (no `Domain`, `Path=/`, `Secure`), so
+    /// a sibling subdomain cannot plant its own. (The prefix requires `Path=/`; the
+    /// cookie is `HttpOnly` and only the refresh and logout endpoints read it.)
+    pub fn name(&self) -> &'static str {
+        if self.secure {
+            "__Host-keyhold-refresh"
+        } else {
+            "keyhold-refresh"
+        }
+    }
+
+    /// `Set-Cookie` for `token`, living until `expires_at` (unix seconds).
+    pub fn set(&self, token: &RefreshToken, expires_at: i64, now: i64) -> HeaderValue {
+        self.header(&token.value(), (expires_at - now).max(0))
+    }
+
+    /// `Set-Cookie` that removes the cookie.
+    pub fn clear(&self) -> HeaderValue {
+        self.header("", 0)
+    }
+
+    fn header(&self, value: &str, max_age: i64) -> HeaderValue {
+        let secure = if self.secure { "; Secure" } else { "" };
+        let text = format!(
+            "{}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
+            self.name()
+        );
+        // Only URL-safe token characters and fixed text: always a valid header value.
+        HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+
+    /// The cookie's value in the request, if present.
+    pub fn read(&self, headers: &HeaderMap) -> Option<String> {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|line| line.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == self.name())
+            .map(|(_, value)| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    }
+
+    /// Whether the request's `Origin` is allowed to use the cookie.
+    pub fn check_origin(&self, headers: &HeaderMap) -> Result<(), OriginError> {
+        let origin = headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| *v != "null")
+            .ok_or(OriginError::Missing)?
+            .trim_end_matches('/')
+            .to_ascii_lowercase();
+        let allowed = if self.allowed_origins.is_empty() {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_ascii_lowercase);
+            let authority = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            host.is_some() && authority == host.as_deref()
+        } else {
+            self.allowed_origins.contains(&origin)
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(OriginError::Foreign)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    fn policy(origins: &[&str]) -> CookiePolicy {
+        CookiePolicy {
+            secure: true,
+            allowed_origins: origins.iter().map(|o| o.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn cookie_attributes() {
+        let token = RefreshToken::generate();
+        let set = policy(&[]).set(&token, 1_000, 400);
+        let text = set.to_str().unwrap();
+        assert!(text.starts_with(&format!("__Host-keyhold-refresh={}", token.value())));
+        for attribute in [
+            "Path=/",
+            "Max-Age=600",
+            "HttpOnly",
+            "SameSite=Strict",
+            "Secure",
+        ] {
+            assert!(text.contains(attribute), "{attribute} in {text}");
+        }
+        assert!(!text.contains("Domain"));
+        let dev = CookiePolicy {
+            secure: false,
+            allowed_origins: vec![],
+        };
+        let text = dev.clear();
+        let text = text.to_str().unwrap();
+        assert!(text.starts_with("keyhold-refresh=;") && text.contains("Max-Age=0"));
+        assert!(!text.contains("Secure"));
+    }
+
+    #[test]
+    fn reads_its_own_cookie_only() {
+        let p = policy(&[]);
+        let h = headers(&[
+            ("cookie", "a=1; keyhold-refresh=plain"),
+            ("cookie", "__Host-keyhold-refresh=abc.def; b=2"),
+        ]);
+        assert_eq!(p.read(&h).as_deref(), Some("abc.def"));
+        assert_eq!(p.read(&headers(&[("cookie", "a=1")])), None);
+        assert_eq!(
+            p.read(&headers(&[("cookie", "__Host-keyhold-refresh=")])),
+            None
+        );
+    }
+
+    #[test]
+    fn origin_must_match_the_host_or_the_list() {
+        let same = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3000"),
+        ]);
+        assert_eq!(policy(&[]).check_origin(&same), Ok(()));
+        let foreign = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "https://evil.example"),
+        ]);
+        assert_eq!(
+            policy(&[]).check_origin(&foreign),
+            Err(OriginError::Foreign)
+        );
+        let prefixed = headers(&[
+            ("host", "keyhold.example"),
+            ("origin", "https://keyhold.example.evil.example"),
+        ]);
+        assert_eq!(
+            policy(&[]).check_origin(&prefixed),
+            Err(OriginError::Foreign)
+        );
+        let none = headers(&[("host", "127.0.0.1:3000")]);
+        assert_eq!(policy(&[]).check_origin(&none), Err(OriginError::Missing));
+        let null = headers(&[("host", "a"), ("origin", "null")]);
+        assert_eq!(policy(&[]).check_origin(&null), Err(OriginError::Missing));
+        let listed = policy(&["https://keyhold.example"]);
+        let proxied = headers(&[
+            ("host", "10.0.0.5:3000"),
+            ("origin", "https://keyhold.example"),
+        ]);
+        assert_eq!(listed.check_origin(&proxied), Ok(()));
+        assert_eq!(listed.check_origin(&same), Err(OriginError::Foreign));
+    }
+}

@@ -1,0 +1,466 @@
+//! Sessions over real HTTP on SQLite and PostgreSQL: the refresh cookie rotates, a
+//! replayed one ends the session (outside the grace window), idle and absolute expiry,
+//! revoking one, the others or all sessions, and the `Origin` check.
+
+mod common;
+
+use common::{json, Engine, TestServer, PASSWORD};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const COOKIE: &str = "__Host-keyhold-refresh";
+
+/// One signed-in client: its access token and refresh cookie.
+#[derive(Debug, Clone)]
+struct Device {
+    access: String,
+    cookie: String,
+}
+
+/// The refresh cookie a response sets (`None` when it sets none; `Some("")` clears it).
+fn set_cookie(response: &reqwest::Response) -> Option<(String, String)> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{COOKIE}=")))
+        .map(|line| {
+            let value = line[COOKIE.len() + 1..].split(';').next().unwrap_or("");
+            (value.to_owned(), line.to_owned())
+        })
+}
+
+async fn sign_in(server: &TestServer, username: &str, user_agent: &str) -> Device {
+    let response = server
+        .client
+        .post(server.url("/api/login"))
+        .header("user-agent", user_agent)
+        .form(&[("username", username), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (cookie, _) = set_cookie(&response).expect("login sets the refresh cookie");
+    let body = json(response).await;
+    Device {
+        access: body["access_token"].as_str().unwrap().to_owned(),
+        cookie,
+    }
+}
+
+async fn refresh_with(
+    server: &TestServer,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+) -> reqwest::Response {
+    let mut request = server.client.post(server.url("/api/refresh"));
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", format!("{COOKIE}={cookie}"));
+    }
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    request.send().await.unwrap()
+}
+
+/// A same-origin refresh: the new access token and the rotated cookie (if rotated).
+async fn refresh(server: &TestServer, cookie: &str) -> Result<(String, Option<String>), u16> {
+    let response = refresh_with(server, Some(cookie), Some(&server.base)).await;
+    let status = response.status().as_u16();
+    let rotated = set_cookie(&response).map(|(value, _)| value);
+    if status != 200 {
+        assert_eq!(
+            rotated.as_deref(),
+            Some(""),
+            "a refused refresh clears the cookie"
+        );
+        return Err(status);
+    }
+    let body = json(response).await;
+    Ok((body["access_token"].as_str().unwrap().to_owned(), rotated))
+}
+
+async fn register(server: &TestServer, username: &str) {
+    let email = format!("{username}@example.com");
+    let response = server.register(username, &email, PASSWORD).await;
+    assert_eq!(response.status(), 201);
+}
+
+async fn me_status(server: &TestServer, access: &str) -> u16 {
+    server.me(access).await.status().as_u16()
+}
+
+async fn authed(
+    server: &TestServer,
+    path: &str,
+    access: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let request = match body {
+        Some(body) => server.client.post(server.url(path)).json(&body),
+        None => server.client.get(server.url(path)),
+    };
+    request.bearer_auth(access).send().await.unwrap()
+}
+
+async fn sessions(server: &TestServer, access: &str) -> Vec<Value> {
+    let response = authed(server, "/api/sessions", access, None).await;
+    assert_eq!(response.status(), 200);
+    json(response).await.as_array().unwrap().clone()
+}
+
+on_both_databases!(refresh_rotates_the_cookie, |engine: Engine| async move {
+    let server = TestServer::start(engine).await;
+    register(&server, "rotor").await;
+    let device = sign_in(&server, "rotor", "curl/8.5.0").await;
+
+    let response = refresh_with(&server, Some(&device.cookie), Some(&server.base)).await;
+    assert_eq!(response.status(), 200);
+    let (second, line) = set_cookie(&response).expect("rotated");
+    for attribute in [
+        "Path=/",
+        "HttpOnly",
+        "SameSite=Strict",
+        "Secure",
+        "Max-Age=",
+    ] {
+        assert!(line.contains(attribute), "{attribute} missing in {line}");
+    }
+    let max_age: i64 = line
+        .split("Max-Age=")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (30 * 86_400 - 5..=30 * 86_400).contains(&max_age),
+        "{max_age}"
+    );
+    assert_ne!(second, device.cookie);
+    let body = json(response).await;
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 900);
+    let access = body["access_token"].as_str().unwrap();
+    assert_ne!(access, device.access);
+    assert_eq!(me_status(&server, access).await, 200);
+    // The new cookie rotates again; the first session is still the only one.
+    let (_, third) = refresh(&server, &second).await.unwrap();
+    assert!(third.is_some_and(|t| t != second));
+    assert_eq!(sessions(&server, access).await.len(), 1);
+});
+
+on_both_databases!(cookie_endpoints_check_origin, |engine: Engine| async move {
+    let server = TestServer::start(engine).await;
+    register(&server, "origins").await;
+    let device = sign_in(&server, "origins", "curl/8.5.0").await;
+
+    for origin in [None, Some("https://evil.example"), Some("null")] {
+        let response = refresh_with(&server, Some(&device.cookie), origin).await;
+        assert_eq!(response.status(), 403, "origin {origin:?}");
+        assert_eq!(json(response).await["error"], "forbidden");
+    }
+    // A refused cross-site request changed nothing: the cookie still works.
+    assert!(refresh(&server, &device.cookie).await.is_ok());
+
+    let response = refresh_with(&server, None, Some(&server.base)).await;
+    assert_eq!(response.status(), 401);
+    let response = refresh_with(&server, Some("not-a-token"), Some(&server.base)).await;
+    assert_eq!(response.status(), 401);
+
+    // Logging out with the cookie from another site is refused too.
+    let response = server
+        .client
+        .post(server.url("/api/logout"))
+        .header("cookie", format!("{COOKIE}={}", device.cookie))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+});
+
+on_both_databases!(
+    racing_tabs_share_one_rotation,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        register(&server, "tabs").await;
+        let device = sign_in(&server, "tabs", "curl/8.5.0").await;
+
+        // Eight tabs refresh with the same cookie at once: all get a token, one rotates.
+        let results =
+            futures::future::join_all((0..8).map(|_| refresh(&server, &device.cookie))).await;
+        let mut rotated = Vec::new();
+        for result in results {
+            let (access, cookie) = result.expect("every tab gets a token");
+            assert_eq!(me_status(&server, &access).await, 200);
+            rotated.extend(cookie);
+        }
+        assert_eq!(
+            rotated.len(),
+            1,
+            "exactly one answer carries the new cookie"
+        );
+        // A late tab still holding the old cookie, inside the grace window: fine.
+        let (_, cookie) = refresh(&server, &device.cookie).await.unwrap();
+        assert_eq!(cookie, None);
+        assert!(refresh(&server, &rotated[0]).await.is_ok());
+    }
+);
+
+on_both_databases!(
+    replayed_cookie_ends_the_session,
+    |engine: Engine| async move {
+        let server = TestServer::start_with(engine, |s| {
+            s.insert("KEYHOLD_REFRESH_GRACE", "0".into());
+        })
+        .await;
+        register(&server, "victim").await;
+        let device = sign_in(&server, "victim", "curl/8.5.0").await;
+        let (thief_access, thief_cookie) = refresh(&server, &device.cookie).await.unwrap();
+        let thief_cookie = thief_cookie.unwrap();
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+
+        // The victim's browser replays the replaced cookie: theft detected.
+        assert_eq!(refresh(&server, &device.cookie).await, Err(401));
+        assert_eq!(refresh(&server, &thief_cookie).await, Err(401));
+        assert_eq!(me_status(&server, &thief_access).await, 401);
+        assert_eq!(me_status(&server, &device.access).await, 401);
+        // The account itself is fine: a new log-in works.
+        let again = sign_in(&server, "victim", "curl/8.5.0").await;
+        assert_eq!(me_status(&server, &again.access).await, 200);
+    }
+);
+
+on_both_databases!(idle_sessions_end, |engine: Engine| async move {
+    let server = TestServer::start_with(engine, |s| {
+        s.insert("KEYHOLD_SESSION_IDLE", "4".into());
+    })
+    .await;
+    register(&server, "sleepy").await;
+    let idle = sign_in(&server, "sleepy", "curl/8.5.0").await;
+    let active = sign_in(&server, "sleepy", "curl/8.5.0").await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (access, cookie) = refresh(&server, &active.cookie).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+
+    // Five seconds without use: over. Used 2.5 s ago: alive.
+    assert_eq!(me_status(&server, &idle.access).await, 401);
+    assert_eq!(refresh(&server, &idle.cookie).await, Err(401));
+    assert_eq!(me_status(&server, &access).await, 200);
+    assert!(refresh(&server, &cookie.unwrap()).await.is_ok());
+});
+
+on_both_databases!(
+    sessions_end_at_their_absolute_lifetime,
+    |engine: Engine| async move {
+        let server = TestServer::start_with(engine, |s| {
+            s.insert("KEYHOLD_SESSION_LIFETIME", "3".into());
+        })
+        .await;
+        register(&server, "mayfly").await;
+        let device = sign_in(&server, "mayfly", "curl/8.5.0").await;
+        let (_, cookie) = refresh(&server, &device.cookie).await.unwrap();
+        let cookie = cookie.unwrap();
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+        let (_, cookie) = refresh(&server, &cookie).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+        // Refreshing kept it active, but three seconds after the log-in it is over.
+        assert_eq!(refresh(&server, &cookie.unwrap()).await, Err(401));
+    }
+);
+
+on_both_databases!(list_and_revoke_sessions, |engine: Engine| async move {
+    let server = TestServer::start(engine).await;
+    register(&server, "juggler").await;
+    register(&server, "stranger").await;
+    let laptop = sign_in(
+        &server,
+        "juggler",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    )
+    .await;
+    let phone = sign_in(
+        &server,
+        "juggler",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+    )
+    .await;
+    let stranger = sign_in(&server, "stranger", "curl/8.5.0").await;
+
+    let list = sessions(&server, &laptop.access).await;
+    assert_eq!(list.len(), 2);
+    let devices: Vec<&str> = list.iter().map(|s| s["device"].as_str().unwrap()).collect();
+    assert!(devices.contains(&"Firefox on Linux") && devices.contains(&"Safari on iOS"));
+    let current: Vec<&Value> = list.iter().filter(|s| s["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0]["device"], "Firefox on Linux");
+    assert_eq!(current[0]["address"], "127.0.0.1");
+    for session in &list {
+        assert!(session.get("refresh_hash").is_none() && session.get("user_agent").is_none());
+    }
+    let phone_id = list.iter().find(|s| s["current"] == false).unwrap()["id"].clone();
+
+    // Somebody else's session is not yours to end.
+    let stranger_id = sessions(&server, &stranger.access).await[0]["id"].clone();
+    let response = authed(
+        &server,
+        "/api/sessions/revoke",
+        &laptop.access,
+        Some(json!({"id": stranger_id})),
+    )
+    .await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(json(response).await["field"], "id");
+    assert_eq!(me_status(&server, &stranger.access).await, 200);
+
+    let response = authed(
+        &server,
+        "/api/sessions/revoke",
+        &laptop.access,
+        Some(json!({"id": phone_id})),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(json(response).await["revoked"], 1);
+    assert_eq!(me_status(&server, &phone.access).await, 401);
+    assert_eq!(refresh(&server, &phone.cookie).await, Err(401));
+    assert_eq!(me_status(&server, &laptop.access).await, 200);
+
+    // Sign out everywhere else.
+    let tablet = sign_in(&server, "juggler", "curl/8.5.0").await;
+    let desktop = sign_in(&server, "juggler", "curl/8.5.0").await;
+    let response = authed(
+        &server,
+        "/api/sessions/revoke-others",
+        &laptop.access,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(json(response).await["revoked"], 2);
+    for other in [&tablet, &desktop] {
+        assert_eq!(me_status(&server, &other.access).await, 401);
+        assert_eq!(refresh(&server, &other.cookie).await, Err(401));
+    }
+    assert_eq!(sessions(&server, &laptop.access).await.len(), 1);
+    assert!(refresh(&server, &laptop.cookie).await.is_ok());
+
+    // Log out everywhere ends this one too.
+    let response = authed(
+        &server,
+        "/api/users/me/logout-all",
+        &laptop.access,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(me_status(&server, &stranger.access).await, 200);
+});
+
+on_both_databases!(
+    password_change_ends_other_sessions,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        register(&server, "rotator").await;
+        let here = sign_in(&server, "rotator", "curl/8.5.0").await;
+        let there = sign_in(&server, "rotator", "curl/8.5.0").await;
+        let response = authed(
+        &server,
+        "/api/users/me/password",
+        &here.access,
+        Some(json!({"current_password": PASSWORD, "new_password": "a whole new passphrase here"})),
+    )
+    .await;
+        assert_eq!(response.status(), 200);
+        let fresh = json(response).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(me_status(&server, &fresh).await, 200);
+        assert_eq!(
+            me_status(&server, &here.access).await,
+            401,
+            "old tokens are revoked"
+        );
+        assert_eq!(me_status(&server, &there.access).await, 401);
+        assert_eq!(refresh(&server, &there.cookie).await, Err(401));
+        // This device's session lives on: its cookie still refreshes.
+        let (access, _) = refresh(&server, &here.cookie).await.unwrap();
+        assert_eq!(me_status(&server, &access).await, 200);
+        assert_eq!(sessions(&server, &access).await.len(), 1);
+    }
+);
+
+on_both_databases!(logout_ends_the_session, |engine: Engine| async move {
+    let server = TestServer::start(engine).await;
+    register(&server, "leaver").await;
+    // With the bearer token (an API client: no cookie, no Origin).
+    let api = sign_in(&server, "leaver", "curl/8.5.0").await;
+    let response = server
+        .client
+        .post(server.url("/api/logout"))
+        .bearer_auth(&api.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(set_cookie(&response).map(|c| c.0).as_deref(), Some(""));
+    assert_eq!(json(response).await["signed_out"], true);
+    assert_eq!(me_status(&server, &api.access).await, 401);
+    assert_eq!(refresh(&server, &api.cookie).await, Err(401));
+
+    // With only the cookie (the access token already expired), from the site itself.
+    let browser = sign_in(&server, "leaver", "curl/8.5.0").await;
+    let response = server
+        .client
+        .post(server.url("/api/logout"))
+        .header("cookie", format!("{COOKIE}={}", browser.cookie))
+        .header("origin", &server.base)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(me_status(&server, &browser.access).await, 401);
+    // Twice is fine.
+    let response = server
+        .client
+        .post(server.url("/api/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+});
+
+on_both_databases!(sessions_per_user_are_capped, |engine: Engine| async move {
+    let server = TestServer::start_with(engine, |s| {
+        s.insert("KEYHOLD_SESSIONS_PER_USER", "3".into());
+    })
+    .await;
+    register(&server, "hoarder").await;
+    let mut devices = Vec::new();
+    for _ in 0..5 {
+        devices.push(sign_in(&server, "hoarder", "curl/8.5.0").await);
+    }
+    let newest = devices.last().unwrap();
+    assert_eq!(sessions(&server, &newest.access).await.len(), 3);
+    assert_eq!(me_status(&server, &newest.access).await, 200);
+});
+
+on_both_databases!(
+    deleted_account_ends_its_sessions,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        register(&server, "gone").await;
+        let device = sign_in(&server, "gone", "curl/8.5.0").await;
+        let response = authed(
+            &server,
+            "/api/users/me/delete",
+            &device.access,
+            Some(json!({"password": PASSWORD, "confirm": "gone"})),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(refresh(&server, &device.cookie).await, Err(401));
+    }
+);
