@@ -4,6 +4,8 @@ import { test, expect, open, signUp, uniqueName, PASSWORD } from "./fixtures";
 
 // axe-core on every page, signed out and in, light and dark: zero WCAG 2.1 A/AA violations.
 async function expectNoViolations(page: Page, what: string) {
+  // Colours are judged once they settle (a toast fading in is briefly low-contrast).
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== "running"));
   const results = await new AxeBuilder({ page })
     .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
     .analyze();

@@ -9,4 +9,5 @@ pub mod not_found;
 pub mod password;
 pub mod profile;
 pub mod session;
+pub mod sessions;
 pub mod signup;

@@ -3,6 +3,7 @@
 use super::account::{DeleteAccount, DownloadData, EditProfile, ImageSection};
 use super::password::AccountSecurity;
 use super::session::use_session;
+use super::sessions::SessionsSection;
 use crate::api::UserView;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -50,6 +51,7 @@ pub fn ProfilePage() -> impl IntoView {
                 <ImageSection />
                 <EditProfile identity=identity />
                 <AccountSecurity identity=identity />
+                <SessionsSection />
                 <DownloadData />
                 <DeleteAccount username=Signal::derive(move || identity.get().0) />
             </Show>

@@ -48,6 +48,8 @@ impl Session {
         Effect::new(move |_| {
             token.set(stored_token());
             loaded.set(true);
+            #[cfg(feature = "hydrate")]
+            crate::client::renewal::on_change(move |new| token.set(new));
             mark_hydrated();
             // Another tab signed in or out.
             let handle = window_event_listener(leptos::ev::storage, move |event| {
@@ -57,6 +59,7 @@ impl Session {
             });
             on_cleanup(move || handle.remove());
         });
+        schedule_renewal(token);
         provide_context(session);
         session
     }
@@ -66,9 +69,16 @@ impl Session {
         self.token.set(Some(access_token.to_owned()));
     }
 
+    /// Signs out here (and, through storage, in every tab) and ends the session on the
+    /// server: the refresh cookie identifies it, so this works with an expired token.
     pub fn sign_out(&self) {
         clear_token();
         self.token.set(None);
+        leptos::task::spawn_local(async {
+            if let Err(e) = crate::api::sessions::log_out().await {
+                leptos::logging::warn!("the server did not end the session: {e}");
+            }
+        });
     }
 
     /// True when storage has been read and holds no token: the visitor is signed out.
@@ -99,9 +109,41 @@ impl Session {
         self.notice
     }
 
+    /// Makes the calling effect or resource rerun when the token changes.
+    pub fn track_token(&self) {
+        self.token.track();
+    }
+
     pub fn reload_user(&self) {
         self.user.refetch();
     }
+}
+
+/// Renews the access token shortly before it expires (a little jitter keeps tabs from
+/// all renewing at the same moment); re-armed whenever the token changes.
+fn schedule_renewal(token: RwSignal<Option<String>>) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |previous: Option<Option<TimeoutHandle>>| {
+        if let Some(Some(handle)) = previous {
+            handle.clear();
+        }
+        let seconds = token.with(|t| {
+            t.as_deref()
+                .and_then(|t| crate::client::renew_in(t, js_sys::Date::now() / 1000.0))
+        })?;
+        let delay = (seconds.max(0.0) + js_sys::Math::random() * 5.0) * 1000.0;
+        set_timeout_with_handle(
+            || {
+                leptos::task::spawn_local(async {
+                    crate::client::renewal::renew().await;
+                })
+            },
+            std::time::Duration::from_millis(delay as u64),
+        )
+        .ok()
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = token;
 }
 
 /// Marks the document as interactive (`<html data-hydrated>`), for tests and tooling.
