@@ -22,8 +22,9 @@ RUN cd end2end && npm ci --no-audit --no-fund --loglevel=error
 COPY . .
 RUN PATH="/src/end2end/node_modules/.bin:$PATH" cargo leptos build --release \
  && mkdir -p /out \
- && cp target/release/keyhold /out/keyhold \
- && cp -r target/site /out/site
+ && cp target/release/keyhold target/release/hash.txt /out/ \
+ && cp -r target/site /out/site \
+ && LEPTOS_SITE_ROOT=/out/site LEPTOS_OUTPUT_NAME=keyhold /out/keyhold --precompress-assets
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
@@ -31,7 +32,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data keyhold \
  && mkdir -p /data && chown keyhold /data
-COPY --from=build /out/keyhold /app/keyhold
+# hash.txt beside the binary: the site's file names carry content hashes (immutable).
+COPY --from=build /out/keyhold /out/hash.txt /app/
 COPY --from=build /out/site /app/site
 WORKDIR /app
 USER keyhold

@@ -195,8 +195,9 @@ echo "BENCH foreign_cpu=\"$FOREIGN\"" >>"$OUT/machine.txt"
 # ---------------------------------------------------------------- 5. client
 log "5. client size and hydration"
 PKG="$SITE_ROOT/pkg"
-WASM="$PKG/keyhold_bg.wasm"; [ -f "$WASM" ] || WASM="$PKG/keyhold.wasm"
-JS="$PKG/keyhold.js"
+# Content-hashed names (keyhold.<hash>.wasm) with hash-files; plain names otherwise.
+WASM=$(ls "$PKG"/keyhold*.wasm | head -n1)
+JS=$(ls "$PKG"/keyhold*.js | grep -v '\.d\.' | head -n1)
 sizes() { echo "raw=$(stat -c %s "$1") gzip=$(gzip -9 -c "$1" | wc -c) brotli=$(brotli -q 11 -c "$1" | wc -c)"; }
 { echo "BENCH wasm_file=$(basename "$WASM") $(sizes "$WASM" | sed 's/\([a-z]*\)=/wasm_\1=/g')"
   echo "BENCH $(sizes "$JS" | sed 's/\([a-z]*\)=/js_\1=/g')"; } >"$OUT/client.txt"

@@ -5,7 +5,7 @@ use crate::pages::{
     profile::ProfilePage, session::Session, signup::SignupPage,
 };
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path,
@@ -25,6 +25,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="description" content="Keyhold: your account, safely kept." />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -87,7 +88,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     Session::provide();
     view! {
-        <Stylesheet id="leptos" href="/pkg/keyhold.css" />
         <Title formatter=|page: String| format!("{page} · Keyhold") />
         <Router>
             <a class="skip-link" href="#main" on:click=skip_to_main>"Skip to content"</a>

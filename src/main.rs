@@ -1,6 +1,6 @@
 //! Server entry: configuration → state → router → serve, with graceful shutdown.
 
-use keyhold::server::{config::Config, router::router, state::AppState, telemetry};
+use keyhold::server::{assets, config::Config, router::router, state::AppState, telemetry};
 use leptos::prelude::get_configuration;
 use std::process::ExitCode;
 
@@ -18,9 +18,26 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let leptos_options = get_configuration(None)
+    let mut leptos_options = get_configuration(None)
         .map_err(|e| format!("leptos configuration: {e}"))?
         .leptos_options;
+    // A `hash-files` build leaves hash.txt beside the binary: use the hashed names.
+    leptos_options.hash_files |= assets::hash_file_present(&leptos_options.hash_file);
+    let pkg = std::path::Path::new(leptos_options.site_root.as_ref())
+        .join(leptos_options.site_pkg_dir.as_ref());
+    // `keyhold --precompress-assets`: only write the compressed assets (image builds,
+    // where the running server may not write to its site directory).
+    if std::env::args().any(|arg| arg == "--precompress-assets") {
+        let written = assets::precompress(&pkg);
+        tracing::info!(written, dir = %pkg.display(), "static assets precompressed");
+        return Ok(());
+    }
+    tokio::task::spawn_blocking(move || {
+        let written = assets::precompress(&pkg);
+        if written > 0 {
+            tracing::info!(written, "static assets precompressed");
+        }
+    });
     let addr = leptos_options.site_addr;
     let state = AppState::build(&config, leptos_options)
         .await

@@ -10,7 +10,7 @@ const pkg = resolve(__dirname, "../../target/site/pkg");
 
 test("the client bundle is small (raw, gzip, brotli)", async () => {
   const rows = readdirSync(pkg)
-    .filter((file) => /\.(wasm|js|css)$/.test(file))
+    .filter((file) => /\.(wasm|js|css)$/.test(file) && !file.endsWith(".d.ts"))
     .map((file) => {
       const bytes = readFileSync(join(pkg, file));
       return {
@@ -28,7 +28,11 @@ test("the client bundle is small (raw, gzip, brotli)", async () => {
   const code = rows.filter((r) => /\.(wasm|js)$/.test(r.file));
   const total = (key: "raw" | "gzip" | "brotli") => code.reduce((sum, r) => sum + r[key], 0);
   console.log(`  WASM + JS: ${kib(total("raw"))} raw, ${kib(total("gzip"))} gzip, ${kib(total("brotli"))} brotli`);
-  expect(code.map((r) => r.file).sort()).toEqual(["keyhold.js", "keyhold.wasm"]);
+  // One script and one module, content-hashed (keyhold.<hash>.js) so they are immutable.
+  expect(code.map((r) => r.file.replace(/\.[\w-]{16,}\./, ".<hash>.")).sort()).toEqual([
+    "keyhold.<hash>.js",
+    "keyhold.<hash>.wasm",
+  ]);
   // Budget: what a phone on a slow connection can fetch in about a second.
   expect(total("brotli")).toBeLessThan(400 * 1024);
 });
@@ -56,7 +60,7 @@ test("the log-in page is interactive within a second", async ({ page }) => {
         console.log(`  ${r.file}: ${(r.decoded / 1024).toFixed(1)} KiB, ${(r.transferred / 1024).toFixed(1)} KiB transferred, ${r.ms.toFixed(0)} ms`);
       }
       // The WASM comes compressed.
-      const wasm = resources.find((r) => r.file === "keyhold.wasm");
+      const wasm = resources.find((r) => r.file?.endsWith(".wasm"));
       expect(wasm, "keyhold.wasm loaded").toBeTruthy();
       expect(wasm!.transferred).toBeLessThan(wasm!.decoded * 0.6);
     }
@@ -67,16 +71,31 @@ test("the log-in page is interactive within a second", async ({ page }) => {
   await expect(page.getByRole("button", { name: "Log in" })).toBeEnabled();
 });
 
-test("client files are served compressed", async ({ page }) => {
+test("client files are served precompressed and immutable", async ({ page }) => {
+  const named = (ext: string) => readdirSync(pkg).find((f) => f.endsWith(ext) && !f.endsWith(".d.ts"))!;
   for (const [encoding, file] of [
-    ["br", "keyhold.wasm"],
-    ["gzip", "keyhold.wasm"],
-    ["br", "keyhold.js"],
-    ["br", "keyhold.css"],
+    ["br", named(".wasm")],
+    ["gzip", named(".wasm")],
+    ["br", named(".js")],
+    ["br", named(".css")],
   ]) {
     const response = await page.request.get(`/pkg/${file}`, { headers: { "accept-encoding": encoding } });
     expect(response.status()).toBe(200);
-    expect(response.headers()["content-encoding"], `${file} with ${encoding}`).toBe(encoding);
-    console.log(`/pkg/${file} (${encoding}): cache-control: ${response.headers()["cache-control"] ?? "(none)"}`);
+    const headers = response.headers();
+    expect(headers["content-encoding"], `${file} with ${encoding}`).toBe(encoding);
+    expect(headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+    expect(headers["vary"]).toMatch(/accept-encoding/i);
+    // The variant precompressed at the highest settings, as written next to the file,
+    // decoding to the file itself.
+    const sent = Number(headers["content-length"]);
+    const onDisk = readFileSync(join(pkg, file));
+    expect(sent).toBe(statSync(join(pkg, `${file}.${encoding === "br" ? "br" : "gz"}`)).size);
+    expect((await response.body()).equals(onDisk)).toBe(true);
+    console.log(`/pkg/${file} (${encoding}): ${(sent / 1024).toFixed(1)} KiB sent for ${(onDisk.length / 1024).toFixed(1)} KiB; cache-control: ${headers["cache-control"]}`);
   }
+  // The page links exactly these files.
+  await page.goto("/login");
+  const html = await page.content();
+  expect(html).toContain(`/pkg/${named(".css")}`);
+  expect(html).toContain(`/pkg/${named(".js")}`);
 });

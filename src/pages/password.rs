@@ -1,12 +1,10 @@
 //! Password rules shown while typing (sign-up and change password), and the profile's
-//! "Change password" and "Log out everywhere" section.
+//! "Change password" section.
 
 use super::form::{input_value, on_result, FormAlert, FormErrors, SubmitButton, TextField};
 use super::session::use_session;
-use crate::api::users::{change_password, log_out_everywhere};
-use crate::api::ApiError;
+use crate::api::users::change_password;
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
-use leptos_router::{hooks::use_navigate, NavigateOptions};
 
 /// The policy's defaults; the server has the final word and says which rule failed.
 pub const MIN_PASSWORD_CHARS: usize = 15;
@@ -121,7 +119,7 @@ struct PasswordChange {
     new: String,
 }
 
-/// "Change password" and "Log out everywhere" on the profile page.
+/// "Change password" on the profile page.
 #[component]
 pub fn AccountSecurity(
     /// The signed-in user's username and e-mail (the new password must not contain them).
@@ -154,24 +152,6 @@ pub fn AccountSecurity(
             new: input_value(new),
         });
     };
-
-    let navigate = use_navigate();
-    let everywhere = Action::new(|_: &()| log_out_everywhere());
-    let everywhere_error = RwSignal::new(None::<String>);
-    Effect::new(move |_| match everywhere.value().get() {
-        Some(Ok(_)) => {
-            session.sign_out();
-            navigate(
-                "/login",
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
-        }
-        Some(Err(ApiError { message, .. })) => everywhere_error.set(Some(message)),
-        None => {}
-    });
 
     view! {
         <section class="section" aria-labelledby="password-title">
@@ -206,24 +186,6 @@ pub fn AccountSecurity(
                     ready=Signal::derive(move || session.ready())
                 />
             </form>
-        </section>
-        <section class="section" aria-labelledby="everywhere-title">
-            <h2 id="everywhere-title" class="section__title">"Signed in somewhere else?"</h2>
-            <p class="section__text">
-                "End every session of this account, on every device, this one included."
-            </p>
-            <FormAlert message=everywhere_error.into() />
-            <button
-                type="button"
-                class="button button--danger"
-                disabled=move || everywhere.pending().get() || !session.ready()
-                on:click=move |_| {
-                    everywhere_error.set(None);
-                    everywhere.dispatch(());
-                }
-            >
-                {move || if everywhere.pending().get() { "Logging out everywhere…" } else { "Log out everywhere" }}
-            </button>
         </section>
     }
     .into_any()

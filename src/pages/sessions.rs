@@ -1,10 +1,12 @@
 //! The profile's "Your sessions": every device signed in to the account, with "Sign out"
-//! for each and "Sign out everywhere else".
+//! for each, "Sign out everywhere else" and "Log out everywhere".
 
 use super::form::FormAlert;
 use super::session::use_session;
 use crate::api::sessions::{list_sessions, revoke_other_sessions, revoke_session, SessionView};
+use crate::api::{users::log_out_everywhere, ApiError};
 use leptos::prelude::*;
+use leptos_router::{hooks::use_navigate, NavigateOptions};
 
 /// "just now", "5 minutes ago", "3 hours ago", "2 days ago".
 pub fn ago(seconds: i64) -> String {
@@ -94,6 +96,24 @@ pub fn SessionsSection() -> impl IntoView {
             </li>
         }
     };
+    let navigate = use_navigate();
+    let everywhere = Action::new(|_: &()| log_out_everywhere());
+    let everywhere_error = RwSignal::new(None::<String>);
+    Effect::new(move |_| match everywhere.value().get() {
+        Some(Ok(_)) => {
+            session.sign_out();
+            navigate(
+                "/login",
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+        Some(Err(ApiError { message, .. })) => everywhere_error.set(Some(message)),
+        None => {}
+    });
+
     view! {
         <section class="section" aria-labelledby="sessions-title">
             <h2 id="sessions-title" class="section__title">"Your sessions"</h2>
@@ -114,6 +134,24 @@ pub fn SessionsSection() -> impl IntoView {
                 on:click=move |_| { others.dispatch(()); }
             >
                 {move || if others.pending().get() { "Signing out…" } else { "Sign out everywhere else" }}
+            </button>
+        </section>
+        <section class="section" aria-labelledby="everywhere-title">
+            <h2 id="everywhere-title" class="section__title">"Log out everywhere"</h2>
+            <p class="section__text">
+                "End every session of this account, on every device, this one included."
+            </p>
+            <FormAlert message=everywhere_error.into() />
+            <button
+                type="button"
+                class="button button--danger"
+                disabled=move || everywhere.pending().get() || !session.ready()
+                on:click=move |_| {
+                    everywhere_error.set(None);
+                    everywhere.dispatch(());
+                }
+            >
+                {move || if everywhere.pending().get() { "Logging out everywhere…" } else { "Log out everywhere" }}
             </button>
         </section>
     }

@@ -431,23 +431,37 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
     error_response(ApiError::for_status(500))
 }
 
-/// Static assets (`/pkg/*`, the favicon): kept by browsers but revalidated on use (304
-/// when unchanged), since their names do not change between releases. Pages are never
-/// stored: each carries its own CSP nonce.
+/// Static assets: `/pkg` files with a content hash in their name are immutable (cached
+/// for a year, never revalidated); others (the favicon, an unhashed build) are kept but
+/// revalidated on use (304 when unchanged). Pages are never stored: each carries its
+/// own CSP nonce.
 pub async fn static_cache(request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let policy = if path.starts_with("/pkg/") || path == "/favicon.svg" {
+    let policy = if let Some(file) = path.strip_prefix("/pkg/") {
+        if super::assets::is_hashed(file) {
+            "public, max-age=31536000, immutable"
+        } else {
+            "public, no-cache"
+        }
+    } else if path == "/favicon.svg" {
         "public, no-cache"
     } else if !path.starts_with("/api/") && !path.starts_with("/media/") {
         "no-store"
     } else {
         return next.run(request).await;
     };
+    let is_pkg = path.starts_with("/pkg/");
     let mut response = next.run(request).await;
-    if !response.headers().contains_key(CACHE_CONTROL) {
-        response
-            .headers_mut()
-            .insert(CACHE_CONTROL, HeaderValue::from_static(policy));
+    let headers = response.headers_mut();
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    if is_pkg && !headers.contains_key(http::header::VARY) {
+        // Precompressed variants are chosen by Accept-Encoding.
+        headers.insert(
+            http::header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        );
     }
     response
 }

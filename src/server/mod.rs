@@ -2,6 +2,7 @@
 //! and the HTTP edge (middleware, router, start-up).
 
 pub mod accounts;
+pub mod assets;
 pub mod config;
 pub mod cookie;
 pub mod edge;

@@ -16,6 +16,7 @@ use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    services::ServeDir,
     set_header::SetResponseHeaderLayer,
     timeout::RequestBodyTimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
@@ -45,6 +46,15 @@ pub fn router(state: AppState, config: &Config) -> Router {
             routes,
             move || provide_context(context_state.clone()),
             move || shell(options.clone()),
+        )
+        .nest_service(
+            &format!("/{}", state.leptos_options.site_pkg_dir),
+            ServeDir::new(
+                std::path::Path::new(state.leptos_options.site_root.as_ref())
+                    .join(state.leptos_options.site_pkg_dir.as_ref()),
+            )
+            .precompressed_br()
+            .precompressed_gzip(),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Limits are enforced by `limit_body` (per endpoint), not axum's default.
