@@ -34,15 +34,16 @@ token() { # a fresh account and its token
 COMMON=(--checks all --exclude-checks positive_data_acceptance,use_after_free,ensure_resource_availability
   --max-examples "$EXAMPLES" --seed 20261125 --no-color --warnings off)
 DESTRUCTIVE=(--exclude-operation-id delete_account --exclude-operation-id log_out_everywhere
-  --exclude-operation-id change_password)
+  --exclude-operation-id change_password --exclude-operation-id log_out)
 
 status=0
 echo "-- pass 1: every operation except the destructive ones, signed in"
 "$ST" run "$BASE/api/openapi.json" "${COMMON[@]}" "${DESTRUCTIVE[@]}" \
   -H "Authorization: Bearer $(token)" || status=1
-echo "-- pass 2: change password, log out everywhere, delete account"
+echo "-- pass 2: change password, log out, log out everywhere, delete account"
 "$ST" run "$BASE/api/openapi.json" "${COMMON[@]}" --include-operation-id change_password \
-  --include-operation-id log_out_everywhere --include-operation-id delete_account \
+  --include-operation-id log_out --include-operation-id log_out_everywhere \
+  --include-operation-id delete_account \
   -H "Authorization: Bearer $(token)" || status=1
 if grep -q "panicked" "$DATA/server.log"; then
   echo "the server panicked:"; grep -A3 panicked "$DATA/server.log"; status=1

@@ -292,6 +292,8 @@ const EMPTY: Body = Body {
 
 /// Endpoints that read the refresh cookie (and so check `Origin`).
 const COOKIE_ENDPOINTS: &[&str] = &["/api/refresh", "/api/logout"];
+/// Endpoints that also work with no credentials at all (signing out twice is fine).
+const ANONYMOUS_OK: &[&str] = &["/api/logout"];
 
 /// The endpoint at `path` for `method`, if any.
 pub fn endpoint(path: &str, method: &http::Method) -> Option<&'static Endpoint> {
@@ -450,10 +452,17 @@ pub fn document() -> OpenApi {
                 operation.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
         }
         if COOKIE_ENDPOINTS.contains(&endpoint.path) {
+            if ANONYMOUS_OK.contains(&endpoint.path) {
+                operation =
+                    operation.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+            }
             operation = operation.security(SecurityRequirement::new(
                 "refresh_cookie",
                 Vec::<String>::new(),
             ));
+        }
+        if ANONYMOUS_OK.contains(&endpoint.path) {
+            operation = operation.security(SecurityRequirement::default());
         }
         let (status, schema, description) = endpoint.success;
         let mut responses = ResponsesBuilder::new().response(
