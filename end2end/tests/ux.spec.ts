@@ -105,3 +105,21 @@ test("every page has one h1 and the landmarks", async ({ page }) => {
     await expect(page.getByRole("main"), path).toHaveCount(1);
   }
 });
+
+test("field errors move nothing, even two lines long on a narrow phone", async ({ page }) => {
+  await page.setViewportSize({ width: 360, height: 800 });
+  await open(page, "/signup");
+  const button = page.getByRole("button", { name: "Sign up" });
+  const before = await button.boundingBox();
+  const name = uniqueName("wrap");
+  await page.getByLabel("Username").fill("no spaces allowed");
+  await page.getByLabel("Email").fill(`${name}@example.com`);
+  // The longest messages: a name with spaces, a password containing the name.
+  await page.getByLabel("Password", { exact: true }).fill(`${name} is my password`);
+  await button.click();
+  const error = page.locator("#username-error");
+  await expect(error).toContainText("Username may only contain");
+  const lines = await error.evaluate((el) => Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)));
+  expect(lines, "the message wraps at 360 px").toBeGreaterThanOrEqual(2);
+  expect(await button.boundingBox()).toEqual(before);
+});
