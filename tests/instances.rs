@@ -137,6 +137,46 @@ async fn two_instances_on_one_postgres_act_as_one() {
     let token_a = login(&client, &a, "shared", PASSWORD).await;
     assert_eq!(me(&client, &b, &token_a).await, 200);
 
+    // A session opened on A is refreshed on B; signing out on B ends it on A at once.
+    let response = client
+        .post(a.url("/api/login"))
+        .form(&[("username", "shared"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("__Host-keyhold-refresh="))
+        .and_then(|v| v.split(';').next())
+        .expect("refresh cookie")
+        .to_owned();
+    let refresh = |at: &Instance| {
+        client
+            .post(at.url("/api/refresh"))
+            .header("cookie", &cookie)
+            .header("origin", at.url(""))
+            .send()
+    };
+    let response = refresh(&b).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let renewed = json(response).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(me(&client, &a, &renewed).await, 200);
+    let response = client
+        .post(b.url("/api/logout"))
+        .bearer_auth(&renewed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(me(&client, &a, &renewed).await, 401);
+    assert_eq!(refresh(&a).await.unwrap().status(), 401);
+
     // An image uploaded through A is served by B.
     let png = {
         let pixels = image::ImageBuffer::from_pixel(40, 40, image::Rgba([200u8, 30, 30, 255]));
