@@ -20,6 +20,10 @@ use std::future::Future;
 
 /// The localStorage key holding the access token.
 pub const TOKEN_KEY: &str = "keyhold.token";
+/// How far this browser's clock is ahead of the server's (seconds), measured when a
+/// token arrives; shared by the tabs so that renewal follows the server's clock.
+#[cfg(feature = "hydrate")]
+const SKEW_KEY: &str = "keyhold.clock_skew";
 
 /// Endpoints that never carry or renew the access token themselves.
 #[cfg(feature = "hydrate")]
@@ -36,11 +40,16 @@ pub fn stored_token() -> Option<String> {
     None
 }
 
-/// Keeps the token for later visits and other tabs.
+/// Keeps a token just received from the server for later visits and other tabs.
 pub fn store_token(token: &str) {
     #[cfg(feature = "hydrate")]
     {
         use gloo_storage::Storage;
+        // The token was issued a moment ago: its `iat` tells the clock difference.
+        // Written before the token, so tabs woken by the token's storage event see it.
+        if let Some((iat, _)) = token_times(token) {
+            let _ = gloo_storage::LocalStorage::set(SKEW_KEY, client_now() - iat);
+        }
         if gloo_storage::LocalStorage::set(TOKEN_KEY, token).is_err() {
             leptos::logging::warn!("could not write the token to localStorage");
         }
@@ -58,6 +67,19 @@ pub fn clear_token() {
         gloo_storage::LocalStorage::delete(TOKEN_KEY);
         renewal::announce(None);
     }
+}
+
+#[cfg(feature = "hydrate")]
+fn client_now() -> f64 {
+    js_sys::Date::now() / 1000.0
+}
+
+/// The server's time (unix seconds) as far as this browser can tell.
+#[cfg(feature = "hydrate")]
+pub fn server_now() -> f64 {
+    use gloo_storage::Storage;
+    let skew = gloo_storage::LocalStorage::get::<f64>(SKEW_KEY).unwrap_or(0.0);
+    client_now() - skew
 }
 
 /// Seconds until `token` should be renewed (negative: now), from its `iat` and `exp`:
@@ -250,14 +272,20 @@ pub mod renewal {
         }
     }
 
-    fn now() -> f64 {
-        js_sys::Date::now() / 1000.0
+    thread_local! {
+        static LAST_RENEWAL: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::MIN) };
+    }
+
+    /// Whether this tab renewed in the last `seconds` (a guard against renewing in a
+    /// loop whatever the clocks say).
+    pub fn renewed_within(seconds: f64) -> bool {
+        js_sys::Date::now() / 1000.0 - LAST_RENEWAL.with(std::cell::Cell::get) < seconds
     }
 
     /// Renews first when the stored token is about to expire.
     pub async fn renew_if_expiring() {
         let due = stored_token()
-            .and_then(|token| renew_in(&token, now()))
+            .and_then(|token| renew_in(&token, super::server_now()))
             .is_some_and(|seconds| seconds <= 0.0);
         if due {
             renew().await;
@@ -279,6 +307,7 @@ pub mod renewal {
 
     async fn run() -> bool {
         let before = stored_token();
+        LAST_RENEWAL.with(|last| last.set(js_sys::Date::now() / 1000.0));
         match crate::api::sessions::refresh().await {
             Ok(token) => {
                 // Another tab may have stored a newer token meanwhile: both are valid.

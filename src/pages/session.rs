@@ -129,9 +129,15 @@ fn schedule_renewal(token: RwSignal<Option<String>>) {
         }
         let seconds = token.with(|t| {
             t.as_deref()
-                .and_then(|t| crate::client::renew_in(t, js_sys::Date::now() / 1000.0))
+                .and_then(|t| crate::client::renew_in(t, crate::client::server_now()))
         })?;
-        let delay = (seconds.max(0.0) + js_sys::Math::random() * 5.0) * 1000.0;
+        // Never twice within 10 s, whatever the clocks say.
+        let floor = if crate::client::renewal::renewed_within(10.0) {
+            10.0
+        } else {
+            0.0
+        };
+        let delay = (seconds.max(floor) + js_sys::Math::random() * 5.0) * 1000.0;
         set_timeout_with_handle(
             || {
                 leptos::task::spawn_local(async {
