@@ -212,6 +212,11 @@ on_both_databases!(
         assert!(!text.contains("$argon2"), "no hash in {text}");
         let export: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(export["profile"]["username"], "exporter");
+        // The session of this token, as stored, without its refresh hash.
+        let sessions = export["sessions"].as_array().unwrap();
+        assert_eq!(sessions.len(), 1);
+        assert_eq!(sessions[0]["address"], "127.0.0.1");
+        assert!(sessions[0].get("refresh_hash").is_none());
         assert_eq!(export["profile"]["email"], "exporter@example.com");
         assert!(export["profile"]["image_url"].is_null());
         assert!(export["profile"]["created_at"].as_i64().unwrap() > 1_700_000_000);

@@ -60,6 +60,23 @@ pub struct AccountExport {
     pub exported_at: i64,
     pub profile: ExportedProfile,
     pub security: ExportedSecurity,
+    /// The live sign-in sessions (refresh tokens are stored only as hashes: not included).
+    pub sessions: Vec<ExportedSession>,
+}
+
+/// One sign-in session as stored.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedSession {
+    pub device: String,
+    pub user_agent: String,
+    pub address: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub last_seen_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -86,10 +103,12 @@ pub struct ExportedSecurity {
 /// "Download my data": a JSON document with everything stored about the account.
 #[server(prefix = "/api", endpoint = "users/me/export", input = GetUrl, client = AuthClient)]
 pub async fn export_data() -> Result<AccountExport, ApiError> {
-    let (_, user) = super::users::signed_in().await?;
-    let exported_at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    use crate::server::{sessions::describe_device, unix_now};
+
+    let (state, principal) = super::users::signed_in_session().await?;
+    let sessions = state.accounts.sessions(&principal).await?;
+    let user = principal.user;
+    let exported_at = unix_now();
     let view = UserView::from(user.clone());
     Ok(AccountExport {
         exported_at,
@@ -104,5 +123,16 @@ pub async fn export_data() -> Result<AccountExport, ApiError> {
             password_storage: "argon2id hash (not included)".into(),
             token_revocations: user.token_generation,
         },
+        sessions: sessions
+            .into_iter()
+            .map(|s| ExportedSession {
+                device: describe_device(&s.user_agent),
+                user_agent: s.user_agent,
+                address: s.address,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                expires_at: s.expires_at,
+            })
+            .collect(),
     })
 }

@@ -5,7 +5,7 @@
 //! table and the registered server functions name exactly the same endpoints.
 
 use crate::api::{
-    account::{AccountExport, Deleted, ExportedProfile, ExportedSecurity},
+    account::{AccountExport, Deleted, ExportedProfile, ExportedSecurity, ExportedSession},
     sessions::{Revoked, SessionView, SignedOut},
     users::LoggedOut,
     ApiError, ErrorCode, TokenResponse, UserView,
@@ -540,6 +540,7 @@ pub fn document() -> OpenApi {
         .schema_from::<AccountExport>()
         .schema_from::<ExportedProfile>()
         .schema_from::<ExportedSecurity>()
+        .schema_from::<ExportedSession>()
         .security_scheme(
             "bearer",
             SecurityScheme::Http(
