@@ -162,18 +162,45 @@ on_both_databases!(cookie_endpoints_check_origin, |engine: Engine| async move {
         assert_eq!(json(response).await["error"], "forbidden");
     }
     // A refused cross-site request changed nothing: the cookie still works.
-    assert!(refresh(&server, &device.cookie).await.is_ok());
+    let (_, rotated) = refresh(&server, &device.cookie).await.unwrap();
+    let cookie = rotated.unwrap();
 
     let response = refresh_with(&server, None, Some(&server.base)).await;
     assert_eq!(response.status(), 401);
     let response = refresh_with(&server, Some("not-a-token"), Some(&server.base)).await;
     assert_eq!(response.status(), 401);
 
+    // A made-up secret for a known session id (every access token shows the id) is
+    // refused, but cannot end the session.
+    let session_id = device.cookie.split('.').next().unwrap();
+    let forged = format!("{session_id}.{}", "A".repeat(43));
+    assert_eq!(refresh(&server, &forged).await, Err(401));
+    let (_, rotated) = refresh(&server, &cookie).await.expect("session still live");
+    let cookie = rotated.unwrap();
+
+    // Another site cannot sign this browser in (login CSRF); programs send no Origin.
+    for (origin, status) in [
+        (Some("https://evil.example"), 403),
+        (Some(server.base.as_str()), 200),
+        (None, 200),
+    ] {
+        let mut request = server
+            .client
+            .post(server.url("/api/login"))
+            .form(&[("username", "origins"), ("password", PASSWORD)]);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), status, "login with origin {origin:?}");
+        assert_eq!(set_cookie(&response).is_some(), status == 200);
+    }
+
     // Logging out with the cookie from another site is refused too.
     let response = server
         .client
         .post(server.url("/api/logout"))
-        .header("cookie", format!("{COOKIE}={}", device.cookie))
+        .header("cookie", format!("{COOKIE}={}", cookie))
         .header("origin", "https://evil.example")
         .send()
         .await

@@ -28,7 +28,8 @@ pub async fn register(
 /// OAuth2 password-grant client sends it (`application/x-www-form-urlencoded`).
 /// Extra OAuth2 fields (`grant_type`, `scope`, `client_id`) are accepted and ignored.
 /// Each log-in opens a session; the answer also sets the session's refresh cookie,
-/// which browsers use to renew the short-lived token (`POST /api/refresh`).
+/// which browsers use to renew the short-lived token (`POST /api/refresh`). A request
+/// with an `Origin` header must come from the site itself (403 otherwise).
 #[server(prefix = "/api", endpoint = "login", client = AuthClient)]
 pub async fn login(username: String, password: String) -> Result<TokenResponse, ApiError> {
     use super::sessions::{client, user_agent};
@@ -39,7 +40,13 @@ pub async fn login(username: String, password: String) -> Result<TokenResponse, 
     };
 
     let state = AppState::from_context()?;
-    let user_agent = user_agent(&request_headers()?);
+    let headers = request_headers()?;
+    // A browser on another site must not sign this browser in to an account of its
+    // choosing (login CSRF: the answer sets the refresh cookie). Programs send no Origin.
+    if headers.contains_key(http::header::ORIGIN) {
+        super::sessions::check_origin(&state, &headers)?;
+    }
+    let user_agent = user_agent(&headers);
     let client = client(&state, &user_agent);
     let signed_in = state.accounts.login(&username, &password, client).await?;
     set_cookie(

@@ -58,7 +58,10 @@ pub async fn refresh() -> Result<TokenResponse, ApiError> {
             Ok(TokenResponse::bearer(access.token, access.expires_in))
         }
         Err(e) => {
-            set_cookie(state.cookies.clear());
+            // Only a session that is over loses its cookie; an outage keeps it.
+            if matches!(e, crate::server::accounts::AccountError::SessionEnded) {
+                set_cookie(state.cookies.clear());
+            }
             Err(e.into())
         }
     }
@@ -144,17 +147,23 @@ fn cookie_request() -> Result<(crate::server::state::AppState, http::HeaderMap),
 }
 
 #[cfg(feature = "ssr")]
-fn check_origin(
+pub(crate) fn check_origin(
     state: &crate::server::state::AppState,
     headers: &http::HeaderMap,
 ) -> Result<(), ApiError> {
-    state.cookies.check_origin(headers).map_err(|e| {
-        tracing::warn!(reason = %e, "cookie request refused");
-        ApiError::new(
-            super::ErrorCode::Forbidden,
-            "This request must come from the Keyhold site itself (Origin header).",
-        )
-    })
+    // HTTP/2 requests name the host in the URI (`:authority`), not in `Host`.
+    let authority = leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| parts.uri.authority().map(|a| a.as_str().to_owned()));
+    state
+        .cookies
+        .check_origin(headers, authority.as_deref())
+        .map_err(|e| {
+            tracing::warn!(reason = %e, "cookie request refused");
+            ApiError::new(
+                super::ErrorCode::Forbidden,
+                "This request must come from the Keyhold site itself (Origin header).",
+            )
+        })
 }
 
 /// The request's `User-Agent` (empty when absent).

@@ -297,12 +297,20 @@ pub mod renewal {
     pub async fn renew() -> bool {
         let shared = IN_FLIGHT.with(|slot| {
             slot.borrow_mut()
-                .get_or_insert_with(|| run().boxed_local().shared())
+                .get_or_insert_with(|| {
+                    async {
+                        let renewed = run().await;
+                        // Cleared by the renewal itself, so a waiter waking late cannot
+                        // drop a newer one.
+                        IN_FLIGHT.with(|slot| slot.borrow_mut().take());
+                        renewed
+                    }
+                    .boxed_local()
+                    .shared()
+                })
                 .clone()
         });
-        let renewed = shared.await;
-        IN_FLIGHT.with(|slot| slot.borrow_mut().take());
-        renewed
+        shared.await
     }
 
     async fn run() -> bool {

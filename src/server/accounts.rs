@@ -231,8 +231,8 @@ impl Accounts {
         })
     }
 
-    /// Exchanges a refresh token for a new access token and rotates it. Replaying a
-    /// replaced token after the grace window ends the whole session (theft detection).
+    /// Exchanges a refresh token for a new access token and rotates it. Replaying the
+    /// token it replaced after the grace window ends the whole session (theft detection).
     pub async fn refresh(
         &self,
         token: Option<&str>,
@@ -269,7 +269,13 @@ impl Accounts {
             .previous_hash
             .as_deref()
             .is_some_and(|previous| presented.matches(previous));
-        if just_replaced && self.sessions.in_grace(session.rotated_at, now) {
+        if !just_replaced {
+            // Not a token this session handed out lately (or a forgery by somebody who
+            // only knows the session id, which every access token shows): refuse it, but
+            // do not let it end the session.
+            return Err(AccountError::SessionEnded);
+        }
+        if self.sessions.in_grace(session.rotated_at, now) {
             let access = self
                 .tokens
                 .issue(user.id, user.token_generation, &session.id)?;

@@ -67,8 +67,13 @@ impl CookiePolicy {
             .filter(|value| !value.is_empty())
     }
 
-    /// Whether the request's `Origin` is allowed to use the cookie.
-    pub fn check_origin(&self, headers: &HeaderMap) -> Result<(), OriginError> {
+    /// Whether the request's `Origin` is allowed to use the cookie. `authority` is the
+    /// request URI's (HTTP/2 `:authority`), used when there is no `Host` header.
+    pub fn check_origin(
+        &self,
+        headers: &HeaderMap,
+        authority: Option<&str>,
+    ) -> Result<(), OriginError> {
         let origin = headers
             .get(header::ORIGIN)
             .and_then(|v| v.to_str().ok())
@@ -80,6 +85,7 @@ impl CookiePolicy {
             let host = headers
                 .get(header::HOST)
                 .and_then(|v| v.to_str().ok())
+                .or(authority)
                 .map(str::to_ascii_lowercase);
             let authority = origin
                 .strip_prefix("https://")
@@ -165,13 +171,13 @@ mod tests {
             ("host", "127.0.0.1:3000"),
             ("origin", "http://127.0.0.1:3000"),
         ]);
-        assert_eq!(policy(&[]).check_origin(&same), Ok(()));
+        assert_eq!(policy(&[]).check_origin(&same, None), Ok(()));
         let foreign = headers(&[
             ("host", "127.0.0.1:3000"),
             ("origin", "https://evil.example"),
         ]);
         assert_eq!(
-            policy(&[]).check_origin(&foreign),
+            policy(&[]).check_origin(&foreign, None),
             Err(OriginError::Foreign)
         );
         let prefixed = headers(&[
@@ -179,19 +185,34 @@ mod tests {
             ("origin", "https://keyhold.example.evil.example"),
         ]);
         assert_eq!(
-            policy(&[]).check_origin(&prefixed),
+            policy(&[]).check_origin(&prefixed, None),
             Err(OriginError::Foreign)
         );
         let none = headers(&[("host", "127.0.0.1:3000")]);
-        assert_eq!(policy(&[]).check_origin(&none), Err(OriginError::Missing));
+        assert_eq!(
+            policy(&[]).check_origin(&none, None),
+            Err(OriginError::Missing)
+        );
         let null = headers(&[("host", "a"), ("origin", "null")]);
-        assert_eq!(policy(&[]).check_origin(&null), Err(OriginError::Missing));
+        assert_eq!(
+            policy(&[]).check_origin(&null, None),
+            Err(OriginError::Missing)
+        );
+        let http2 = headers(&[("origin", "https://keyhold.example")]);
+        assert_eq!(
+            policy(&[]).check_origin(&http2, Some("keyhold.example")),
+            Ok(())
+        );
+        assert_eq!(
+            policy(&[]).check_origin(&http2, None),
+            Err(OriginError::Foreign)
+        );
         let listed = policy(&["https://keyhold.example"]);
         let proxied = headers(&[
             ("host", "10.0.0.5:3000"),
             ("origin", "https://keyhold.example"),
         ]);
-        assert_eq!(listed.check_origin(&proxied), Ok(()));
-        assert_eq!(listed.check_origin(&same), Err(OriginError::Foreign));
+        assert_eq!(listed.check_origin(&proxied, None), Ok(()));
+        assert_eq!(listed.check_origin(&same, None), Err(OriginError::Foreign));
     }
 }
