@@ -9,10 +9,7 @@ use jsonwebtoken::{
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::{
-    path::Path,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{path::Path, time::Duration};
 
 /// Shortest secret accepted: 256 bits.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -244,9 +241,7 @@ pub fn random_id() -> String {
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    u64::try_from(super::unix_now()).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -26,8 +26,34 @@ pub struct CachedStore {
     inner: Arc<dyn UserStore>,
     users: Mutex<HashMap<i64, User>>,
     /// Sessions by id, with their user (the lookup behind every authenticated request).
-    sessions: Mutex<HashMap<String, (Session, User)>>,
+    sessions: Mutex<SessionCache>,
     epoch: AtomicU64,
+}
+
+/// Cached sessions, indexed by user too, so forgetting a user's sessions costs what that
+/// user has cached, not a scan of every session.
+#[derive(Default)]
+struct SessionCache {
+    by_id: HashMap<String, (Session, User)>,
+    by_user: HashMap<i64, Vec<String>>,
+}
+
+impl SessionCache {
+    fn insert(&mut self, id: String, pair: (Session, User)) {
+        if self.by_id.len() >= CAPACITY {
+            *self = Self::default();
+        }
+        let user_id = pair.0.user_id;
+        if self.by_id.insert(id.clone(), pair).is_none() {
+            self.by_user.entry(user_id).or_default().push(id);
+        }
+    }
+
+    fn forget_user(&mut self, user_id: i64) {
+        for id in self.by_user.remove(&user_id).unwrap_or_default() {
+            self.by_id.remove(&id);
+        }
+    }
 }
 
 impl CachedStore {
@@ -35,7 +61,7 @@ impl CachedStore {
         Self {
             inner,
             users: Mutex::new(HashMap::new()),
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(SessionCache::default()),
             epoch: AtomicU64::new(0),
         }
     }
@@ -44,7 +70,7 @@ impl CachedStore {
         self.users.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Session, User)>> {
+    fn sessions(&self) -> std::sync::MutexGuard<'_, SessionCache> {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -52,24 +78,13 @@ impl CachedStore {
     fn forget(&self, id: i64) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.users().remove(&id);
-        self.sessions()
-            .retain(|_, (session, _)| session.user_id != id);
+        self.sessions().forget_user(id);
     }
 
-    /// Keeps `value` under `key` unless a write happened since `epoch` was read.
-    fn keep<K: std::hash::Hash + Eq, V>(
-        &self,
-        map: &mut HashMap<K, V>,
-        epoch: u64,
-        key: K,
-        value: V,
-    ) {
-        if self.epoch.load(Ordering::SeqCst) == epoch {
-            if map.len() >= CAPACITY {
-                map.clear();
-            }
-            map.insert(key, value);
-        }
+    /// Whether nothing was written since `epoch` was read (a row read meanwhile may
+    /// be kept).
+    fn unchanged_since(&self, epoch: u64) -> bool {
+        self.epoch.load(Ordering::SeqCst) == epoch
     }
 
     /// The result of a write of `id`'s row, after forgetting the cached copy.
@@ -104,7 +119,13 @@ impl UserStore for CachedStore {
         let epoch = self.epoch.load(Ordering::SeqCst);
         let found = self.inner.find(id).await?;
         if let Some(user) = &found {
-            self.keep(&mut self.users(), epoch, id, user.clone());
+            let mut users = self.users();
+            if self.unchanged_since(epoch) {
+                if users.len() >= CAPACITY {
+                    users.clear();
+                }
+                users.insert(id, user.clone());
+            }
         }
         Ok(found)
     }
@@ -174,13 +195,16 @@ impl UserStore for CachedStore {
     }
 
     async fn session(&self, id: &str) -> Result<Option<(Session, User)>, StoreError> {
-        if let Some(found) = self.sessions().get(id) {
+        if let Some(found) = self.sessions().by_id.get(id) {
             return Ok(Some(found.clone()));
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
         let found = self.inner.session(id).await?;
         if let Some(pair) = &found {
-            self.keep(&mut self.sessions(), epoch, id.to_owned(), pair.clone());
+            let mut sessions = self.sessions();
+            if self.unchanged_since(epoch) {
+                sessions.insert(id.to_owned(), pair.clone());
+            }
         }
         Ok(found)
     }
