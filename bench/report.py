@@ -132,6 +132,15 @@ if crow:
               f"{client['hydrate_median_ms']:.0f} ms (min {client['hydrate_min_ms']:.0f}, max {client['hydrate_max_ms']:.0f}; "
               f"DOMContentLoaded median {client['dcl_median_ms']:.0f} ms; {int(client['runs'])} runs)")
 
+ceiling = load("me-ceiling")
+if ceiling.get("rps"):
+    need = 20 * F["me"]["rps"]
+    print(f"\nMachine ceiling for users/me (examples/ceiling.rs: a bare axum handler with a fixed "
+          f"body, no token, no database, no middleware; same wrk): {ceiling['rps']:,.0f}/s, "
+          f"p50 {ms(ceiling['p50_us']):.2f} ms, p99 {ms(ceiling['p99_us']):.2f} ms.")
+    print(f"Keyhold reaches {100 * K['me']['rps'] / ceiling['rps']:.0f}% of it. 20x the reference "
+          f"would be {need:,.0f}/s, {need / ceiling['rps']:.2f}x the ceiling.")
+
 # Targets
 print("\nTargets:")
 me_ratio = K["me"]["rps"] / F["me"]["rps"]

@@ -8,6 +8,7 @@
 #   BENCH_PROFILE=0     1: also `perf record -g` Keyhold during an extra users/me run
 #   BENCH_SKIP_BUILD=0  1: use the existing release binary even if older than the sources
 #   BENCH_HYDRATION=1   0: skip the headless Chromium hydration timing
+#   BENCH_CEILING=1     0: skip the machine-ceiling run (examples/ceiling.rs, users/me only)
 #   CARGO_TARGET_DIR    where the Keyhold release binary is (default ~/.cache/keyhold/target)
 # Raw output goes to bench/results/<timestamp>/ (git-ignored); the table is printed at the end.
 set -euo pipefail
@@ -20,6 +21,8 @@ BIN="$CARGO_TARGET_DIR/release/keyhold"
 SITE_ROOT="$ROOT/target/site"
 KH_PORT="${BENCH_KEYHOLD_PORT:-3101}"
 FA_PORT="${BENCH_FASTAPI_PORT:-8101}"
+CE_PORT="${BENCH_CEILING_PORT:-3102}"
+CEILING_BIN="$CARGO_TARGET_DIR/release/examples/ceiling"
 KH="http://127.0.0.1:$KH_PORT"
 FA="http://127.0.0.1:$FA_PORT"
 USER_NAME="benchuser"
@@ -66,6 +69,13 @@ if stale && [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   fi
 fi
 [ -x "$BIN" ] || { echo "no Keyhold binary at $BIN" >&2; exit 1; }
+# The machine's ceiling: a bare axum handler answering users/me with a fixed body.
+if [ "${BENCH_CEILING:-1}" = 1 ]; then
+  log "building the ceiling server (examples/ceiling.rs)"
+  (cd "$ROOT" && RUSTFLAGS="--cfg erase_components" cargo build --release --example ceiling \
+    --no-default-features --features ssr) >"$OUT/build-ceiling.log" 2>&1 ||
+    { echo "ceiling build failed, see $OUT/build-ceiling.log" >&2; exit 1; }
+fi
 # Compress the static assets now, so the server does not do it while being measured.
 LEPTOS_SITE_ROOT="$SITE_ROOT" LEPTOS_OUTPUT_NAME=keyhold "$BIN" --precompress-assets 2>/dev/null
 
@@ -153,6 +163,15 @@ wrk_me "$KH" /api/users/me "$KH_TOKEN" 64 >"$OUT/me-keyhold.txt"
 wrk_me "$FA" /users/me "$FA_TOKEN" 64 >"$OUT/me-fastapi.txt"
 hwm() { echo "BENCH hwm_after_$1_kib=$(rss "$KH_PID" VmHWM)" >>"$OUT/mem-keyhold.txt"; echo "BENCH hwm_after_$1_kib=$(rss "$FA_PID" VmHWM)" >>"$OUT/mem-fastapi.txt"; }
 hwm me
+
+if [ "${BENCH_CEILING:-1}" = 1 ]; then
+  "$CEILING_BIN" "127.0.0.1:$CE_PORT" 2>"$OUT/ceiling.log" &
+  CE_PID=$!; PIDS+=("$CE_PID")
+  wait_up "http://127.0.0.1:$CE_PORT/api/users/me"
+  wrk_me "http://127.0.0.1:$CE_PORT" /api/users/me "$KH_TOKEN" 64 >"$OUT/me-ceiling.txt"
+  # Reaped, so its CPU counts as ours, not as foreign load.
+  kill "$CE_PID" 2>/dev/null || true; wait "$CE_PID" 2>/dev/null || true
+fi
 
 # ---------------------------------------------------------------- 2. login
 login_wrk() { # base path conns secs threads

@@ -12,7 +12,6 @@ use axum::{
         header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE},
         HeaderValue, StatusCode,
     },
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 use leptos::prelude::use_context;
@@ -176,15 +175,10 @@ pub fn bearer_token() -> Result<Option<String>, ApiError> {
         .filter(|token| !token.is_empty()))
 }
 
-/// Middleware for everything under `/api/`: `Cache-Control: no-store` on every answer
-/// and one error body (`{"error","message","field"}`) with the status its code implies,
-/// whether the error came from a server function, the body limit or the router.
-pub async fn api_edge(request: Request, next: Next) -> Response {
-    let is_api = request.uri().path().starts_with("/api/");
-    let mut response = next.run(request).await;
-    if !is_api {
-        return response;
-    }
+/// Every answer under `/api/`: `Cache-Control: no-store`, and one error body
+/// (`{"error","message","field"}`) with the status its code implies, whether the error
+/// came from a server function, the body limit or the router.
+pub async fn normalize_api_response(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -241,19 +235,78 @@ pub fn error_response(error: ApiError) -> Response {
     (status, axum::Json(error)).into_response()
 }
 
-/// Accepts each endpoint's alternative body encoding (JSON for a form endpoint and the
-/// reverse), converted to the one its server function decodes, and answers 415 naming
-/// the accepted types for anything else.
-pub async fn negotiate_body(
-    axum::extract::State(limit): axum::extract::State<usize>,
+/// The request body of every endpoint: capped (see [`BodyLimits`]), and converted from
+/// the endpoint's alternative encoding (JSON for a form endpoint and the reverse) to the
+/// one its server function decodes; 415 naming the accepted types for anything else.
+///
+/// A tower service rather than `from_fn`, so a request without a body to negotiate (a
+/// GET) costs no clone of the inner service and no extra boxing.
+#[derive(Clone, Copy)]
+pub struct RequestBodyLayer(pub BodyLimits);
+
+impl<S> tower::Layer<S> for RequestBodyLayer {
+    type Service = RequestBody<S>;
+
+    fn layer(&self, inner: S) -> RequestBody<S> {
+        RequestBody {
+            inner,
+            limits: self.0,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct RequestBody<S> {
+    inner: S,
+    limits: BodyLimits,
+}
+
+impl<S> tower::Service<Request> for RequestBody<S>
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = futures::future::BoxFuture<'static, Result<Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let request = match limit_body(self.limits, request) {
+            Ok(request) => request,
+            Err(refused) => return Box::pin(std::future::ready(Ok(error_response(refused)))),
+        };
+        let Some(body) =
+            super::openapi::endpoint(request.uri().path(), request.method()).and_then(|e| e.body)
+        else {
+            return Box::pin(self.inner.call(request));
+        };
+        // The service that was polled ready goes with the request; a clone stays.
+        let ready = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, ready);
+        let limit = self.limits.default;
+        Box::pin(async move { Ok(negotiate(body, limit, request, inner).await) })
+    }
+}
+
+async fn negotiate<S>(
+    body: super::openapi::Body,
+    limit: usize,
     request: Request,
-    next: Next,
-) -> Response {
-    let Some(body) =
-        super::openapi::endpoint(request.uri().path(), request.method()).and_then(|e| e.body)
-    else {
-        return next.run(request).await;
-    };
+    mut next: S,
+) -> Response
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+{
     let essence = request
         .headers()
         .get(CONTENT_TYPE)
@@ -261,7 +314,7 @@ pub async fn negotiate_body(
         .and_then(|value| value.split(';').next())
         .map(|mime| mime.trim().to_ascii_lowercase());
     let sent = match essence.as_deref() {
-        None if body.optional => return next.run(request).await,
+        None if body.optional => return forward(&mut next, request).await,
         None => None,
         Some(mime) => body.accepts.iter().copied().find(|e| e.mime() == mime),
     };
@@ -282,7 +335,7 @@ pub async fn negotiate_body(
         ));
     }
     if sent == body.native && sent != super::openapi::Encoding::Json {
-        return next.run(request).await;
+        return forward(&mut next, request).await;
     }
     let (mut parts, incoming) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(incoming, limit).await else {
@@ -298,9 +351,7 @@ pub async fn negotiate_body(
                 "The JSON body must be an object of fields.",
             ));
         }
-        return next
-            .run(Request::from_parts(parts, Body::from(bytes)))
-            .await;
+        return forward(&mut next, Request::from_parts(parts, Body::from(bytes))).await;
     }
     let converted = match transcode(&bytes, sent) {
         Ok(converted) => converted,
@@ -310,8 +361,17 @@ pub async fn negotiate_body(
         .headers
         .insert(CONTENT_TYPE, HeaderValue::from_static(body.native.mime()));
     parts.headers.remove(CONTENT_LENGTH);
-    next.run(Request::from_parts(parts, Body::from(converted)))
-        .await
+    forward(&mut next, Request::from_parts(parts, Body::from(converted))).await
+}
+
+async fn forward<S>(next: &mut S, request: Request) -> Response
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+{
+    match next.call(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
 }
 
 /// Whether a multipart Content-Type names its boundary (the decoder insists on one).
@@ -397,11 +457,7 @@ pub struct BodyLimits {
     pub upload: usize,
 }
 
-pub async fn limit_body(
-    axum::extract::State(limits): axum::extract::State<BodyLimits>,
-    request: Request,
-    next: Next,
-) -> Response {
+fn limit_body(limits: BodyLimits, request: Request) -> Result<Request, ApiError> {
     let limit = if super::openapi::is_upload(request.uri().path(), request.method()) {
         limits.upload
     } else {
@@ -413,11 +469,11 @@ pub async fn limit_body(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
-        return error_response(ApiError::for_status(413));
+        return Err(ApiError::for_status(413));
     }
     let (parts, body) = request.into_parts();
     let capped = Body::new(http_body_util::Limited::new(body, limit));
-    next.run(Request::from_parts(parts, capped)).await
+    Ok(Request::from_parts(parts, capped))
 }
 
 /// The answer when a handler panicked: logged, and a plain 500 with the error body.
@@ -429,39 +485,4 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .unwrap_or_default();
     tracing::error!(%detail, "a request handler panicked");
     error_response(ApiError::for_status(500))
-}
-
-/// Static assets: `/pkg` files with a content hash in their name are immutable (cached
-/// for a year, never revalidated); others (the favicon, an unhashed build) are kept but
-/// revalidated on use (304 when unchanged). Pages are never stored: each carries its
-/// own CSP nonce.
-pub async fn static_cache(request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    let policy = if let Some(file) = path.strip_prefix("/pkg/") {
-        if super::assets::is_hashed(file) {
-            "public, max-age=31536000, immutable"
-        } else {
-            "public, no-cache"
-        }
-    } else if path == "/favicon.svg" {
-        "public, no-cache"
-    } else if !path.starts_with("/api/") && !path.starts_with("/media/") {
-        "no-store"
-    } else {
-        return next.run(request).await;
-    };
-    let is_pkg = path.starts_with("/pkg/");
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    if !headers.contains_key(CACHE_CONTROL) {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static(policy));
-    }
-    if is_pkg && !headers.contains_key(http::header::VARY) {
-        // Precompressed variants are chosen by Accept-Encoding.
-        headers.insert(
-            http::header::VARY,
-            HeaderValue::from_static("accept-encoding"),
-        );
-    }
-    response
 }

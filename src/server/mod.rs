@@ -6,6 +6,7 @@ pub mod assets;
 pub mod config;
 pub mod cookie;
 pub mod edge;
+pub mod headers;
 pub mod images;
 pub mod media;
 pub mod openapi;

@@ -16,14 +16,33 @@ use axum::extract::FromRef;
 use leptos::prelude::{use_context, LeptosOptions};
 use std::{sync::Arc, time::Duration};
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// A cheap handle: every request clones it (axum's state, the server-function
+/// context), so it is one reference count, not one per field.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub leptos_options: LeptosOptions,
-    pub accounts: Arc<Accounts>,
+    pub accounts: Accounts,
     /// The refresh cookie's attributes and who may use it.
-    pub cookies: Arc<CookiePolicy>,
+    pub cookies: CookiePolicy,
     /// Where the client address comes from behind a proxy (else the socket).
     pub client_ip_header: Option<http::HeaderName>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// leptos_axum's file and error handlers take the options from the state.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,18 +92,18 @@ impl AppState {
             images,
             sessions: config.sessions,
         });
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             leptos_options,
-            accounts: Arc::new(accounts),
-            cookies: Arc::new(CookiePolicy {
+            accounts,
+            cookies: CookiePolicy {
                 secure: config.cookie_secure,
                 allowed_origins: config.allowed_origins.clone(),
-            }),
+            },
             client_ip_header: config
                 .client_ip_header
                 .as_deref()
                 .and_then(|h| http::HeaderName::from_bytes(h.as_bytes()).ok()),
-        })
+        })))
     }
 
     /// The state, inside a server function.

@@ -1,0 +1,277 @@
+//! What every answer carries: a request id, the security headers, a cache policy, and
+//! (under `/api/`) one error body format.
+//!
+//! These are plain tower services rather than `axum::middleware::from_fn`: a `from_fn`
+//! layer clones and boxes the whole inner service stack on every request, and with a
+//! dozen such layers that cost more than checking the token and the session (see
+//! docs/benchmarks.md). Here each layer costs one boxed future per request.
+
+use super::edge::normalize_api_response;
+use axum::{extract::Request, response::Response};
+use futures::future::BoxFuture;
+use http::{
+    header::{self, CACHE_CONTROL, VARY},
+    HeaderName, HeaderValue,
+};
+use std::{
+    convert::Infallible,
+    task::{Context, Poll},
+};
+use tower::{Layer, Service};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Set on every answer unless the handler chose its own (pages set a nonce-based CSP).
+const SECURITY_HEADERS: [(HeaderName, &str); 7] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    ),
+    (
+        HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    ),
+    (
+        HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    ),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+];
+
+/// HSTS: only sent (and only honoured) when served over TLS.
+const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+type Answer = BoxFuture<'static, Result<Response, Infallible>>;
+
+/// Gives each request an id (the client's own if it is a short token of safe
+/// characters, else 16 random hex digits) and echoes it on the answer. Outermost, so
+/// the log line and even a panic's 500 carry it.
+#[derive(Clone, Copy, Default)]
+pub struct RequestIdLayer;
+
+impl<S> Layer<S> for RequestIdLayer {
+    type Service = RequestId<S>;
+
+    fn layer(&self, inner: S) -> RequestId<S> {
+        RequestId { inner }
+    }
+}
+
+#[derive(Clone)]
+pub struct RequestId<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for RequestId<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Answer {
+        let id = match request.headers().get(REQUEST_ID) {
+            Some(sent) if is_safe_id(sent.as_bytes()) => sent.clone(),
+            _ => fresh_id(),
+        };
+        request.headers_mut().insert(REQUEST_ID, id.clone());
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let mut response = answer.await?;
+            response.headers_mut().entry(REQUEST_ID).or_insert(id);
+            Ok(response)
+        })
+    }
+}
+
+/// A client (or proxy) may send its own id to correlate, but anything other than a
+/// short token could forge log lines.
+fn is_safe_id(bytes: &[u8]) -> bool {
+    (1..=64).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+fn fresh_id() -> HeaderValue {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut value = rand::random::<u64>();
+    let mut digits = [0u8; 16];
+    for digit in digits.iter_mut().rev() {
+        *digit = HEX[(value & 0xf) as usize];
+        value >>= 4;
+    }
+    HeaderValue::from_bytes(&digits).expect("hex digits are a valid header value")
+}
+
+/// Security headers, HSTS when configured, the cache policy, and under `/api/` the
+/// one error body format with its status and `WWW-Authenticate` / `Retry-After`.
+#[derive(Clone, Copy)]
+pub struct ResponseHeadersLayer {
+    pub hsts: bool,
+}
+
+impl<S> Layer<S> for ResponseHeadersLayer {
+    type Service = ResponseHeaders<S>;
+
+    fn layer(&self, inner: S) -> ResponseHeaders<S> {
+        ResponseHeaders {
+            inner,
+            hsts: self.hsts,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct ResponseHeaders<S> {
+    inner: S,
+    hsts: bool,
+}
+
+impl<S> Service<Request> for ResponseHeaders<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Answer {
+        let policy = CachePolicy::of(request.uri().path());
+        let hsts = self.hsts;
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let mut response = answer.await?;
+            if policy == CachePolicy::Api {
+                response = normalize_api_response(response).await;
+            } else {
+                policy.apply(response.headers_mut());
+            }
+            let headers = response.headers_mut();
+            for (name, value) in SECURITY_HEADERS {
+                headers
+                    .entry(name)
+                    .or_insert(HeaderValue::from_static(value));
+            }
+            if hsts {
+                headers
+                    .entry(header::STRICT_TRANSPORT_SECURITY)
+                    .or_insert(HeaderValue::from_static(HSTS));
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// How long a browser or proxy may keep an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CachePolicy {
+    /// API answers: never stored (`no-store`, set by the API's own normalization).
+    Api,
+    /// `/pkg` files with a content hash in their name: cached for a year, never
+    /// revalidated; precompressed variants are chosen by `Accept-Encoding`.
+    Immutable,
+    /// Unhashed `/pkg` files (a build without hashes): kept but revalidated on use.
+    PkgRevalidate,
+    /// The favicon: kept but revalidated (304 when unchanged).
+    Revalidate,
+    /// Pages: never stored, each carries its own CSP nonce.
+    NoStore,
+    /// Media set their own policy.
+    Handler,
+}
+
+impl CachePolicy {
+    fn of(path: &str) -> Self {
+        if path.starts_with("/api/") {
+            Self::Api
+        } else if let Some(file) = path.strip_prefix("/pkg/") {
+            if super::assets::is_hashed(file) {
+                Self::Immutable
+            } else {
+                Self::PkgRevalidate
+            }
+        } else if path == "/favicon.svg" {
+            Self::Revalidate
+        } else if path.starts_with("/media/") {
+            Self::Handler
+        } else {
+            Self::NoStore
+        }
+    }
+
+    fn apply(self, headers: &mut http::HeaderMap) {
+        let value = match self {
+            Self::Api | Self::Handler => return,
+            Self::Immutable => "public, max-age=31536000, immutable",
+            Self::PkgRevalidate | Self::Revalidate => "public, no-cache",
+            Self::NoStore => "no-store",
+        };
+        headers
+            .entry(CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static(value));
+        if matches!(self, Self::Immutable | Self::PkgRevalidate) {
+            headers
+                .entry(VARY)
+                .or_insert(HeaderValue::from_static("accept-encoding"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_short_safe_tokens() {
+        assert!(is_safe_id(b"abc-123_X.y"));
+        assert!(!is_safe_id(b""));
+        assert!(!is_safe_id(&[b'a'; 65]));
+        assert!(!is_safe_id(b"evil\r\nx-forged: 1"));
+        assert!(!is_safe_id(b"with space"));
+        let id = fresh_id();
+        assert_eq!(id.len(), 16);
+        assert!(id.as_bytes().iter().all(u8::is_ascii_hexdigit));
+        assert_ne!(fresh_id(), fresh_id());
+    }
+
+    #[test]
+    fn cache_policy_by_path() {
+        assert_eq!(CachePolicy::of("/api/users/me"), CachePolicy::Api);
+        assert_eq!(CachePolicy::of("/media/avatars/x/y"), CachePolicy::Handler);
+        assert_eq!(CachePolicy::of("/favicon.svg"), CachePolicy::Revalidate);
+        assert_eq!(CachePolicy::of("/login"), CachePolicy::NoStore);
+        assert_eq!(
+            CachePolicy::of("/pkg/keyhold.wasm"),
+            CachePolicy::PkgRevalidate
+        );
+
+        let mut headers = http::HeaderMap::new();
+        CachePolicy::PkgRevalidate.apply(&mut headers);
+        assert_eq!(headers[CACHE_CONTROL], "public, no-cache");
+        assert_eq!(headers[VARY], "accept-encoding");
+
+        let mut own = http::HeaderMap::new();
+        own.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+        CachePolicy::NoStore.apply(&mut own);
+        assert_eq!(own[CACHE_CONTROL], "private");
+        assert!(!own.contains_key(VARY));
+    }
+}
