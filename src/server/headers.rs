@@ -1,7 +1,7 @@
 //! What every answer carries: a request id, the security headers, a cache policy, and
 //! (under `/api/`) one error body format.
 //!
-//! These are plain tower services rather than `axum::middleware::from_fn`: a `from_fn`
+//! These run as [`AroundLayer`]s rather than `axum::middleware::from_fn`: a `from_fn`
 //! layer clones and boxes the whole inner service stack on every request, and with a
 //! dozen such layers that cost more than checking the token and the session (see
 //! docs/benchmarks.md). Here each layer costs one boxed future per request.
@@ -49,29 +49,47 @@ const HSTS: &str = "max-age=63072000; includeSubDomains";
 
 type Answer = BoxFuture<'static, Result<Response, Infallible>>;
 
-/// Gives each request an id (the client's own if it is a short token of safe
-/// characters, else 16 random hex digits) and echoes it on the answer. Outermost, so
-/// the log line and even a panic's 500 carry it.
-#[derive(Clone, Copy, Default)]
-pub struct RequestIdLayer;
+/// Work done around the inner service: [`Around::before`] sees the request on its way
+/// in, [`Around::after`] the answer on its way out.
+pub trait Around: Clone + Send + Sync + 'static {
+    /// What `before` hands to `after`.
+    type Carry: Send + 'static;
 
-impl<S> Layer<S> for RequestIdLayer {
-    type Service = RequestId<S>;
+    fn before(&self, request: &mut Request) -> Self::Carry;
 
-    fn layer(&self, inner: S) -> RequestId<S> {
-        RequestId { inner }
+    fn after(
+        carry: Self::Carry,
+        response: Response,
+    ) -> impl std::future::Future<Output = Response> + Send;
+}
+
+/// A layer running an [`Around`] hook: one boxed future per request, no clone of the
+/// inner service.
+#[derive(Clone, Copy)]
+pub struct AroundLayer<H>(pub H);
+
+impl<S, H: Around> Layer<S> for AroundLayer<H> {
+    type Service = AroundService<S, H>;
+
+    fn layer(&self, inner: S) -> AroundService<S, H> {
+        AroundService {
+            inner,
+            hook: self.0.clone(),
+        }
     }
 }
 
 #[derive(Clone)]
-pub struct RequestId<S> {
+pub struct AroundService<S, H> {
     inner: S,
+    hook: H,
 }
 
-impl<S> Service<Request> for RequestId<S>
+impl<S, H> Service<Request> for AroundService<S, H>
 where
     S: Service<Request, Response = Response, Error = Infallible>,
     S::Future: Send + 'static,
+    H: Around,
 {
     type Response = Response;
     type Error = Infallible;
@@ -82,17 +100,36 @@ where
     }
 
     fn call(&mut self, mut request: Request) -> Answer {
+        let carry = self.hook.before(&mut request);
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let response = answer.await?;
+            Ok(H::after(carry, response).await)
+        })
+    }
+}
+
+/// Gives each request an id (the client's own if it is a short token of safe
+/// characters, else 16 random hex digits) and echoes it on the answer. Outermost, so
+/// the log line and even a panic's 500 carry it.
+#[derive(Clone, Copy, Default)]
+pub struct RequestIds;
+
+impl Around for RequestIds {
+    type Carry = HeaderValue;
+
+    fn before(&self, request: &mut Request) -> HeaderValue {
         let id = match request.headers().get(REQUEST_ID) {
             Some(sent) if is_safe_id(sent.as_bytes()) => sent.clone(),
             _ => fresh_id(),
         };
         request.headers_mut().insert(REQUEST_ID, id.clone());
-        let answer = self.inner.call(request);
-        Box::pin(async move {
-            let mut response = answer.await?;
-            response.headers_mut().entry(REQUEST_ID).or_insert(id);
-            Ok(response)
-        })
+        id
+    }
+
+    async fn after(id: HeaderValue, mut response: Response) -> Response {
+        response.headers_mut().entry(REQUEST_ID).or_insert(id);
+        response
     }
 }
 
@@ -119,70 +156,41 @@ fn fresh_id() -> HeaderValue {
 /// Security headers, HSTS when configured, the cache policy, and under `/api/` the
 /// one error body format with its status and `WWW-Authenticate` / `Retry-After`.
 #[derive(Clone, Copy)]
-pub struct ResponseHeadersLayer {
+pub struct ResponseHeaders {
     pub hsts: bool,
 }
 
-impl<S> Layer<S> for ResponseHeadersLayer {
-    type Service = ResponseHeaders<S>;
+impl Around for ResponseHeaders {
+    type Carry = (CachePolicy, bool);
 
-    fn layer(&self, inner: S) -> ResponseHeaders<S> {
-        ResponseHeaders {
-            inner,
-            hsts: self.hsts,
+    fn before(&self, request: &mut Request) -> (CachePolicy, bool) {
+        (CachePolicy::of(request.uri().path()), self.hsts)
+    }
+
+    async fn after((policy, hsts): (CachePolicy, bool), mut response: Response) -> Response {
+        if policy == CachePolicy::Api {
+            response = normalize_api_response(response).await;
+        } else {
+            policy.apply(response.headers_mut());
         }
-    }
-}
-
-#[derive(Clone)]
-pub struct ResponseHeaders<S> {
-    inner: S,
-    hsts: bool,
-}
-
-impl<S> Service<Request> for ResponseHeaders<S>
-where
-    S: Service<Request, Response = Response, Error = Infallible>,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Answer;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request) -> Answer {
-        let policy = CachePolicy::of(request.uri().path());
-        let hsts = self.hsts;
-        let answer = self.inner.call(request);
-        Box::pin(async move {
-            let mut response = answer.await?;
-            if policy == CachePolicy::Api {
-                response = normalize_api_response(response).await;
-            } else {
-                policy.apply(response.headers_mut());
-            }
-            let headers = response.headers_mut();
-            for (name, value) in SECURITY_HEADERS {
-                headers
-                    .entry(name)
-                    .or_insert(HeaderValue::from_static(value));
-            }
-            if hsts {
-                headers
-                    .entry(header::STRICT_TRANSPORT_SECURITY)
-                    .or_insert(HeaderValue::from_static(HSTS));
-            }
-            Ok(response)
-        })
+        let headers = response.headers_mut();
+        for (name, value) in SECURITY_HEADERS {
+            headers
+                .entry(name)
+                .or_insert(HeaderValue::from_static(value));
+        }
+        if hsts {
+            headers
+                .entry(header::STRICT_TRANSPORT_SECURITY)
+                .or_insert(HeaderValue::from_static(HSTS));
+        }
+        response
     }
 }
 
 /// How long a browser or proxy may keep an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CachePolicy {
+pub enum CachePolicy {
     /// API answers: never stored (`no-store`, set by the API's own normalization).
     Api,
     /// `/pkg` files with a content hash in their name: cached for a year, never

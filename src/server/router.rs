@@ -3,7 +3,7 @@
 use super::{
     config::Config,
     edge,
-    headers::{RequestIdLayer, ResponseHeadersLayer, REQUEST_ID},
+    headers::{AroundLayer, RequestIds, ResponseHeaders, REQUEST_ID},
     state::AppState,
 };
 use crate::app::{shell, App};
@@ -58,7 +58,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
             default: config.body_limit,
             upload: config.image_limit,
         }))
-        .layer(ResponseHeadersLayer { hsts: config.hsts })
+        .layer(AroundLayer(ResponseHeaders { hsts: config.hsts }))
         .layer(
             TraceLayer::new_for_http()
                 // Method, path and request id only: headers and query strings may
@@ -86,7 +86,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         // A panic anywhere is a bug, but it must cost one 500, not the connection.
         .layer(CatchPanicLayer::custom(edge::panic_response))
         // Outermost: every response (and the log line) carries the request id.
-        .layer(RequestIdLayer)
+        .layer(AroundLayer(RequestIds))
         .with_state(state)
 }
 
