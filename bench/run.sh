@@ -126,7 +126,9 @@ curl -fsS -o /dev/null -H "Authorization: Bearer $KH_TOKEN" "$KH/api/users/me"
 curl -fsS -o /dev/null -H "Authorization: Bearer $FA_TOKEN" "$FA/users/me"
 
 rss() { awk -v k="$2:" '$1==k {print $2}' "/proc/$1/status"; } # pid VmRSS|VmHWM -> KiB
-sleep 1
+# Idle: nothing asked of either server for 11 s (Keyhold's hashing threads give their
+# working memory back after 10 s without a hash).
+sleep 11
 echo "BENCH idle_rss_kib=$(rss "$KH_PID" VmRSS)" >"$OUT/mem-keyhold.txt"
 echo "BENCH idle_rss_kib=$(rss "$FA_PID" VmRSS)" >"$OUT/mem-fastapi.txt"
 

@@ -11,10 +11,18 @@ use argon2::{
     password_hash::{PasswordHash, SaltString},
     Algorithm, Argon2, Params, Version,
 };
-use std::sync::{
-    atomic::{AtomicUsize, Ordering},
-    Arc,
+use std::{
+    cell::RefCell,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
 };
+
+/// A hashing thread that has had nothing to do for this long gives its working memory
+/// back to the operating system; under load it keeps it from one hash to the next.
+const RELEASE_AFTER: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
@@ -57,18 +65,34 @@ impl PasswordHasher {
         concurrency: usize,
         max_waiting: usize,
     ) -> Result<Self, HashError> {
+        Self::build(cost, concurrency, max_waiting, RELEASE_AFTER)
+    }
+
+    fn build(
+        cost: Argon2Cost,
+        concurrency: usize,
+        max_waiting: usize,
+        release_after: Duration,
+    ) -> Result<Self, HashError> {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
             .map_err(|e| HashError::Internal(e.to_string()))?;
         let dummy_hash = hash_with(&params, "keyhold dummy password for unknown users")?;
+        // Computed on the caller's thread, which has no use for the memory afterwards.
+        release_blocks();
         Ok(Self {
             inner: Arc::new(Inner {
                 params,
                 in_flight: AtomicUsize::new(0),
                 max_in_flight: concurrency.max(1) + max_waiting,
                 dummy_hash,
-                pool: HashPool::new(concurrency.max(1))?,
+                pool: HashPool::new(concurrency.max(1), release_after)?,
             }),
         })
+    }
+
+    /// Bytes of argon2 working memory the hashing threads hold right now.
+    pub fn working_memory(&self) -> usize {
+        self.inner.pool.held.load(Ordering::Relaxed)
     }
 
     /// Hashes `password` into a PHC string (algorithm and cost travel with the hash).
@@ -118,45 +142,42 @@ type Job = Box<dyn FnOnce() + Send>;
 /// every idle cycle, yet the threads serving requests win the CPU whenever they need it,
 /// so a login storm does not add latency to other requests.
 struct HashPool {
-    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+    jobs: flume::Sender<Job>,
+    /// Working memory held by the threads, in bytes.
+    held: Arc<AtomicUsize>,
 }
 
 /// `nice` value of the hashing threads (0 is normal, 19 the lowest priority).
 const HASH_THREAD_NICE: i32 = 10;
 
 impl HashPool {
-    fn new(threads: usize) -> Result<Self, HashError> {
-        let (sender, receiver) = std::sync::mpsc::channel::<Job>();
-        let receiver = Arc::new(std::sync::Mutex::new(receiver));
+    fn new(threads: usize, release_after: Duration) -> Result<Self, HashError> {
+        let (sender, receiver) = flume::unbounded::<Job>();
+        let held = Arc::new(AtomicUsize::new(0));
         for index in 0..threads {
             let receiver = receiver.clone();
+            let held = held.clone();
             std::thread::Builder::new()
                 .name(format!("argon2-{index}"))
                 .spawn(move || {
                     lower_this_threads_priority();
+                    HELD.with(|counter| *counter.borrow_mut() = Some(held));
                     loop {
-                        let job = match receiver.lock() {
-                            Ok(receiver) => receiver.recv(),
-                            Err(_) => return,
-                        };
-                        match job {
+                        match receiver.recv_timeout(release_after) {
                             Ok(job) => job(),
+                            Err(flume::RecvTimeoutError::Timeout) => release_blocks(),
                             // The hasher was dropped: nothing more to do.
-                            Err(_) => return,
+                            Err(flume::RecvTimeoutError::Disconnected) => return,
                         }
                     }
                 })
                 .map_err(|e| HashError::Internal(format!("cannot start a hashing thread: {e}")))?;
         }
-        Ok(Self {
-            jobs: std::sync::Mutex::new(sender),
-        })
+        Ok(Self { jobs: sender, held })
     }
 
     fn submit(&self, job: Job) -> Result<(), HashError> {
         self.jobs
-            .lock()
-            .map_err(|_| HashError::Internal("hashing pool poisoned".into()))?
             .send(job)
             .map_err(|_| HashError::Internal("hashing threads are gone".into()))
     }
@@ -202,21 +223,54 @@ fn argon2(params: &Params) -> Argon2<'static> {
 }
 
 thread_local! {
-    /// Each hashing thread keeps its argon2 working memory (19 MiB by default) for the
-    /// next hash, instead of allocating and freeing it every time: the process's memory
-    /// stays at threads × memory cost, and no time goes to page faults.
-    static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Each hashing thread keeps its argon2 working memory (19 MiB by default) from one
+    /// hash to the next while it is busy, instead of allocating and freeing it every
+    /// time: the process's memory stays at threads × memory cost, and no time goes to
+    /// page faults. An idle thread gives it back ([`RELEASE_AFTER`]).
+    static BLOCKS: RefCell<Vec<argon2::Block>> = const { RefCell::new(Vec::new()) };
+    /// The pool's count of held bytes, on the pool's threads.
+    static HELD: RefCell<Option<Arc<AtomicUsize>>> = const { RefCell::new(None) };
 }
+
+const BLOCK_BYTES: usize = std::mem::size_of::<argon2::Block>();
 
 /// Runs `hash` with `count` blocks of this thread's reusable working memory.
 fn with_blocks<T>(count: usize, hash: impl FnOnce(&mut [argon2::Block]) -> T) -> T {
     BLOCKS.with(|blocks| {
         let mut blocks = blocks.borrow_mut();
         if blocks.len() < count {
+            count_held((count - blocks.len()) * BLOCK_BYTES, true);
             blocks.resize(count, argon2::Block::default());
         }
         hash(&mut blocks[..count])
     })
+}
+
+/// Frees this thread's working memory and returns it to the operating system.
+fn release_blocks() {
+    let freed = BLOCKS.with(|blocks| std::mem::take(&mut *blocks.borrow_mut()).len());
+    if freed == 0 {
+        return;
+    }
+    count_held(freed * BLOCK_BYTES, false);
+    // glibc keeps freed memory in the thread's arena; hand it back.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns unused pages of the allocator's own heaps.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+fn count_held(bytes: usize, added: bool) {
+    HELD.with(|counter| {
+        if let Some(counter) = counter.borrow().as_ref() {
+            if added {
+                counter.fetch_add(bytes, Ordering::Relaxed);
+            } else {
+                counter.fetch_sub(bytes, Ordering::Relaxed);
+            }
+        }
+    });
 }
 
 /// The raw argon2 output of `password` with `salt`, in reused memory.
@@ -409,6 +463,32 @@ mod tests {
             .verify("x".into(), Some("not a phc string".into()))
             .await;
         assert_eq!(result.unwrap(), Verification::Mismatch);
+    }
+
+    #[tokio::test]
+    async fn idle_threads_give_their_memory_back() {
+        let release_after = Duration::from_millis(200);
+        let hasher = PasswordHasher::build(cheap(), 2, 4, release_after).unwrap();
+        assert_eq!(hasher.working_memory(), 0);
+        let hashes =
+            futures::future::join_all((0..4).map(|i| hasher.hash(format!("password number {i}"))))
+                .await;
+        assert!(hashes.iter().all(Result::is_ok));
+        // One or both threads hashed, and each kept its 1 MiB for the next hash.
+        let held = hasher.working_memory();
+        assert!(
+            held == 1024 * 1024 || held == 2 * 1024 * 1024,
+            "held {held} bytes"
+        );
+        // Nothing to do for longer than `release_after`: all of it goes back.
+        tokio::time::sleep(release_after * 3).await;
+        assert_eq!(hasher.working_memory(), 0);
+        // And the next hash still works (allocating again).
+        let hash = hasher.hash("one more password".into()).await.unwrap();
+        assert!(matches!(
+            hasher.verify("one more password".into(), Some(hash)).await,
+            Ok(Verification::Match { .. })
+        ));
     }
 
     #[tokio::test]
