@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{json, Engine, TestServer, PASSWORD};
+use common::{json, text_field, Engine, TestServer, PASSWORD};
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -85,10 +85,7 @@ on_both_databases!(
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
-        let token = json(response).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let token = text_field(response, "access_token").await;
         assert_eq!(server.me(&token).await.status(), 200);
 
         // A JSON field that is not a string is named.

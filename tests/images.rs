@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{json, Engine, TestServer};
+use common::{json, text_field, Engine, TestServer};
 use image::{DynamicImage, ImageBuffer, ImageFormat, Rgba};
 use std::io::Cursor;
 
@@ -247,10 +247,7 @@ on_both_databases!(
         // A valid image with a payload appended is accepted, and the payload is gone.
         let response = upload(&server, &token, polyglot_valid, "poly.png").await;
         assert_eq!(response.status(), 200);
-        let url = json(response).await["image_url"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let url = text_field(response, "image_url").await;
         let bytes = fetch(&server, &url).await.bytes().await.unwrap();
         assert!(!bytes.windows(8).any(|w| w == b"<script>"));
 
@@ -330,10 +327,7 @@ on_both_databases!(
         let server = TestServer::start(engine).await;
         let token = server.signed_up("ephemeral").await;
         let response = upload(&server, &token, picture(50, 50, ImageFormat::Png), "a.png").await;
-        let url = json(response).await["image_url"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let url = text_field(response, "image_url").await;
         assert_eq!(fetch(&server, &url).await.status(), 200);
         let response = server
             .client

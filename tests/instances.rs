@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{json, Engine, TestDatabase, PASSWORD};
+use common::{json, text_field, Engine, TestDatabase, PASSWORD};
 use futures::StreamExt;
 use serde_json::json;
 use std::{
@@ -99,10 +99,7 @@ async fn login(client: &reqwest::Client, at: &Instance, username: &str, password
         .await
         .expect("login");
     assert_eq!(response.status(), 200);
-    json(response).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    text_field(response, "access_token").await
 }
 
 async fn me(client: &reqwest::Client, at: &Instance, token: &str) -> u16 {
@@ -162,10 +159,7 @@ async fn two_instances_on_one_postgres_act_as_one() {
     };
     let response = refresh(&b).await.unwrap();
     assert_eq!(response.status(), 200);
-    let renewed = json(response).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let renewed = text_field(response, "access_token").await;
     assert_eq!(me(&client, &a, &renewed).await, 200);
     let response = client
         .post(b.url("/api/logout"))
@@ -198,10 +192,7 @@ async fn two_instances_on_one_postgres_act_as_one() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let image_url = json(response).await["image_url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let image_url = text_field(response, "image_url").await;
     let response = client.get(b.url(&image_url)).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "image/webp");
@@ -216,10 +207,7 @@ async fn two_instances_on_one_postgres_act_as_one() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let fresh = json(response).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let fresh = text_field(response, "access_token").await;
     assert_eq!(me(&client, &b, &token_a).await, 401);
     assert_eq!(me(&client, &b, &token_b).await, 401);
     assert_eq!(me(&client, &b, &fresh).await, 200);

@@ -4,7 +4,7 @@
 mod common;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use common::{json, Engine, TestServer, PASSWORD};
+use common::{json, text_field, Engine, TestServer, PASSWORD};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -252,10 +252,8 @@ on_both_databases!(
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
         let old = server.signed_up("mallory").await;
-        let other_device = json(server.login("mallory", PASSWORD).await).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let other_device =
+            text_field(server.login("mallory", PASSWORD).await, "access_token").await;
         let change = |token: &str, current: &str, new: &str| {
             server
                 .client
@@ -287,10 +285,7 @@ on_both_databases!(
         let new_password = "a brand new passphrase here";
         let response = change(&old, PASSWORD, new_password).await.unwrap();
         assert_eq!(response.status(), 200);
-        let fresh = json(response).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let fresh = text_field(response, "access_token").await;
 
         assert_refused(&server, &old, "token from before the password change").await;
         assert_refused(&server, &other_device, "other device's token").await;
@@ -315,10 +310,7 @@ on_both_databases!(
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
         let first = server.signed_up("nina").await;
-        let second = json(server.login("nina", PASSWORD).await).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let second = text_field(server.login("nina", PASSWORD).await, "access_token").await;
         let bystander = server.signed_up("oscar").await;
         let response = server
             .client
@@ -341,10 +333,7 @@ on_both_databases!(
             "other users keep theirs"
         );
         // Logging in again works and gives a valid token.
-        let again = json(server.login("nina", PASSWORD).await).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let again = text_field(server.login("nina", PASSWORD).await, "access_token").await;
         assert_eq!(server.me(&again).await.status(), 200);
     }
 );

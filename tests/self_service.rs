@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{json, Engine, TestServer, PASSWORD};
+use common::{json, text_field, Engine, TestServer, PASSWORD};
 use serde_json::{json, Value};
 
 async fn post(server: &TestServer, path: &str, token: &str, body: Value) -> reqwest::Response {
@@ -134,10 +134,7 @@ on_both_databases!(
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
         let token = server.signed_up("leaver").await;
-        let second = json(server.login("leaver", PASSWORD).await).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let second = text_field(server.login("leaver", PASSWORD).await, "access_token").await;
         let bystander = server.signed_up("stayer").await;
 
         let response = post(

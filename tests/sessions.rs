@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{json, Engine, TestServer, PASSWORD};
+use common::{json, text_field, Engine, TestServer, PASSWORD};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -400,10 +400,7 @@ on_both_databases!(
     )
     .await;
         assert_eq!(response.status(), 200);
-        let fresh = json(response).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let fresh = text_field(response, "access_token").await;
         assert_eq!(me_status(&server, &fresh).await, 200);
         assert_eq!(
             me_status(&server, &here.access).await,

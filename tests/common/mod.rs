@@ -266,6 +266,15 @@ pub async fn json(response: reqwest::Response) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
+/// A string field of a response's JSON body (`access_token`, `image_url`...).
+pub async fn text_field(response: reqwest::Response, name: &str) -> String {
+    let body = json(response).await;
+    body[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string {name:?} in {body}"))
+        .to_owned()
+}
+
 /// Runs one async test body on SQLite and on PostgreSQL: `on_both_databases!(name, |engine| async move { ... });`
 #[macro_export]
 macro_rules! on_both_databases {
