@@ -281,13 +281,14 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let request = match limit_body(self.limits, request) {
+        // One look-up of the endpoint serves both the limit and the negotiation.
+        let body =
+            super::openapi::endpoint(request.uri().path(), request.method()).and_then(|e| e.body);
+        let request = match limit_body(self.limits.of(body), request) {
             Ok(request) => request,
             Err(refused) => return Box::pin(std::future::ready(Ok(error_response(refused)))),
         };
-        let Some(body) =
-            super::openapi::endpoint(request.uri().path(), request.method()).and_then(|e| e.body)
-        else {
+        let Some(body) = body else {
             return Box::pin(self.inner.call(request));
         };
         // The service that was polled ready goes with the request; a clone stays.
@@ -457,12 +458,18 @@ pub struct BodyLimits {
     pub upload: usize,
 }
 
-fn limit_body(limits: BodyLimits, request: Request) -> Result<Request, ApiError> {
-    let limit = if super::openapi::is_upload(request.uri().path(), request.method()) {
-        limits.upload
-    } else {
-        limits.default
-    };
+impl BodyLimits {
+    /// The limit for an endpoint with this request body (uploads get the larger one).
+    fn of(self, body: Option<super::openapi::Body>) -> usize {
+        if body.is_some_and(|body| body.native == super::openapi::Encoding::Multipart) {
+            self.upload
+        } else {
+            self.default
+        }
+    }
+}
+
+fn limit_body(limit: usize, request: Request) -> Result<Request, ApiError> {
     let declared = request
         .headers()
         .get(CONTENT_LENGTH)

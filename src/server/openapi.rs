@@ -302,13 +302,6 @@ pub fn endpoint(path: &str, method: &http::Method) -> Option<&'static Endpoint> 
         .find(|e| e.path == path && e.method == method)
 }
 
-/// Whether requests to this endpoint carry an upload (larger body limit).
-pub fn is_upload(path: &str, method: &http::Method) -> bool {
-    endpoint(path, method)
-        .and_then(|e| e.body)
-        .is_some_and(|body| body.native == Encoding::Multipart)
-}
-
 /// `POST /api/register`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
