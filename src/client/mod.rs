@@ -279,7 +279,7 @@ pub mod renewal {
     /// Whether this tab renewed in the last `seconds` (a guard against renewing in a
     /// loop whatever the clocks say).
     pub fn renewed_within(seconds: f64) -> bool {
-        js_sys::Date::now() / 1000.0 - LAST_RENEWAL.with(std::cell::Cell::get) < seconds
+        super::client_now() - LAST_RENEWAL.with(std::cell::Cell::get) < seconds
     }
 
     /// Renews first when the stored token is about to expire.
@@ -315,7 +315,7 @@ pub mod renewal {
 
     async fn run() -> bool {
         let before = stored_token();
-        LAST_RENEWAL.with(|last| last.set(js_sys::Date::now() / 1000.0));
+        LAST_RENEWAL.with(|last| last.set(super::client_now()));
         match crate::api::sessions::refresh().await {
             Ok(token) => {
                 // Another tab may have stored a newer token meanwhile: both are valid.
