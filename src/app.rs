@@ -50,7 +50,7 @@ fn send_content_security_policy(options: &LeptosOptions) {
     // file; Chromium reports loading them as a connection). `cargo leptos watch`
     // reloads the page over a websocket on the reload port.
     let reload = match options.env {
-        leptos::config::Env::DEV => {
+        Env::DEV => {
             format!(" ws://{}:{}", options.site_addr.ip(), options.reload_port)
         }
         _ => String::new(),

@@ -7,23 +7,63 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 use serde::{Deserialize, Serialize};
 
+/// `POST /api/users/me/profile`: omitted fields keep their value.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UpdateProfileRequest {
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_.-]{3,32}$")
+    )]
+    pub username: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 254, format = "email"))]
+    pub email: Option<String>,
+    /// Required when the e-mail changes.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(format = "password"))]
+    pub current_password: Option<String>,
+}
+
+/// Never prints the password.
+impl std::fmt::Debug for UpdateProfileRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateProfileRequest")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Changes the username and/or e-mail (omit or send the current value to keep one).
 /// Changing the e-mail needs `current_password`. 409 when taken (either, regardless of
 /// case), 422 naming the field, 403 when the password is wrong.
+#[cfg_attr(feature = "ssr", utoipa::path(
+    post, path = "/api/users/me/profile", operation_id = "update_profile", tag = "accounts",
+    summary = "Change username and/or e-mail (the e-mail needs the current password)",
+    security(("bearer" = [])),
+    request_body(content = UpdateProfileRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated account.", body = UserView),
+        super::error_responses::Unauthenticated,
+        super::error_responses::WrongPassword,
+        super::error_responses::Conflict,
+        super::error_responses::Throttled,
+    ),
+))]
 #[server(prefix = "/api", endpoint = "users/me/profile", input = Json, client = AuthClient)]
 pub async fn update_profile(
-    #[server(default)] username: Option<String>,
-    #[server(default)] email: Option<String>,
-    #[server(default)] current_password: Option<String>,
+    #[server(flatten)] request: UpdateProfileRequest,
 ) -> Result<UserView, ApiError> {
     use crate::server::{accounts::ProfileChange, edge::client_addr};
 
     let (state, user) = super::users::signed_in().await?;
     let client = client_addr(state.client_ip_header.as_ref());
     let change = ProfileChange {
-        username: username.as_deref(),
-        email: email.as_deref(),
-        current_password: current_password.as_deref(),
+        username: request.username.as_deref(),
+        email: request.email.as_deref(),
+        current_password: request.current_password.as_deref(),
     };
     let updated = state.accounts.update_profile(&user, change, client).await?;
     Ok(updated.into())
@@ -36,18 +76,51 @@ pub struct Deleted {
     pub deleted: bool,
 }
 
+/// `POST /api/users/me/delete`.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeleteAccountRequest {
+    #[cfg_attr(feature = "ssr", schema(format = "password"))]
+    pub password: String,
+    /// The username, typed again to confirm.
+    pub confirm: String,
+}
+
+/// Never prints the password.
+impl std::fmt::Debug for DeleteAccountRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeleteAccountRequest")
+            .field("confirm", &self.confirm)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Deletes the account, its image and everything else stored about it, in one
 /// transaction. Needs the password and `confirm` = the username. Every token of the
 /// account stops working at once; the username and e-mail become free.
+#[cfg_attr(feature = "ssr", utoipa::path(
+    post, path = "/api/users/me/delete", operation_id = "delete_account", tag = "accounts",
+    summary = "Delete the account and everything stored about it",
+    security(("bearer" = [])),
+    request_body(content = DeleteAccountRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The account is gone; its tokens no longer work.", body = Deleted),
+        super::error_responses::Unauthenticated,
+        super::error_responses::WrongPassword,
+        super::error_responses::Throttled,
+    ),
+))]
 #[server(prefix = "/api", endpoint = "users/me/delete", input = Json, client = AuthClient)]
-pub async fn delete_account(password: String, confirm: String) -> Result<Deleted, ApiError> {
+pub async fn delete_account(
+    #[server(flatten)] request: DeleteAccountRequest,
+) -> Result<Deleted, ApiError> {
     use crate::server::edge::client_addr;
 
     let (state, user) = super::users::signed_in().await?;
     let client = client_addr(state.client_ip_header.as_ref());
     state
         .accounts
-        .delete_account(&user, &password, &confirm, client)
+        .delete_account(&user, &request.password, &request.confirm, client)
         .await?;
     Ok(Deleted { deleted: true })
 }
@@ -101,9 +174,18 @@ pub struct ExportedSecurity {
 }
 
 /// "Download my data": a JSON document with everything stored about the account.
+#[cfg_attr(feature = "ssr", utoipa::path(
+    get, path = "/api/users/me/export", operation_id = "export_data", tag = "accounts",
+    summary = "Everything stored about the account, as JSON (never the password hash)",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account's data.", body = AccountExport),
+        super::error_responses::Unauthenticated,
+    ),
+))]
 #[server(prefix = "/api", endpoint = "users/me/export", input = GetUrl, client = AuthClient)]
 pub async fn export_data() -> Result<AccountExport, ApiError> {
-    use crate::server::{sessions::describe_device, unix_now};
+    use crate::server::{unix_now, user_agent::describe_device};
 
     let (state, principal) = super::users::signed_in_session().await?;
     let sessions = state.accounts.sessions(&principal).await?;
@@ -136,3 +218,9 @@ pub async fn export_data() -> Result<AccountExport, ApiError> {
             .collect(),
     })
 }
+
+/// The endpoints of this module, for the OpenAPI document.
+#[cfg(feature = "ssr")]
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(update_profile, delete_account, export_data))]
+pub struct Endpoints;

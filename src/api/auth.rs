@@ -1,54 +1,146 @@
 //! Sign-up and log-in: `POST /api/register` (JSON) and `POST /api/login` (OAuth2 password form).
 
 use super::{ApiError, TokenResponse, UserView};
-use crate::client::AuthClient;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/register`.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RegisterRequest {
+    /// 3–32 characters of `A-Z a-z 0-9 . _ -`, unique regardless of case.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_.-]{3,32}$")
+    )]
+    pub username: String,
+    /// A valid address, unique regardless of case.
+    #[cfg_attr(feature = "ssr", schema(max_length = 254, format = "email"))]
+    pub email: String,
+    /// 15–256 characters (after NFKC), not a common password, not containing the
+    /// username or e-mail.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 1024, format = "password")
+    )]
+    pub password: String,
+}
+
+/// Never prints the password.
+impl std::fmt::Debug for RegisterRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterRequest")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Creates an account. Answers 201 with the new user, 409 when the username or e-mail
 /// is taken, 422 naming the field when the input breaks a rule.
-#[server(prefix = "/api", endpoint = "register", input = Json, client = AuthClient)]
-pub async fn register(
-    username: String,
-    email: String,
-    password: String,
-) -> Result<UserView, ApiError> {
+#[cfg_attr(feature = "ssr", utoipa::path(
+    post, path = "/api/register", operation_id = "register", tag = "accounts",
+    summary = "Create an account",
+    request_body(content = RegisterRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The account was created.", body = UserView),
+        super::error_responses::Conflict,
+    ),
+))]
+#[server(prefix = "/api", endpoint = "register", input = Json)]
+pub async fn register(#[server(flatten)] request: RegisterRequest) -> Result<UserView, ApiError> {
     use crate::server::{edge::set_status, state::AppState};
 
     let state = AppState::from_context()?;
     let user = state
         .accounts
-        .register(&username, &email, &password)
+        .register(&request.username, &request.email, &request.password)
         .await?;
     set_status(http::StatusCode::CREATED);
     Ok(user.into())
 }
 
+/// `POST /api/login`: the OAuth2 password grant form (extra OAuth2 fields are ignored).
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LoginRequest {
+    /// Username or e-mail address.
+    pub username: String,
+    #[cfg_attr(feature = "ssr", schema(format = "password"))]
+    pub password: String,
+    /// `password` when sent (ignored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_type: Option<String>,
+    /// Ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+/// Never prints the password.
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoginRequest {
+    /// The form the browser sends: just the two fields.
+    pub fn new(username: String, password: String) -> Self {
+        Self {
+            username,
+            password,
+            grant_type: None,
+            scope: None,
+            client_id: None,
+            client_secret: None,
+        }
+    }
+}
+
 /// Exchanges a username (or e-mail) and password for a bearer token, exactly as an
 /// OAuth2 password-grant client sends it (`application/x-www-form-urlencoded`).
-/// Extra OAuth2 fields (`grant_type`, `scope`, `client_id`) are accepted and ignored.
 /// Each log-in opens a session; the answer also sets the session's refresh cookie,
 /// which browsers use to renew the short-lived token (`POST /api/refresh`). A request
 /// with an `Origin` header must come from the site itself (403 otherwise).
-#[server(prefix = "/api", endpoint = "login", client = AuthClient)]
-pub async fn login(username: String, password: String) -> Result<TokenResponse, ApiError> {
-    use super::sessions::{client, user_agent};
+#[cfg_attr(feature = "ssr", utoipa::path(
+    post, path = "/api/login", operation_id = "login", tag = "accounts",
+    summary = "Exchange username (or e-mail) and password for a bearer token (OAuth2 password form)",
+    request_body(content = LoginRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "A bearer token.", body = TokenResponse),
+        super::error_responses::Unauthenticated,
+        super::error_responses::CrossSite,
+        super::error_responses::Throttled,
+    ),
+))]
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn login(#[server(flatten)] request: LoginRequest) -> Result<TokenResponse, ApiError> {
     use crate::server::{
-        edge::{request_headers, set_cookie},
+        edge::{check_origin, set_cookie, Caller},
         state::AppState,
         unix_now,
     };
 
     let state = AppState::from_context()?;
-    let headers = request_headers()?;
+    let caller = Caller::current(&state)?;
     // A browser on another site must not sign this browser in to an account of its
     // choosing (login CSRF: the answer sets the refresh cookie). Programs send no Origin.
-    if headers.contains_key(http::header::ORIGIN) {
-        super::sessions::check_origin(&state, &headers)?;
+    if caller.headers.contains_key(http::header::ORIGIN) {
+        check_origin(&state, &caller.headers)?;
     }
-    let user_agent = user_agent(&headers);
-    let client = client(&state, &user_agent);
-    let signed_in = state.accounts.login(&username, &password, client).await?;
+    let signed_in = state
+        .accounts
+        .login(&request.username, &request.password, caller.client())
+        .await?;
     set_cookie(
         state
             .cookies
@@ -57,3 +149,9 @@ pub async fn login(username: String, password: String) -> Result<TokenResponse, 
     let access = signed_in.access;
     Ok(TokenResponse::bearer(access.token, access.expires_in))
 }
+
+/// The endpoints of this module, for the OpenAPI document.
+#[cfg(feature = "ssr")]
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(register, login))]
+pub struct Endpoints;

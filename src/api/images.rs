@@ -8,10 +8,29 @@ use crate::client::AuthClient;
 use leptos::prelude::*;
 use leptos::server_fn::codec::{DeleteUrl, MultipartData, MultipartFormData};
 
+/// `POST /api/users/me/image` (documentation of the multipart form).
+#[cfg(feature = "ssr")]
+#[derive(utoipa::ToSchema)]
+pub struct ImageUpload {
+    /// PNG, JPEG, WebP or GIF; at most 5 MiB and 4096 × 4096 pixels.
+    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
+    pub image: Vec<u8>,
+}
+
 /// Sets the profile image from the form field `image` (PNG, JPEG, WebP or GIF, at most
 /// 5 MiB and 4096 × 4096 pixels). It is re-encoded to 256 and 64 px squares; the
 /// original file is never stored. 413 too large, 415 not a supported image, 422
 /// damaged, empty or too many pixels (field `image`).
+#[cfg_attr(feature = "ssr", utoipa::path(
+    post, path = "/api/users/me/image", operation_id = "upload_image", tag = "accounts",
+    summary = "Set or replace the profile image (multipart, field `image`)",
+    security(("bearer" = [])),
+    request_body(content = ImageUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The user with the new `image_url`.", body = UserView),
+        super::error_responses::Unauthenticated,
+    ),
+))]
 #[server(prefix = "/api", endpoint = "users/me/image", input = MultipartFormData, client = AuthClient)]
 pub async fn upload_image(data: MultipartData) -> Result<UserView, ApiError> {
     let (state, user) = super::users::signed_in().await?;
@@ -43,6 +62,15 @@ pub async fn upload_image(data: MultipartData) -> Result<UserView, ApiError> {
 }
 
 /// Removes the profile image (the initials avatar shows again).
+#[cfg_attr(feature = "ssr", utoipa::path(
+    delete, path = "/api/users/me/image", operation_id = "remove_image", tag = "accounts",
+    summary = "Remove the profile image",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user, `image_url` null.", body = UserView),
+        super::error_responses::Unauthenticated,
+    ),
+))]
 #[server(prefix = "/api", endpoint = "users/me/image", input = DeleteUrl, client = AuthClient)]
 pub async fn remove_image() -> Result<UserView, ApiError> {
     let (state, user) = super::users::signed_in().await?;
@@ -60,3 +88,9 @@ fn multipart_error(message: &str) -> ApiError {
         "The multipart form data is malformed.",
     )
 }
+
+/// The endpoints of this module, for the OpenAPI document.
+#[cfg(feature = "ssr")]
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(upload_image, remove_image))]
+pub struct Endpoints;

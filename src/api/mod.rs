@@ -3,6 +3,8 @@
 pub mod account;
 pub mod auth;
 mod error;
+#[cfg(feature = "ssr")]
+pub mod error_responses;
 pub mod images;
 pub mod sessions;
 pub mod users;

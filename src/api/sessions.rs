@@ -4,6 +4,8 @@
 //! `POST /api/refresh` and `POST /api/logout` read the `HttpOnly` refresh cookie and so
 //! check `Origin` (CSRF); the others take `Authorization: Bearer <token>`.
 
+#[cfg(feature = "ssr")]
+use super::error_responses::{CrossSite, NoSuchSession, Unauthenticated};
 use super::{ApiError, TokenResponse};
 use crate::client::AuthClient;
 use leptos::prelude::*;
@@ -41,15 +43,34 @@ pub struct Revoked {
 /// `Set-Cookie`). Needs a same-origin `Origin` header. Replaying a replaced cookie ends
 /// the session (401), except within a few seconds of the rotation, when two tabs
 /// refreshed at once: that answer carries a token and no new cookie.
-#[server(prefix = "/api", endpoint = "refresh", client = AuthClient)]
+#[cfg_attr(feature = "ssr", utoipa::path(
+    post, path = "/api/refresh", operation_id = "refresh", tag = "accounts",
+    summary = "A new access token for the refresh cookie's session; rotates the cookie \
+               (same-origin `Origin` required)",
+    security(("refresh_cookie" = [])),
+    responses(
+        (status = 200, description = "A fresh bearer token (and usually a new cookie).", body = TokenResponse),
+        Unauthenticated,
+        CrossSite,
+    ),
+))]
+#[server(prefix = "/api", endpoint = "refresh")]
 pub async fn refresh() -> Result<TokenResponse, ApiError> {
-    use crate::server::{edge::set_cookie, unix_now};
+    use crate::server::{
+        edge::{check_origin, set_cookie, Caller},
+        state::AppState,
+        unix_now,
+    };
 
-    let (state, headers) = cookie_request()?;
-    let user_agent = user_agent(&headers);
-    let client = client(&state, &user_agent);
-    let cookie = state.cookies.read(&headers);
-    match state.accounts.refresh(cookie.as_deref(), client).await {
+    let state = AppState::from_context()?;
+    let caller = Caller::current(&state)?;
+    check_origin(&state, &caller.headers)?;
+    let cookie = state.cookies.read(&caller.headers);
+    match state
+        .accounts
+        .refresh(cookie.as_deref(), caller.client())
+        .await
+    {
         Ok(refreshed) => {
             if let Some((token, expires_at)) = refreshed.refresh {
                 set_cookie(state.cookies.set(&token, expires_at, unix_now()));
@@ -77,9 +98,18 @@ pub struct SignedOut {
 /// Ends the caller's session: the one of the bearer token, else of the refresh cookie
 /// (which needs a same-origin `Origin`), and removes the cookie. Signing out twice is
 /// fine.
-#[server(prefix = "/api", endpoint = "logout", client = AuthClient)]
+#[cfg_attr(feature = "ssr", utoipa::path(
+    post, path = "/api/logout", operation_id = "log_out", tag = "accounts",
+    summary = "End the caller's session (bearer token, else refresh cookie) and remove the cookie",
+    security((), ("bearer" = []), ("refresh_cookie" = [])),
+    responses(
+        (status = 200, description = "Signed out (also when nothing was left to end).", body = SignedOut),
+        CrossSite,
+    ),
+))]
+#[server(prefix = "/api", endpoint = "logout")]
 pub async fn log_out() -> Result<SignedOut, ApiError> {
-    use crate::server::edge::{bearer_token, request_headers, set_cookie};
+    use crate::server::edge::{bearer_token, check_origin, request_headers, set_cookie};
     use crate::server::state::AppState;
 
     let state = AppState::from_context()?;
@@ -97,9 +127,18 @@ pub async fn log_out() -> Result<SignedOut, ApiError> {
 }
 
 /// The user's live sessions, most recently active first.
+#[cfg_attr(feature = "ssr", utoipa::path(
+    get, path = "/api/sessions", operation_id = "list_sessions", tag = "accounts",
+    summary = "The user's live sessions, most recently active first",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The sessions; `current` marks the caller's.", body = Vec<SessionView>),
+        Unauthenticated,
+    ),
+))]
 #[server(prefix = "/api", endpoint = "sessions", input = GetUrl, client = AuthClient)]
 pub async fn list_sessions() -> Result<Vec<SessionView>, ApiError> {
-    use crate::server::sessions::describe_device;
+    use crate::server::user_agent::describe_device;
 
     let (state, principal) = super::users::signed_in_session().await?;
     let sessions = state.accounts.sessions(&principal).await?;
@@ -117,16 +156,50 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, ApiError> {
         .collect())
 }
 
+/// `POST /api/sessions/revoke`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RevokeSessionRequest {
+    /// A session id from `GET /api/sessions`.
+    #[cfg_attr(feature = "ssr", schema(max_length = 64))]
+    pub id: String,
+}
+
 /// Ends one of the user's sessions (its tokens stop working at once). 404 (field `id`)
 /// when the user has no such session.
+#[cfg_attr(feature = "ssr", utoipa::path(
+    post, path = "/api/sessions/revoke", operation_id = "revoke_session", tag = "accounts",
+    summary = "End one of the user's sessions; its tokens stop working at once",
+    security(("bearer" = [])),
+    request_body(content = RevokeSessionRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The session ended.", body = Revoked),
+        Unauthenticated,
+        NoSuchSession,
+    ),
+))]
 #[server(prefix = "/api", endpoint = "sessions/revoke", input = Json, client = AuthClient)]
-pub async fn revoke_session(id: String) -> Result<Revoked, ApiError> {
+pub async fn revoke_session(
+    #[server(flatten)] request: RevokeSessionRequest,
+) -> Result<Revoked, ApiError> {
     let (state, principal) = super::users::signed_in_session().await?;
-    state.accounts.revoke_session(&principal, &id).await?;
+    state
+        .accounts
+        .revoke_session(&principal, &request.id)
+        .await?;
     Ok(Revoked { revoked: 1 })
 }
 
 /// Ends every session of the user except the caller's.
+#[cfg_attr(feature = "ssr", utoipa::path(
+    post, path = "/api/sessions/revoke-others", operation_id = "revoke_other_sessions", tag = "accounts",
+    summary = "End every session of the user except the caller's",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "How many sessions ended.", body = Revoked),
+        Unauthenticated,
+    ),
+))]
 #[server(prefix = "/api", endpoint = "sessions/revoke-others", client = AuthClient)]
 pub async fn revoke_other_sessions() -> Result<Revoked, ApiError> {
     let (state, principal) = super::users::signed_in_session().await?;
@@ -134,56 +207,8 @@ pub async fn revoke_other_sessions() -> Result<Revoked, ApiError> {
     Ok(Revoked { revoked })
 }
 
-/// The state and headers of a request that uses the refresh cookie, after the `Origin`
-/// check.
+/// The endpoints of this module, for the OpenAPI document.
 #[cfg(feature = "ssr")]
-fn cookie_request() -> Result<(crate::server::state::AppState, http::HeaderMap), ApiError> {
-    use crate::server::{edge::request_headers, state::AppState};
-
-    let state = AppState::from_context()?;
-    let headers = request_headers()?;
-    check_origin(&state, &headers)?;
-    Ok((state, headers))
-}
-
-#[cfg(feature = "ssr")]
-pub(crate) fn check_origin(
-    state: &crate::server::state::AppState,
-    headers: &http::HeaderMap,
-) -> Result<(), ApiError> {
-    // HTTP/2 requests name the host in the URI (`:authority`), not in `Host`.
-    let authority = leptos::prelude::use_context::<http::request::Parts>()
-        .and_then(|parts| parts.uri.authority().map(|a| a.as_str().to_owned()));
-    state
-        .cookies
-        .check_origin(headers, authority.as_deref())
-        .map_err(|e| {
-            tracing::warn!(reason = %e, "cookie request refused");
-            ApiError::new(
-                super::ErrorCode::Forbidden,
-                "This request must come from the Keyhold site itself (Origin header).",
-            )
-        })
-}
-
-/// The request's `User-Agent` (empty when absent).
-#[cfg(feature = "ssr")]
-pub(crate) fn user_agent(headers: &http::HeaderMap) -> String {
-    headers
-        .get(http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// Where the request comes from, for the session record.
-#[cfg(feature = "ssr")]
-pub(crate) fn client<'a>(
-    state: &crate::server::state::AppState,
-    user_agent: &'a str,
-) -> crate::server::accounts::Client<'a> {
-    crate::server::accounts::Client {
-        addr: crate::server::edge::client_addr(state.client_ip_header.as_ref()),
-        user_agent,
-    }
-}
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(refresh, log_out, list_sessions, revoke_session, revoke_other_sessions))]
+pub struct Endpoints;

@@ -25,10 +25,6 @@ pub const TOKEN_KEY: &str = "keyhold.token";
 #[cfg(feature = "hydrate")]
 const SKEW_KEY: &str = "keyhold.clock_skew";
 
-/// Endpoints that never carry or renew the access token themselves.
-#[cfg(feature = "hydrate")]
-const TOKEN_ENDPOINTS: &[&str] = &["/api/login", "/api/register", "/api/refresh", "/api/logout"];
-
 /// The stored access token, if any.
 pub fn stored_token() -> Option<String> {
     #[cfg(feature = "hydrate")]
@@ -125,8 +121,10 @@ fn decode_base64url(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The server-function client: the browser's `fetch` plus the bearer token, renewed
-/// when it is about to expire or was refused.
+/// The server-function client of the endpoints that take `Authorization: Bearer`
+/// (`client = AuthClient` in their `#[server]` declaration; the others use the plain
+/// browser client): the browser's `fetch` plus the token, renewed when it is about to
+/// expire or was refused.
 pub struct AuthClient;
 
 impl<E, IS, OS> Client<E, IS, OS> for AuthClient
@@ -184,12 +182,6 @@ where
             .find("/api/")
             .map_or(url.as_str(), |at| &url[at..])
             .to_owned();
-        if TOKEN_ENDPOINTS
-            .iter()
-            .any(|p| path.split('?').next() == Some(p))
-        {
-            return <BrowserClient as Client<E, IS, OS>>::send(req).await;
-        }
         renewal::renew_if_expiring().await;
         // Everything needed to send the request again: method, headers, body bytes.
         let method = req.method();

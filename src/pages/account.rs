@@ -5,7 +5,9 @@
 use super::form::{input_value, on_result, FormAlert, FormErrors, SubmitButton, TextField};
 use super::session::use_session;
 use crate::api::{
-    account::{delete_account, export_data, update_profile},
+    account::{
+        delete_account, export_data, update_profile, DeleteAccountRequest, UpdateProfileRequest,
+    },
     images::{remove_image, upload_image},
     ApiError, ErrorCode,
 };
@@ -176,11 +178,11 @@ pub fn EditProfile(identity: Signal<(String, String)>) -> impl IntoView {
     let saved = RwSignal::new(false);
     let action = Action::new(|change: &(String, String, String)| {
         let (username, email, password) = change.clone();
-        update_profile(
-            Some(username),
-            Some(email),
-            Some(password).filter(|p| !p.is_empty()),
-        )
+        update_profile(UpdateProfileRequest {
+            username: Some(username),
+            email: Some(email),
+            current_password: Some(password).filter(|p| !p.is_empty()),
+        })
     });
     on_result(action, errors, move |_| {
         saved.set(true);
@@ -307,7 +309,10 @@ pub fn DeleteAccount(username: Signal<String>) -> impl IntoView {
     let (password, confirm) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
     let errors = FormErrors::with_prefix(&["password", "confirm"], "delete-");
     let action = Action::new(|(password, confirm): &(String, String)| {
-        delete_account(password.clone(), confirm.clone())
+        delete_account(DeleteAccountRequest {
+            password: password.clone(),
+            confirm: confirm.clone(),
+        })
     });
     on_result(action, errors, move |_| {
         session.sign_out();

@@ -4,7 +4,7 @@ use super::form::{
     enter_profile, input_value, on_result, AuthCard, FormAlert, FormErrors, SubmitButton, TextField,
 };
 use super::session::use_session;
-use crate::api::auth::login;
+use crate::api::auth::{login, LoginRequest};
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 use leptos_meta::Title;
 
@@ -14,7 +14,7 @@ pub fn LoginPage() -> impl IntoView {
     let (username, password) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
     let errors = FormErrors::new(&["username", "password"]);
     let action = Action::new(|(username, password): &(String, String)| {
-        login(username.clone(), password.clone())
+        login(LoginRequest::new(username.clone(), password.clone()))
     });
     on_result(action, errors, enter_profile(session));
     let submit = move |event: SubmitEvent| {

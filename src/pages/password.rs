@@ -3,7 +3,7 @@
 
 use super::form::{input_value, on_result, FormAlert, FormErrors, SubmitButton, TextField};
 use super::session::use_session;
-use crate::api::users::change_password;
+use crate::api::users::{change_password, ChangePasswordRequest};
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 
 /// The policy's defaults; the server has the final word and says which rule failed.
@@ -131,7 +131,10 @@ pub fn AccountSecurity(
     let errors = FormErrors::new(&["current_password", "new_password"]);
     let changed = RwSignal::new(false);
     let action = Action::new(|input: &PasswordChange| {
-        change_password(input.current.clone(), input.new.clone())
+        change_password(ChangePasswordRequest {
+            current_password: input.current.clone(),
+            new_password: input.new.clone(),
+        })
     });
     on_result(action, errors, move |token| {
         session.sign_in(&token.access_token);

@@ -3,7 +3,9 @@
 
 use super::form::FormAlert;
 use super::session::use_session;
-use crate::api::sessions::{list_sessions, revoke_other_sessions, revoke_session, SessionView};
+use crate::api::sessions::{
+    list_sessions, revoke_other_sessions, revoke_session, RevokeSessionRequest, SessionView,
+};
 use crate::api::{users::log_out_everywhere, ApiError};
 use leptos::prelude::*;
 use leptos_router::{hooks::use_navigate, NavigateOptions};
@@ -41,7 +43,7 @@ pub fn SessionsSection() -> impl IntoView {
     let revoke = Action::new(|target: &(String, String)| {
         let (id, device) = target.clone();
         async move {
-            revoke_session(id)
+            revoke_session(RevokeSessionRequest { id })
                 .await
                 .map(|_| format!("Signed out {device}."))
         }

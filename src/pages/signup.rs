@@ -7,7 +7,7 @@ use super::form::{
 use super::password::PasswordRules;
 use super::session::{use_session, Session};
 use crate::api::{
-    auth::{login, register},
+    auth::{login, register, LoginRequest, RegisterRequest},
     ApiError, TokenResponse,
 };
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
@@ -28,8 +28,13 @@ async fn sign_up(input: SignUp, session: Session) -> Result<TokenResponse, ApiEr
     if let Some(image) = &input.image {
         check_image(image)?;
     }
-    let user = register(input.username, input.email, input.password.clone()).await?;
-    let token = login(user.username, input.password).await?;
+    let user = register(RegisterRequest {
+        username: input.username,
+        email: input.email,
+        password: input.password.clone(),
+    })
+    .await?;
+    let token = login(LoginRequest::new(user.username, input.password)).await?;
     if let Some(image) = input.image {
         session.sign_in(&token.access_token);
         if let Err(error) = send_image(image).await {

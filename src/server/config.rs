@@ -1,6 +1,6 @@
 //! Configuration, read once from the environment; every default is the safe value.
 
-use super::{sessions::SessionPolicy, throttle::ThrottleConfig};
+use super::{session_policy::SessionPolicy, throttle::ThrottleConfig};
 use std::{path::PathBuf, str::FromStr, time::Duration};
 
 /// argon2id cost parameters (OWASP minimum by default: 19 MiB, 2 passes, 1 lane).

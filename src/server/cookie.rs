@@ -1,7 +1,9 @@
 //! The refresh cookie: its attributes, reading it back, and the `Origin` check that
 //! keeps other sites from using it (CSRF) on the endpoints that accept it.
 
-use super::sessions::RefreshToken;
+use super::refresh_token::RefreshToken;
+use axum_extra::extract::cookie::CookieJar;
+use cookie::{time::Duration, Cookie, SameSite};
 use http::{header, HeaderMap, HeaderValue};
 
 /// How the refresh cookie is set and who may present it.
@@ -36,34 +38,31 @@ impl CookiePolicy {
 
     /// `Set-Cookie` for `token`, living until `expires_at` (unix seconds).
     pub fn set(&self, token: &RefreshToken, expires_at: i64, now: i64) -> HeaderValue {
-        self.header(&token.value(), (expires_at - now).max(0))
+        self.header(token.value(), (expires_at - now).max(0))
     }
 
     /// `Set-Cookie` that removes the cookie.
     pub fn clear(&self) -> HeaderValue {
-        self.header("", 0)
+        self.header(String::new(), 0)
     }
 
-    fn header(&self, value: &str, max_age: i64) -> HeaderValue {
-        let secure = if self.secure { "; Secure" } else { "" };
-        let text = format!(
-            "{}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
-            self.name()
-        );
+    fn header(&self, value: String, max_age: i64) -> HeaderValue {
+        let cookie = Cookie::build((self.name(), value))
+            .path("/")
+            .max_age(Duration::seconds(max_age))
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(self.secure)
+            .build();
         // Only URL-safe token characters and fixed text: always a valid header value.
-        HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+        HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
     }
 
     /// The cookie's value in the request, if present.
     pub fn read(&self, headers: &HeaderMap) -> Option<String> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|line| line.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == self.name())
-            .map(|(_, value)| value.trim().to_owned())
+        CookieJar::from_headers(headers)
+            .get(self.name())
+            .map(|cookie| cookie.value().trim().to_owned())
             .filter(|value| !value.is_empty())
     }
 

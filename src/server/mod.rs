@@ -6,19 +6,20 @@ pub mod assets;
 pub mod config;
 pub mod cookie;
 pub mod edge;
-pub mod headers;
 pub mod images;
 pub mod media;
 pub mod openapi;
 pub mod password;
+pub mod refresh_token;
 pub mod router;
 pub mod serve;
-pub mod sessions;
+pub mod session_policy;
 pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod throttle;
 pub mod token;
+pub mod user_agent;
 pub mod validation;
 
 /// The current time in unix seconds.

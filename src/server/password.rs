@@ -184,6 +184,7 @@ impl HashPool {
 }
 
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code, reason = "two system calls without pointers")]
 fn lower_this_threads_priority() {
     // On Linux the nice value is per thread; `who` = this thread's id.
     // SAFETY: plain system calls without pointers.
@@ -232,7 +233,7 @@ thread_local! {
     static HELD: RefCell<Option<Arc<AtomicUsize>>> = const { RefCell::new(None) };
 }
 
-const BLOCK_BYTES: usize = std::mem::size_of::<argon2::Block>();
+const BLOCK_BYTES: usize = size_of::<argon2::Block>();
 
 /// Runs `hash` with `count` blocks of this thread's reusable working memory.
 fn with_blocks<T>(count: usize, hash: impl FnOnce(&mut [argon2::Block]) -> T) -> T {
@@ -256,6 +257,7 @@ fn release_blocks() {
     // glibc keeps freed memory in the thread's arena; hand it back.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns unused pages of the allocator's own heaps.
+    #[allow(unsafe_code, reason = "malloc_trim takes no pointers")]
     unsafe {
         libc::malloc_trim(0);
     }

@@ -2,8 +2,12 @@
 
 use super::{
     config::Config,
-    edge,
-    headers::{AroundLayer, RequestIds, ResponseHeaders, REQUEST_ID},
+    edge::{
+        self,
+        headers::{AroundLayer, RequestIds, ResponseHeaders, REQUEST_ID},
+        EndpointRules,
+    },
+    openapi,
     state::AppState,
 };
 use crate::app::{shell, App};
@@ -31,9 +35,17 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let context_state = state.clone();
+    // The endpoints' declarations: published, and followed by the edge.
+    let document = openapi::document();
+    let rules = EndpointRules::from_document(&document)
+        .expect("every endpoint declares a body the edge can serve (tested)");
+    let document = axum::body::Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/api/openapi.json", get(openapi_json))
+        .route(
+            "/api/openapi.json",
+            get(move || std::future::ready(openapi_json(document.clone()))),
+        )
         .route("/media/avatars/{hash}/{file}", get(super::media::avatar))
         .route("/api/{*path}", any(edge::api_not_found))
         .leptos_routes_with_context(
@@ -54,10 +66,13 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Limits are enforced by `request_body` (per endpoint), not axum's default.
         .layer(DefaultBodyLimit::disable())
-        .layer(edge::RequestBodyLayer(edge::BodyLimits {
-            default: config.body_limit,
-            upload: config.image_limit,
-        }))
+        .layer(edge::RequestBodyLayer::new(
+            edge::BodyLimits {
+                default: config.body_limit,
+                upload: config.image_limit,
+            },
+            rules,
+        ))
         .layer(AroundLayer(ResponseHeaders { hsts: config.hsts }))
         .layer(
             TraceLayer::new_for_http()
@@ -90,14 +105,9 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .with_state(state)
 }
 
-/// `GET /api/openapi.json`: the OpenAPI 3.1 document, built once.
-async fn openapi_json() -> impl IntoResponse {
-    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
-    Json(
-        DOCUMENT
-            .get_or_init(|| serde_json::to_value(super::openapi::document()).unwrap_or_default())
-            .clone(),
-    )
+/// `GET /api/openapi.json`: the OpenAPI 3.1 document, serialized once.
+fn openapi_json(document: axum::body::Bytes) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], document)
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.

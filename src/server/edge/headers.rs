@@ -6,7 +6,7 @@
 //! dozen such layers that cost more than checking the token and the session (see
 //! docs/benchmarks.md). Here each layer costs one boxed future per request.
 
-use super::edge::normalize_api_response;
+use super::error_body::normalize_api_response;
 use axum::{extract::Request, response::Response};
 use futures::future::BoxFuture;
 use http::{
@@ -211,7 +211,7 @@ impl CachePolicy {
         if path.starts_with("/api/") {
             Self::Api
         } else if let Some(file) = path.strip_prefix("/pkg/") {
-            if super::assets::is_hashed(file) {
+            if crate::server::assets::is_hashed(file) {
                 Self::Immutable
             } else {
                 Self::PkgRevalidate

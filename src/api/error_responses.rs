@@ -1,0 +1,100 @@
+//! The error answers of the API as OpenAPI responses (server only: documentation). Each
+//! endpoint's `utoipa::path` lists the ones its own rules can produce; the answers every
+//! endpoint can give (a malformed or refused body, 405, 503) are added to every operation
+//! by the document itself (`server/openapi.rs`).
+
+use super::ApiError;
+use utoipa::IntoResponses;
+
+/// 400.
+#[derive(IntoResponses)]
+#[response(status = 400, description = "The body cannot be parsed.")]
+pub struct Malformed(pub ApiError);
+
+/// 401.
+#[derive(IntoResponses)]
+#[response(
+    status = 401,
+    description = "Missing or refused credentials or token (`WWW-Authenticate: Bearer`).",
+    headers(("WWW-Authenticate" = String))
+)]
+pub struct Unauthenticated(pub ApiError);
+
+/// 403 from a password check.
+#[derive(IntoResponses)]
+#[response(
+    status = 403,
+    description = "A password confirming the change is wrong (field names which)."
+)]
+pub struct WrongPassword(pub ApiError);
+
+/// 403 from the `Origin` check of the endpoints that use the refresh cookie.
+#[derive(IntoResponses)]
+#[response(
+    status = 403,
+    description = "A browser request from another site (its `Origin` is not this site)."
+)]
+pub struct CrossSite(pub ApiError);
+
+/// 404.
+#[derive(IntoResponses)]
+#[response(status = 404, description = "No such session (field `id`).")]
+pub struct NoSuchSession(pub ApiError);
+
+/// 405.
+#[derive(IntoResponses)]
+#[response(
+    status = 405,
+    description = "The endpoint does not accept this method."
+)]
+pub struct WrongMethod(pub ApiError);
+
+/// 409.
+#[derive(IntoResponses)]
+#[response(
+    status = 409,
+    description = "The username or e-mail is taken (field names which)."
+)]
+pub struct Conflict(pub ApiError);
+
+/// 413.
+#[derive(IntoResponses)]
+#[response(
+    status = 413,
+    description = "The body is too large (16 KiB; images 5 MiB)."
+)]
+pub struct TooLarge(pub ApiError);
+
+/// 415.
+#[derive(IntoResponses)]
+#[response(
+    status = 415,
+    description = "The body's content type is not accepted; the message lists the accepted ones."
+)]
+pub struct UnsupportedType(pub ApiError);
+
+/// 422.
+#[derive(IntoResponses)]
+#[response(
+    status = 422,
+    description = "A field is missing or breaks a rule (field names which)."
+)]
+pub struct Invalid(pub ApiError);
+
+/// 429.
+#[derive(IntoResponses)]
+#[response(
+    status = 429,
+    description = "Too many failed attempts; retry after `Retry-After` seconds.",
+    headers(("Retry-After" = String))
+)]
+pub struct Throttled(pub ApiError);
+
+/// 503.
+#[derive(IntoResponses)]
+#[response(
+    status = 503,
+    description = "Busy or the database is unavailable; retry after `Retry-After` seconds.",
+    headers(("Retry-After" = String))
+)]
+pub struct Unavailable(pub ApiError);

@@ -1,0 +1,162 @@
+//! The account rules, one file per job: creating an account (`registration`), logging
+//! in and checking bearer tokens (`log_in`), password checks (`password_check`), the
+//! refresh cookie's rotation (`refresh_rotation`), ending sessions (`session_control`)
+//! and self-service (`self_service`). This file holds what they share.
+
+mod log_in;
+mod password_check;
+mod refresh_rotation;
+mod registration;
+mod self_service;
+mod session_control;
+
+pub use self_service::ProfileChange;
+
+use super::{
+    images::{ImageError, ImageProcessor},
+    password::{HashError, PasswordHasher},
+    refresh_token::RefreshToken,
+    session_policy::SessionPolicy,
+    store::{StoreError, Taken, User, UserStore},
+    throttle::{LoginThrottle, RetryAfter},
+    token::{IssuedToken, TokenError, TokenService},
+    validation::{Invalid, PasswordPolicy},
+};
+use std::{net::IpAddr, sync::Arc};
+
+/// Longest user agent kept with a session.
+const MAX_USER_AGENT: usize = 512;
+
+/// Where a request comes from, recorded on the session it opens or refreshes.
+#[derive(Debug, Clone, Copy)]
+pub struct Client<'a> {
+    pub addr: IpAddr,
+    pub user_agent: &'a str,
+}
+
+/// A successful log-in: the access token and the session's refresh token.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    pub access: IssuedToken,
+    pub refresh: RefreshToken,
+    /// When the session ends at the latest (unix seconds): the cookie's lifetime.
+    pub expires_at: i64,
+}
+
+/// The answer to a refresh: always an access token; a rotated refresh token unless the
+/// request raced another refresh of the same session (grace window).
+#[derive(Debug, Clone)]
+pub struct Refreshed {
+    pub access: IssuedToken,
+    pub refresh: Option<(RefreshToken, i64)>,
+}
+
+/// Who a valid access token speaks for: the user and the session it belongs to.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    pub session_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("the {0:?} is already taken")]
+    Taken(Taken),
+    #[error("unknown user or wrong password")]
+    InvalidCredentials,
+    #[error("no bearer token was sent")]
+    MissingToken,
+    #[error("the token was refused: {0}")]
+    InvalidToken(#[from] TokenError),
+    #[error("the token's user no longer exists")]
+    UnknownUser,
+    /// No usable refresh token, or its session is over (expired, revoked, or ended
+    /// because a replaced token was replayed).
+    #[error("the session has ended")]
+    SessionEnded,
+    #[error("no such session")]
+    NoSuchSession,
+    /// The password re-entered in field `.0` to confirm a change is wrong.
+    #[error("the password confirming the change is wrong")]
+    WrongPassword(&'static str),
+    #[error("too many failed attempts")]
+    Throttled(RetryAfter),
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    #[error("password hashing is saturated")]
+    Busy,
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AccountError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(taken) => Self::Taken(taken),
+            StoreError::Missing => Self::UnknownUser,
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<HashError> for AccountError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => Self::Busy,
+            HashError::Internal(reason) => Self::Internal(reason),
+        }
+    }
+}
+
+pub struct Accounts {
+    store: Arc<dyn UserStore>,
+    hasher: PasswordHasher,
+    tokens: TokenService,
+    policy: PasswordPolicy,
+    throttle: LoginThrottle,
+    images: ImageProcessor,
+    sessions: SessionPolicy,
+}
+
+/// What `Accounts` is built from.
+pub struct Parts {
+    pub store: Arc<dyn UserStore>,
+    pub hasher: PasswordHasher,
+    pub tokens: TokenService,
+    pub policy: PasswordPolicy,
+    pub throttle: LoginThrottle,
+    pub images: ImageProcessor,
+    pub sessions: SessionPolicy,
+}
+
+impl Accounts {
+    pub fn new(parts: Parts) -> Self {
+        Self {
+            store: parts.store,
+            hasher: parts.hasher,
+            tokens: parts.tokens,
+            policy: parts.policy,
+            throttle: parts.throttle,
+            images: parts.images,
+            sessions: parts.sessions,
+        }
+    }
+
+    /// Whether the database answers (for `/healthz`).
+    pub async fn database_reachable(&self) -> bool {
+        self.store.ping().await.is_ok()
+    }
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary.
+fn truncate(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}

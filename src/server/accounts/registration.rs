@@ -1,0 +1,35 @@
+//! Creating an account.
+
+use super::{AccountError, Accounts};
+use crate::server::{
+    store::{NewUser, User},
+    validation::{lookup_key, Registration},
+};
+
+impl Accounts {
+    /// Creates an account after every rule passed. A taken name is reported before the
+    /// (expensive) hash is computed; the unique index still settles races.
+    pub async fn register(
+        &self,
+        username: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<User, AccountError> {
+        let input = Registration::check(username, email, password, self.policy)?;
+        let (username_key, email_key) = (lookup_key(&input.username), lookup_key(&input.email));
+        if let Some(taken) = self.store.taken(&username_key, &email_key).await? {
+            return Err(AccountError::Taken(taken));
+        }
+        let password_hash = self.hasher.hash(input.password).await?;
+        let user = self
+            .store
+            .insert(NewUser {
+                username: input.username,
+                email: input.email,
+                password_hash,
+            })
+            .await?;
+        tracing::info!(user_id = user.id, "account created");
+        Ok(user)
+    }
+}

@@ -1,0 +1,132 @@
+//! What a signed-in user changes about the account: password, username and e-mail,
+//! profile image, deletion.
+
+use super::{AccountError, Accounts, Principal};
+use crate::server::{
+    store::User,
+    token::IssuedToken,
+    validation::{email_rule, lookup_key, username_rule, Invalid},
+};
+use std::net::IpAddr;
+
+/// What "Edit profile" asks to change (`None`: keep).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProfileChange<'a> {
+    pub username: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub current_password: Option<&'a str>,
+}
+impl Accounts {
+    /// Replaces the password after checking the current one; every earlier token stops
+    /// working and every other session ends. Returns a fresh token for the caller's
+    /// session, so the caller stays signed in.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        current: &str,
+        new: &str,
+        client: IpAddr,
+    ) -> Result<IssuedToken, AccountError> {
+        let user = &principal.user;
+        let new = self
+            .policy
+            .check(new, &user.username, &user.email)
+            .map_err(|invalid| Invalid {
+                field: "new_password",
+                ..invalid
+            })?;
+        self.confirm_password(user, current, "current_password", client)
+            .await?;
+        let hash = self.hasher.hash(new).await?;
+        let session = principal.session_id.as_str();
+        let generation = self
+            .store
+            .change_password(user.id, &hash, Some(session))
+            .await?;
+        tracing::info!(
+            user_id = user.id,
+            "password changed; earlier tokens and other sessions revoked"
+        );
+        Ok(self.tokens.issue(user.id, generation, session)?)
+    }
+
+    /// Renames the account and/or changes its e-mail. Changing the e-mail needs the
+    /// current password; both stay unique regardless of case. Tokens carry the stable
+    /// user id, so nobody is signed out by a rename.
+    pub async fn update_profile(
+        &self,
+        user: &User,
+        change: ProfileChange<'_>,
+        client: IpAddr,
+    ) -> Result<User, AccountError> {
+        let username = match change.username {
+            Some(raw) => username_rule(raw)?,
+            None => user.username.clone(),
+        };
+        let email = match change.email {
+            Some(raw) => email_rule(raw)?,
+            None => user.email.clone(),
+        };
+        if lookup_key(&email) != lookup_key(&user.email) {
+            let password = change
+                .current_password
+                .filter(|p| !p.is_empty())
+                .ok_or(Invalid {
+                    field: "current_password",
+                    message: "Enter your current password to change your e-mail.".into(),
+                })?;
+            self.confirm_password(user, password, "current_password", client)
+                .await?;
+        }
+        if username == user.username && email == user.email {
+            return Ok(user.clone());
+        }
+        let updated = self
+            .store
+            .update_identity(user.id, &username, &email)
+            .await?;
+        tracing::info!(user_id = user.id, "profile updated");
+        Ok(updated)
+    }
+
+    /// Deletes the account after the password and a typed confirmation (the username);
+    /// every token of it stops working at once and the name and e-mail become free.
+    pub async fn delete_account(
+        &self,
+        user: &User,
+        password: &str,
+        confirmation: &str,
+        client: IpAddr,
+    ) -> Result<(), AccountError> {
+        if lookup_key(confirmation) != lookup_key(&user.username) {
+            return Err(Invalid {
+                field: "confirm",
+                message: format!("Type your username, {}, to confirm.", user.username),
+            }
+            .into());
+        }
+        self.confirm_password(user, password, "password", client)
+            .await?;
+        self.store.delete(user.id).await?;
+        tracing::info!(user_id = user.id, "account deleted");
+        Ok(())
+    }
+
+    /// Validates and re-encodes an uploaded picture and makes it the user's image
+    /// (replacing the old one). A refused file changes nothing.
+    pub async fn set_image(&self, user: &User, bytes: Vec<u8>) -> Result<User, AccountError> {
+        let processed = self.images.process(bytes).await?;
+        let updated = self.store.set_image(user.id, &processed).await?;
+        tracing::info!(user_id = user.id, hash = %processed.hash, "profile image set");
+        Ok(updated)
+    }
+
+    pub async fn remove_image(&self, user: &User) -> Result<User, AccountError> {
+        Ok(self.store.remove_image(user.id).await?)
+    }
+
+    /// A stored picture by content hash (`large`: 256 px, else 64 px).
+    pub async fn image(&self, hash: &str, large: bool) -> Result<Option<Vec<u8>>, AccountError> {
+        Ok(self.store.image(hash, large).await?)
+    }
+}

@@ -1,0 +1,81 @@
+//! Ending sessions: signing out, the user's session list and revoking one, the others,
+//! or all of them (log out everywhere).
+
+use super::{AccountError, Accounts, Principal};
+use crate::server::{
+    refresh_token::RefreshToken,
+    store::{Session, User},
+    unix_now,
+};
+
+impl Accounts {
+    /// Ends the session of a valid access token, else of a refresh token (current or
+    /// just replaced). Nothing to end is fine: signing out twice is no error.
+    pub async fn sign_out(
+        &self,
+        access: Option<&str>,
+        refresh: Option<&str>,
+    ) -> Result<(), AccountError> {
+        if let Ok(principal) = self.authenticate(access).await {
+            return self
+                .end_session(principal.user.id, &principal.session_id)
+                .await;
+        }
+        let Some(presented) = refresh.and_then(RefreshToken::parse) else {
+            return Ok(());
+        };
+        if let Some((session, user)) = self.store.session(&presented.session_id).await? {
+            let known = std::iter::once(session.refresh_hash.as_str())
+                .chain(session.previous_hash.as_deref())
+                .any(|hash| presented.matches(hash));
+            if known {
+                self.end_session(user.id, &session.id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn end_session(&self, user_id: i64, id: &str) -> Result<(), AccountError> {
+        self.store.delete_session(user_id, id).await?;
+        tracing::info!(user_id, "signed out");
+        Ok(())
+    }
+
+    /// The user's live sessions, most recently active first.
+    pub async fn sessions(&self, principal: &Principal) -> Result<Vec<Session>, AccountError> {
+        let now = unix_now();
+        let mut sessions = self.store.sessions(principal.user.id).await?;
+        sessions.retain(|s| !self.sessions.is_over(s.last_seen_at, s.expires_at, now));
+        Ok(sessions)
+    }
+
+    /// Ends one of the user's sessions (possibly the caller's own).
+    pub async fn revoke_session(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<(), AccountError> {
+        if !self.store.delete_session(principal.user.id, id).await? {
+            return Err(AccountError::NoSuchSession);
+        }
+        tracing::info!(user_id = principal.user.id, "session revoked");
+        Ok(())
+    }
+
+    /// Ends every session of the user but the caller's; returns how many ended.
+    pub async fn revoke_other_sessions(&self, principal: &Principal) -> Result<u64, AccountError> {
+        let ended = self
+            .store
+            .delete_sessions(principal.user.id, Some(&principal.session_id))
+            .await?;
+        tracing::info!(user_id = principal.user.id, ended, "other sessions revoked");
+        Ok(ended)
+    }
+
+    /// Revokes every token and session of the user, this one included.
+    pub async fn log_out_everywhere(&self, user: &User) -> Result<(), AccountError> {
+        self.store.revoke_tokens(user.id).await?;
+        tracing::info!(user_id = user.id, "logged out everywhere");
+        Ok(())
+    }
+}

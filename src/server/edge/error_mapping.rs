@@ -1,0 +1,106 @@
+//! The one mapping from account errors to the API's status + JSON body.
+
+use crate::api::{ApiError, ErrorCode};
+use crate::server::accounts::AccountError;
+use crate::server::images::ImageError;
+use crate::server::store::{StoreError, Taken};
+use http::{header::RETRY_AFTER, HeaderValue};
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Invalid(invalid) => {
+                ApiError::invalid_field(invalid.field, invalid.message)
+            }
+            AccountError::Taken(Taken::Username) => {
+                ApiError::new(ErrorCode::Conflict, "That username is already taken.")
+                    .on_field("username")
+            }
+            AccountError::Taken(Taken::Email) => ApiError::new(
+                ErrorCode::Conflict,
+                "An account with that e-mail already exists.",
+            )
+            .on_field("email"),
+            AccountError::InvalidCredentials => ApiError::new(
+                ErrorCode::InvalidCredentials,
+                "Incorrect username or password.",
+            ),
+            AccountError::MissingToken => ApiError::new(
+                ErrorCode::MissingToken,
+                "Sign in first: send the header Authorization: Bearer <token>.",
+            ),
+            AccountError::InvalidToken(reason) => {
+                tracing::info!(%reason, "token refused");
+                invalid_token()
+            }
+            AccountError::UnknownUser | AccountError::SessionEnded => invalid_token(),
+            AccountError::NoSuchSession => ApiError::new(
+                ErrorCode::NotFound,
+                "You have no session with that id (it may have ended already).",
+            )
+            .on_field("id"),
+            AccountError::WrongPassword(field) => ApiError::new(
+                ErrorCode::Forbidden,
+                if field == "current_password" {
+                    "Your current password is not correct."
+                } else {
+                    "That password is not correct."
+                },
+            )
+            .on_field(field),
+            AccountError::Throttled(wait) => {
+                let seconds = wait.seconds();
+                if let Some(options) = use_context::<ResponseOptions>() {
+                    options.insert_header(RETRY_AFTER, HeaderValue::from(seconds));
+                }
+                ApiError::new(
+                    ErrorCode::TooManyRequests,
+                    format!(
+                        "Too many failed attempts. Wait {} and try again.",
+                        human_wait(seconds)
+                    ),
+                )
+            }
+            AccountError::Image(ImageError::Unsupported) => ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                ImageError::Unsupported.to_string(),
+            )
+            .on_field("image"),
+            AccountError::Image(ImageError::Internal(reason)) => {
+                tracing::error!(%reason, "image processing failed");
+                ApiError::for_status(500)
+            }
+            AccountError::Image(refused) => ApiError::invalid_field("image", refused.to_string()),
+            AccountError::Busy => ApiError::new(
+                ErrorCode::Unavailable,
+                "The server is busy right now; try again in a moment.",
+            ),
+            AccountError::Store(StoreError::Unavailable(reason)) => {
+                tracing::error!(%reason, "database unavailable");
+                ApiError::for_status(503)
+            }
+            other => {
+                tracing::error!(error = %other, "request failed");
+                ApiError::for_status(500)
+            }
+        }
+    }
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidToken,
+        "Your session has expired or is no longer valid; sign in again.",
+    )
+}
+
+fn human_wait(seconds: u64) -> String {
+    match seconds {
+        0..=1 => "a second".into(),
+        2..=59 => format!("{seconds} seconds"),
+        60..=119 => "a minute".into(),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
+    }
+}

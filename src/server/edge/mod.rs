@@ -1,0 +1,19 @@
+//! The HTTP edge: everything between axum and the server functions. Each job has its
+//! file: what a server function reads from its request and adds to its answer
+//! (`request_context`), account errors as API errors (`error_mapping`), the one error
+//! body (`error_body`), request bodies (`body_negotiation`) following each endpoint's
+//! declaration (`endpoint_rules`), and the headers every answer carries (`headers`).
+
+mod body_negotiation;
+mod endpoint_rules;
+mod error_body;
+mod error_mapping;
+pub mod headers;
+mod request_context;
+
+pub use body_negotiation::{BodyLimits, RequestBodyLayer};
+pub use endpoint_rules::EndpointRules;
+pub use error_body::{api_not_found, error_response, normalize_api_response, panic_response};
+pub use request_context::{
+    bearer_token, check_origin, client_addr, request_headers, set_cookie, set_status, Caller,
+};

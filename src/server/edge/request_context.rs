@@ -1,0 +1,115 @@
+//! What a server function knows about its request (headers, client address, bearer
+//! token, `Origin`) and what it may add to its response (status, `Set-Cookie`), through
+//! the request parts and response options leptos_axum provides as context.
+
+use crate::api::{ApiError, ErrorCode};
+use crate::server::{accounts::Client, state::AppState};
+use axum_extra::headers::{authorization::Bearer, Authorization, HeaderMapExt};
+use http::{request::Parts, HeaderMap, HeaderValue, StatusCode};
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+
+/// Who is calling: the request's headers, the client's address and its user agent.
+pub struct Caller {
+    pub headers: HeaderMap,
+    pub addr: IpAddr,
+    pub user_agent: String,
+}
+
+impl Caller {
+    /// The caller of the request being served.
+    pub fn current(state: &AppState) -> Result<Self, ApiError> {
+        let headers = request_headers()?;
+        let user_agent = headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Self {
+            addr: client_addr(state.client_ip_header.as_ref()),
+            headers,
+            user_agent,
+        })
+    }
+
+    /// Where the request comes from, for the session record.
+    pub fn client(&self) -> Client<'_> {
+        Client {
+            addr: self.addr,
+            user_agent: &self.user_agent,
+        }
+    }
+}
+
+fn request_parts() -> Result<Parts, ApiError> {
+    use_context::<Parts>().ok_or_else(|| ApiError::for_status(500))
+}
+
+/// The client's address: from the configured proxy header when set (its first entry),
+/// else the peer of the connection.
+pub fn client_addr(header: Option<&http::HeaderName>) -> IpAddr {
+    let unspecified = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+    let Ok(parts) = request_parts() else {
+        return unspecified;
+    };
+    let from_header = header
+        .and_then(|name| parts.headers.get(name))
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(',').next())
+        .and_then(|first| first.trim().parse().ok());
+    from_header
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|info| info.0.ip())
+        })
+        .unwrap_or(unspecified)
+}
+
+/// The headers of the request being served.
+pub fn request_headers() -> Result<HeaderMap, ApiError> {
+    request_parts().map(|parts| parts.headers)
+}
+
+/// The token of an `Authorization: Bearer <token>` header, if the request has one.
+pub fn bearer_token() -> Result<Option<String>, ApiError> {
+    let parts = request_parts()?;
+    Ok(parts
+        .headers
+        .typed_get::<Authorization<Bearer>>()
+        .map(|header| header.token().trim().to_owned())
+        .filter(|token| !token.is_empty()))
+}
+
+/// Refuses a request that uses the refresh cookie from another site (CSRF).
+pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    // HTTP/2 requests name the host in the URI (`:authority`), not in `Host`.
+    let authority = use_context::<Parts>()
+        .and_then(|parts| parts.uri.authority().map(|a| a.as_str().to_owned()));
+    state
+        .cookies
+        .check_origin(headers, authority.as_deref())
+        .map_err(|e| {
+            tracing::warn!(reason = %e, "cookie request refused");
+            ApiError::new(
+                ErrorCode::Forbidden,
+                "This request must come from the Keyhold site itself (Origin header).",
+            )
+        })
+}
+
+/// Sets the status of a successful server-function response (e.g. 201).
+pub fn set_status(status: StatusCode) {
+    if let Some(options) = use_context::<ResponseOptions>() {
+        options.set_status(status);
+    }
+}
+
+/// Adds a `Set-Cookie` header to the server function's response.
+pub fn set_cookie(value: HeaderValue) {
+    if let Some(options) = use_context::<ResponseOptions>() {
+        options.append_header(http::header::SET_COOKIE, value);
+    }
+}
