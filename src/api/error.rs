@@ -77,6 +77,11 @@ pub struct ApiError {
     pub message: String,
     #[serde(default)]
     pub field: Option<String>,
+    /// Seconds to wait before trying again (a 429 or 503). Carried from the server
+    /// function to the edge, which sends it as `Retry-After` and leaves it out of the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(ignore))]
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -85,7 +90,14 @@ impl ApiError {
             error,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
+    }
+
+    /// The same error, asking the client to wait `seconds` before trying again.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// A 422 naming the field at fault.

@@ -35,7 +35,7 @@ async fn normalize_error(response: Response) -> Response {
     let bytes = axum::body::to_bytes(body, ERROR_BODY_LIMIT)
         .await
         .unwrap_or_default();
-    let error = serde_json::from_slice::<ApiError>(&bytes)
+    let mut error = serde_json::from_slice::<ApiError>(&bytes)
         .unwrap_or_else(|_| ApiError::for_status(parts.status.as_u16()));
     parts.status =
         StatusCode::from_u16(error.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -43,6 +43,9 @@ async fn normalize_error(response: Response) -> Response {
     headers.remove(CONTENT_LENGTH);
     headers.remove("serverfnerror");
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(seconds) = error.retry_after.take() {
+        headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
     match error.error {
         ErrorCode::InvalidToken => {
             headers.insert(
@@ -86,4 +89,24 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .unwrap_or_default();
     tracing::error!(%detail, "a request handler panicked");
     error_response(ApiError::for_status(500))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_wait_travels_as_a_header_not_in_the_body() {
+        let error = ApiError::new(ErrorCode::TooManyRequests, "wait").retry_after(17);
+        let sent = (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(error.clone())).into_response();
+        let answer = normalize_api_response(sent).await;
+        assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(answer.headers()[RETRY_AFTER], "17");
+        let body = axum::body::to_bytes(answer.into_body(), 1024)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"], "too_many_requests");
+        assert!(json.get("retry_after").is_none(), "{json}");
+    }
 }

@@ -4,9 +4,6 @@ use crate::api::{ApiError, ErrorCode};
 use crate::server::accounts::AccountError;
 use crate::server::images::ImageError;
 use crate::server::store::{StoreError, Taken};
-use http::{header::RETRY_AFTER, HeaderValue};
-use leptos::prelude::use_context;
-use leptos_axum::ResponseOptions;
 
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> Self {
@@ -52,9 +49,6 @@ impl From<AccountError> for ApiError {
             .on_field(field),
             AccountError::Throttled(wait) => {
                 let seconds = wait.seconds();
-                if let Some(options) = use_context::<ResponseOptions>() {
-                    options.insert_header(RETRY_AFTER, HeaderValue::from(seconds));
-                }
                 ApiError::new(
                     ErrorCode::TooManyRequests,
                     format!(
@@ -62,6 +56,7 @@ impl From<AccountError> for ApiError {
                         human_wait(seconds)
                     ),
                 )
+                .retry_after(seconds)
             }
             AccountError::Image(ImageError::Unsupported) => ApiError::new(
                 ErrorCode::UnsupportedMediaType,
