@@ -2,7 +2,7 @@
 
 use crate::pages::{
     header::SiteHeader, home::HomePage, login::LoginPage, not_found::NotFound,
-    profile::ProfilePage, session::Session, signup::SignupPage,
+    profile::ProfilePage, signed_in::SignedIn, signup::SignupPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
@@ -86,7 +86,7 @@ fn skip_to_main(event: leptos::ev::MouseEvent) {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    Session::provide();
+    SignedIn::provide();
     view! {
         <Title formatter=|page: String| format!("{page} · Keyhold") />
         <Router>

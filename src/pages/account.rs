@@ -3,7 +3,7 @@
 //! field of the sign-up form.
 
 use super::form::{input_value, on_result, FormAlert, FormErrors, SubmitButton, TextField};
-use super::session::use_session;
+use super::signed_in::use_session;
 use crate::api::{
     account::{
         delete_account, export_data, update_profile, DeleteAccountRequest, UpdateProfileRequest,

@@ -258,7 +258,7 @@ pub fn on_result<I, O>(
 
 /// Signs in with a fresh token and opens the profile.
 pub fn enter_profile(
-    session: super::session::Session,
+    session: super::signed_in::SignedIn,
 ) -> impl Fn(crate::api::TokenResponse) + 'static {
     let navigate = leptos_router::hooks::use_navigate();
     move |token| {

@@ -1,6 +1,6 @@
 //! The site header: brand, and either the signed-in user with "Log out" or the links in.
 
-use super::{profile::Avatar, session::use_session};
+use super::{profile::Avatar, signed_in::use_session};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 

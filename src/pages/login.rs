@@ -3,7 +3,7 @@
 use super::form::{
     enter_profile, input_value, on_result, AuthCard, FormAlert, FormErrors, SubmitButton, TextField,
 };
-use super::session::use_session;
+use super::signed_in::use_session;
 use crate::api::auth::{login, LoginRequest};
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 use leptos_meta::Title;

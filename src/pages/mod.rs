@@ -8,6 +8,6 @@ pub mod login;
 pub mod not_found;
 pub mod password;
 pub mod profile;
-pub mod session;
 pub mod sessions;
+pub mod signed_in;
 pub mod signup;

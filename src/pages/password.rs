@@ -2,7 +2,7 @@
 //! "Change password" section.
 
 use super::form::{input_value, on_result, FormAlert, FormErrors, SubmitButton, TextField};
-use super::session::use_session;
+use super::signed_in::use_session;
 use crate::api::users::{change_password, ChangePasswordRequest};
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 

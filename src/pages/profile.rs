@@ -2,8 +2,8 @@
 
 use super::account::{DeleteAccount, DownloadData, EditProfile, ImageSection};
 use super::password::AccountSecurity;
-use super::session::use_session;
 use super::sessions::SessionsSection;
+use super::signed_in::use_session;
 use crate::api::UserView;
 use leptos::prelude::*;
 use leptos_meta::Title;

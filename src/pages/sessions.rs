@@ -2,7 +2,7 @@
 //! for each, "Sign out everywhere else" and "Log out everywhere".
 
 use super::form::FormAlert;
-use super::session::use_session;
+use super::signed_in::use_session;
 use crate::api::sessions::{
     list_sessions, revoke_other_sessions, revoke_session, RevokeSessionRequest, SessionView,
 };

@@ -5,7 +5,7 @@ use super::form::{
     enter_profile, input_value, on_result, AuthCard, FormAlert, FormErrors, SubmitButton, TextField,
 };
 use super::password::PasswordRules;
-use super::session::{use_session, Session};
+use super::signed_in::{use_session, SignedIn};
 use crate::api::{
     auth::{login, register, LoginRequest, RegisterRequest},
     ApiError, TokenResponse,
@@ -24,7 +24,7 @@ struct SignUp {
 /// Register, log in, then upload the image if one was chosen. The account never
 /// depends on the image: if the server refuses it, the user is signed in anyway and
 /// the profile page says why.
-async fn sign_up(input: SignUp, session: Session) -> Result<TokenResponse, ApiError> {
+async fn sign_up(input: SignUp, session: SignedIn) -> Result<TokenResponse, ApiError> {
     if let Some(image) = &input.image {
         check_image(image)?;
     }

@@ -123,6 +123,28 @@ mod tests {
         assert!(doc["paths"]["/api/users/me/image"]["post"].is_object());
     }
 
+    /// Forgetting a server fn in its module's `Endpoints`, or declaring another path or
+    /// method than the fn really serves, fails here.
+    #[test]
+    fn the_document_names_exactly_the_registered_server_functions() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let mut documented: Vec<String> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, item)| {
+                let methods = item.as_object().unwrap().keys();
+                methods.map(move |m| format!("{} {path}", m.to_uppercase()))
+            })
+            .collect();
+        let mut served: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+            .map(|(path, method)| format!("{method} {path}"))
+            .collect();
+        documented.sort();
+        served.sort();
+        assert_eq!(documented, served);
+    }
+
     #[test]
     fn the_edge_can_serve_every_declared_body() {
         EndpointRules::from_document(&document()).expect("rules");

@@ -6,7 +6,7 @@ use crate::client::{clear_token, store_token, stored_token, TOKEN_KEY};
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]
-pub struct Session {
+pub struct SignedIn {
     token: RwSignal<Option<String>>,
     /// True once the browser's storage has been read (never during server rendering).
     loaded: RwSignal<bool>,
@@ -15,7 +15,7 @@ pub struct Session {
     notice: RwSignal<Option<String>>,
 }
 
-impl Session {
+impl SignedIn {
     /// Creates the session for the app and provides it as context.
     pub fn provide() -> Self {
         let token = RwSignal::new(None::<String>);
@@ -160,6 +160,6 @@ fn mark_hydrated() {
     }
 }
 
-pub fn use_session() -> Session {
-    expect_context::<Session>()
+pub fn use_session() -> SignedIn {
+    expect_context::<SignedIn>()
 }
