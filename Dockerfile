@@ -20,11 +20,10 @@ RUN version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); prin
 COPY end2end/package.json end2end/package-lock.json end2end/
 RUN cd end2end && npm ci --no-audit --no-fund --loglevel=error
 COPY . .
-RUN PATH="/src/end2end/node_modules/.bin:$PATH" cargo leptos build --release \
+RUN PATH="/src/end2end/node_modules/.bin:$PATH" cargo leptos build --release --precompress \
  && mkdir -p /out \
  && cp target/release/keyhold target/release/hash.txt /out/ \
- && cp -r target/site /out/site \
- && LEPTOS_SITE_ROOT=/out/site LEPTOS_OUTPUT_NAME=keyhold /out/keyhold --precompress-assets
+ && cp -r target/site /out/site
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \

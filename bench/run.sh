@@ -60,7 +60,7 @@ stale() {
 }
 if stale && [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   log "building Keyhold (release)"
-  if ! (cd "$ROOT" && PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH" cargo leptos build --release) >"$OUT/build.log" 2>&1; then
+  if ! (cd "$ROOT" && PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH" cargo leptos build --release --precompress) >"$OUT/build.log" 2>&1; then
     if [ -x "$BIN" ]; then
       log "WARNING: build failed (see $OUT/build.log); benchmarking the existing, older binary"
     else
@@ -76,8 +76,6 @@ if [ "${BENCH_CEILING:-1}" = 1 ]; then
     --no-default-features --features ssr) >"$OUT/build-ceiling.log" 2>&1 ||
     { echo "ceiling build failed, see $OUT/build-ceiling.log" >&2; exit 1; }
 fi
-# Compress the static assets now, so the server does not do it while being measured.
-LEPTOS_SITE_ROOT="$SITE_ROOT" LEPTOS_OUTPUT_NAME=keyhold "$BIN" --precompress-assets 2>/dev/null
 
 # ---------------------------------------------------------------- servers
 PIDS=()

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh build
 source scripts/env.sh
 mkdir -p "${KEYHOLD_DATA_DIR:-data}"
-exec cargo leptos serve --release
+exec cargo leptos serve --release --precompress

@@ -23,21 +23,6 @@ async fn run() -> Result<(), String> {
         .leptos_options;
     // A `hash-files` build leaves hash.txt beside the binary: use the hashed names.
     leptos_options.hash_files |= assets::hash_file_present(&leptos_options.hash_file);
-    let pkg = std::path::Path::new(leptos_options.site_root.as_ref())
-        .join(leptos_options.site_pkg_dir.as_ref());
-    // `keyhold --precompress-assets`: only write the compressed assets (image builds,
-    // where the running server may not write to its site directory).
-    if std::env::args().any(|arg| arg == "--precompress-assets") {
-        let written = assets::precompress(&pkg);
-        tracing::info!(written, dir = %pkg.display(), "static assets precompressed");
-        return Ok(());
-    }
-    tokio::task::spawn_blocking(move || {
-        let written = assets::precompress(&pkg);
-        if written > 0 {
-            tracing::info!(written, "static assets precompressed");
-        }
-    });
     let addr = leptos_options.site_addr;
     let state = AppState::build(&config, leptos_options)
         .await
