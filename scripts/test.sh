@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: every check and test, on a fresh machine or a warm one.
-#   1. lint: cargo fmt --check, clippy -D warnings
+#   1. lint: cargo fmt --check, clippy -D warnings (server, and the browser's WASM)
 #   2. Rust unit and integration tests (real HTTP, SQLite and PostgreSQL)
 #   3. release build (server + WASM) with cargo-leptos
 #   4. schemathesis against the release server's OpenAPI document
@@ -31,6 +31,8 @@ check() { # name command...
 
 check "format (cargo fmt --check)" cargo fmt --check
 check "lint (clippy -D warnings)" cargo clippy --all-targets --features ssr --quiet -- -D warnings
+check "lint, browser side (clippy, wasm32)" cargo clippy --lib --no-default-features \
+  --features hydrate --target wasm32-unknown-unknown --quiet -- -D warnings
 
 stage "Rust tests (unit + HTTP integration on SQLite and PostgreSQL)"
 cargo test --features ssr --no-fail-fast 2>&1 | tee "$LOGS/cargo.log"
