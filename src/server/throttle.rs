@@ -1,4 +1,4 @@
-//! Failed-login throttling (OWASP ASVS 6.3, SECURITY.md "Login"): a token bucket per
+//! Failed-login throttling (OWASP ASVS 6.3, docs/security.md "Log-in"): a token bucket per
 //! account and client address (by default 5 failures a minute), and a cap on
 //! consecutive failures per account (by default 100) whatever the address. A successful
 //! login resets the account's streak. Checked before any hashing, so a throttled

@@ -1,4 +1,4 @@
-//! Input rules for accounts (SECURITY.md "Input" and "Passwords", NIST SP 800-63B-4):
+//! Input rules for accounts (docs/security.md "Passwords" and "Input", NIST SP 800-63B-4):
 //! each check returns the normalized value or a message naming the field and the rule.
 
 use std::collections::HashSet;
