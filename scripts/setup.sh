@@ -75,6 +75,21 @@ if [ "$("$VENV/bin/schemathesis" --version 2>/dev/null | awk '{print $3}')" != "
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
+# openapi-python-client (and the one library its clients import that it does not bring)
+# for the generated-client tests.
+GENERATOR_VERSION="0.29.1"
+if [ "$("$VENV/bin/openapi-python-client" --version 2>/dev/null | awk '{print $3}')" != "$GENERATOR_VERSION" ]; then
+  say "installing openapi-python-client $GENERATOR_VERSION into $VENV"
+  "$VENV/bin/pip" install -q "openapi-python-client==$GENERATOR_VERSION" "python-dateutil==2.9.0.post0"
+fi
+
+# --- npm tools for the TypeScript generated client (openapi-typescript, openapi-fetch) -
+STAMP=clients/node_modules/.keyhold-lock
+if [ ! -f "$STAMP" ] || ! cmp -s clients/package-lock.json "$STAMP"; then
+  say "installing npm packages in clients/"
+  (cd clients && npm ci --no-audit --no-fund --loglevel=error)
+  cp clients/package-lock.json "$STAMP"
+fi
 if ! python3 -c 'import requests' 2>/dev/null; then
   say "installing python3-requests"
   apt_install python3-requests

@@ -3,7 +3,8 @@
 #   1. lint: cargo fmt --check, clippy -D warnings (server, and the browser's WASM)
 #   2. Rust unit and integration tests (real HTTP, SQLite and PostgreSQL)
 #   3. release build (server + WASM) with cargo-leptos
-#   4. schemathesis against the release server's OpenAPI document
+#   4. schemathesis against the release server's OpenAPI document, and clients generated
+#      from it (Python: openapi-python-client; TypeScript: openapi-typescript + openapi-fetch)
 #   5. Playwright in Chromium against the release server, on SQLite and on PostgreSQL
 # The last line is the total: "N passed, N failed".
 set -uo pipefail
@@ -46,6 +47,7 @@ if cargo leptos build --release --precompress; then
   record "release build" ok 1 0
   export KEYHOLD_BIN="$CARGO_TARGET_DIR/release/keyhold"
   check "schema fuzzing (schemathesis)" scripts/fuzz.sh "$KEYHOLD_BIN"
+  check "generated clients (Python, TypeScript)" scripts/clients.sh "$KEYHOLD_BIN"
   for database in sqlite postgres; do
     stage "browser tests on $database (Playwright, Chromium)"
     DB_NAME="keyhold_e2e_$$"
