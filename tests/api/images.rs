@@ -2,9 +2,7 @@
 //! without metadata, hostile files get the right 4xx, and the pictures are served with
 //! immutable caching under their content hash.
 
-mod common;
-
-use common::{json, text_field, Engine, TestServer};
+use crate::helpers::{json, text_field, Engine, TestServer};
 use image::{DynamicImage, ImageBuffer, ImageFormat, Rgba};
 use std::io::Cursor;
 
@@ -333,7 +331,9 @@ on_both_databases!(
             .client
             .post(server.url("/api/users/me/delete"))
             .bearer_auth(&token)
-            .json(&serde_json::json!({"password": common::PASSWORD, "confirm": "ephemeral"}))
+            .json(
+                &serde_json::json!({"password": crate::helpers::PASSWORD, "confirm": "ephemeral"}),
+            )
             .send()
             .await
             .unwrap();

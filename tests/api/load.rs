@@ -1,18 +1,13 @@
 //! Timing-sensitive security tests: login timing for unknown users vs wrong passwords,
-//! and a login storm beside normal requests. They run one at a time (a shared lock), so
-//! they measure the server rather than each other.
+//! and a login storm beside normal requests. Each runs with the machine to itself (no
+//! other test meanwhile), so it measures the server rather than the other tests.
 
-mod common;
-
-use common::{json, Engine, TestServer};
+use crate::helpers::{json, Engine, TestServer};
 use std::time::{Duration, Instant};
 
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 on_both_databases!(
-    unknown_user_and_wrong_password_look_the_same,
+    alone unknown_user_and_wrong_password_look_the_same,
     |engine: Engine| async move {
-        let _serial = SERIAL.lock().await;
         // Real argon2 cost, no throttling in the way: only the answer and its timing matter.
         let server = TestServer::start_with(engine, |settings| {
             settings.remove("KEYHOLD_ARGON2_MEMORY_KIB");
@@ -73,9 +68,8 @@ on_both_databases!(
 );
 
 on_both_databases!(
-    a_login_storm_does_not_stall_other_requests,
+    alone a_login_storm_does_not_stall_other_requests,
     |engine: Engine| async move {
-        let _serial = SERIAL.lock().await;
         // Real argon2 cost; 200 concurrent wrong-password logins (over many accounts, so the
         // throttle does not answer them early) while a user reads their profile.
         let server = TestServer::start_with(engine, |settings| {

@@ -1,9 +1,7 @@
 //! Account self-service over real HTTP on SQLite and PostgreSQL: edit the profile,
 //! delete the account, download my data.
 
-mod common;
-
-use common::{json, text_field, Engine, TestServer, PASSWORD};
+use crate::helpers::{json, text_field, Engine, TestServer, PASSWORD};
 use serde_json::{json, Value};
 
 async fn post(server: &TestServer, path: &str, token: &str, body: Value) -> reqwest::Response {

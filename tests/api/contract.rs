@@ -2,9 +2,7 @@
 //! each endpoint takes the encodings it documents, request ids, and the curl examples
 //! in docs/api.md run as written against a live server.
 
-mod common;
-
-use common::{json, text_field, Engine, TestServer, PASSWORD};
+use crate::helpers::{json, text_field, Engine, TestServer, PASSWORD};
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -211,6 +209,7 @@ async fn run(program: &str, args: &[&str], script: &str) -> String {
 /// run as written against a live server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn examples_in_the_api_docs_run_as_written() {
+    let _machine = crate::helpers::shared().await;
     let server = TestServer::start(Engine::Sqlite).await;
     let live = |text: String| text.replace("http://127.0.0.1:3000", &server.base);
 

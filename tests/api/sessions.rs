@@ -2,9 +2,7 @@
 //! replayed one ends the session (outside the grace window), idle and absolute expiry,
 //! revoking one, the others or all sessions, and the `Origin` check.
 
-mod common;
-
-use common::{json, text_field, Engine, TestServer, PASSWORD};
+use crate::helpers::{json, text_field, Engine, TestServer, PASSWORD};
 use serde_json::{json, Value};
 use std::time::Duration;
 

@@ -1,9 +1,7 @@
 //! The HTTP API over real HTTP, against the real router and a fresh database, on
 //! SQLite and PostgreSQL.
 
-mod common;
-
-use common::{form, json, Engine, TestServer, PASSWORD};
+use crate::helpers::{form, json, Engine, TestServer, PASSWORD};
 use futures::future::join_all;
 
 on_both_databases!(

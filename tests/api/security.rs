@@ -1,10 +1,8 @@
 //! Security over real HTTP: the JWT attack suite, revocation (password change, log out
 //! everywhere), login throttling and security headers. Timing tests are in `load.rs`.
 
-mod common;
-
+use crate::helpers::{json, text_field, Engine, TestServer, PASSWORD};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use common::{json, text_field, Engine, TestServer, PASSWORD};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -1,9 +1,7 @@
 //! Scale-out: two Keyhold processes (the real binary) on one PostgreSQL with one JWT
 //! secret behave as one service. Also the start-up wait for a database that is down.
 
-mod common;
-
-use common::{json, text_field, Engine, TestDatabase, PASSWORD};
+use crate::helpers::{json, text_field, Engine, TestDatabase, PASSWORD};
 use futures::StreamExt;
 use serde_json::json;
 use std::{
@@ -115,6 +113,7 @@ async fn me(client: &reqwest::Client, at: &Instance, token: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_on_one_postgres_act_as_one() {
+    let _machine = crate::helpers::shared().await;
     let db = TestDatabase::create(Engine::Postgres).await;
     let client = reqwest::Client::new();
     let a = Instance::spawn(&db.url, &db.data_dir.join("a"))
@@ -242,6 +241,7 @@ async fn two_instances_on_one_postgres_act_as_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn start_up_waits_for_the_database_then_gives_up_clearly() {
+    let _machine = crate::helpers::shared().await;
     let dir = tempfile::tempdir().unwrap();
     // Nothing listens on this port: the instance retries with backoff, then exits.
     let url = format!("postgres://postgres@127.0.0.1:{}/none", free_port());
@@ -332,6 +332,7 @@ impl Drop for Outage {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn health_check_and_requests_follow_a_database_outage() {
+    let _machine = crate::helpers::shared().await;
     let db = TestDatabase::create(Engine::Postgres).await;
     let outage = Outage::forward_to("127.0.0.1:5432").await;
     let name = db.url.rsplit('/').next().unwrap().to_owned();
@@ -392,6 +393,7 @@ fn rss_kib(pid: u32) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn slow_clients_are_cut_off() {
+    let _machine = crate::helpers::shared().await;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("k.db").display());
@@ -457,6 +459,7 @@ async fn slow_clients_are_cut_off() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_thousand_hostile_requests_leave_the_server_healthy() {
+    let _machine = crate::helpers::shared().await;
     use tokio::io::AsyncWriteExt;
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("k.db").display());

@@ -2,8 +2,6 @@
 //! loopback port, over a fresh database (SQLite in a temporary directory, or a
 //! PostgreSQL database created for the test and dropped afterwards).
 
-#![allow(dead_code)]
-
 use keyhold::server::{config::Config, router::router, state::AppState};
 use leptos::prelude::LeptosOptions;
 use sqlx::{Connection, Executor, PgConnection};
@@ -109,7 +107,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub base: String,
     pub client: reqwest::Client,
-    pub db: TestDatabase,
+    /// Dropped with the server (a PostgreSQL test database is dropped then).
+    _db: TestDatabase,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -166,7 +165,7 @@ impl TestServer {
             addr,
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
-            db,
+            _db: db,
             task,
         }
     }
@@ -275,19 +274,42 @@ pub async fn text_field(response: reqwest::Response, name: &str) -> String {
         .to_owned()
 }
 
-/// Runs one async test body on SQLite and on PostgreSQL: `on_both_databases!(name, |engine| async move { ... });`
-#[macro_export]
+/// The machine, shared by the tests that run side by side; a timing test takes it for
+/// itself (`alone()`), so that it measures the server rather than the other tests.
+static MACHINE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// Held by every test while it runs beside the others.
+pub async fn shared() -> tokio::sync::RwLockReadGuard<'static, ()> {
+    MACHINE.read().await
+}
+
+/// Held by a timing test: no other test runs meanwhile.
+pub async fn alone() -> tokio::sync::RwLockWriteGuard<'static, ()> {
+    MACHINE.write().await
+}
+
+/// Runs one async test body on SQLite and on PostgreSQL, beside the other tests:
+/// `on_both_databases!(name, |engine| async move { ... });`, or with the machine to
+/// itself: `on_both_databases!(alone name, ...)`.
 macro_rules! on_both_databases {
     ($name:ident, $body:expr) => {
+        on_both_databases!(@with shared, $name, $body);
+    };
+    (alone $name:ident, $body:expr) => {
+        on_both_databases!(@with alone, $name, $body);
+    };
+    (@with $lock:ident, $name:ident, $body:expr) => {
         mod $name {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                ($body)($crate::common::Engine::Sqlite).await;
+                let _machine = $crate::helpers::$lock().await;
+                ($body)($crate::helpers::Engine::Sqlite).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                ($body)($crate::common::Engine::Postgres).await;
+                let _machine = $crate::helpers::$lock().await;
+                ($body)($crate::helpers::Engine::Postgres).await;
             }
         }
     };

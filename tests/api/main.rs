@@ -1,0 +1,15 @@
+//! Keyhold over real HTTP: the production router (or the real binary) on a fresh
+//! database per test, on SQLite and PostgreSQL. One test binary, one module per feature;
+//! `helpers` starts servers and databases.
+
+#[macro_use]
+mod helpers;
+
+mod contract;
+mod http_api;
+mod images;
+mod instances;
+mod load;
+mod security;
+mod self_service;
+mod sessions;
