@@ -2,18 +2,22 @@
 
 use super::{
     accounts::{Accounts, Parts},
-    config::Config,
+    config::{
+        secrets::{load_or_create_jwt_secret, SecretFileError},
+        Config,
+    },
     cookie::CookiePolicy,
     images::ImageProcessor,
     password::{HashError, PasswordHasher},
     store::{CachedStore, DatabaseOptions, SqlUserStore, StoreError, UserStore},
     throttle::LoginThrottle,
-    token::{load_or_create_secret, SecretError, TokenService},
+    token::{SecretError, TokenService},
     validation::PasswordPolicy,
 };
 use crate::api::ApiError;
 use axum::extract::FromRef;
 use leptos::prelude::{use_context, LeptosOptions};
+use secrecy::ExposeSecret;
 use std::{sync::Arc, time::Duration};
 
 /// A cheap handle: every request clones it (axum's state, the server-function
@@ -50,6 +54,8 @@ pub enum StartupError {
     #[error(transparent)]
     Secret(#[from] SecretError),
     #[error(transparent)]
+    SecretFile(#[from] SecretFileError),
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Hash(#[from] HashError),
@@ -61,10 +67,13 @@ impl AppState {
         leptos_options: LeptosOptions,
     ) -> Result<Self, StartupError> {
         let store = connect_with_retry(config).await?;
-        let secret = load_or_create_secret(config.jwt_secret.as_deref(), &config.data_dir)?;
+        let secret = load_or_create_jwt_secret(config.jwt_secret.as_ref(), &config.data_dir)?;
         let tokens = TokenService::new(
-            &secret,
-            config.jwt_previous_secret.as_deref().map(str::as_bytes),
+            secret.expose_secret(),
+            config
+                .jwt_previous_secret
+                .as_ref()
+                .map(|previous| previous.expose_secret().as_bytes()),
             &config.jwt_issuer,
             &config.jwt_audience,
             config.token_ttl,
@@ -116,7 +125,7 @@ impl AppState {
 /// instance started before its database comes up instead of crashing.
 async fn connect_with_retry(config: &Config) -> Result<SqlUserStore, StoreError> {
     let options = DatabaseOptions {
-        url: config.database_url.clone(),
+        url: config.database_url.expose_secret().to_owned(),
         pool_size: config.db_pool_size,
         acquire_timeout: Duration::from_secs(5),
         statement_timeout: config.db_statement_timeout,
@@ -126,9 +135,9 @@ async fn connect_with_retry(config: &Config) -> Result<SqlUserStore, StoreError>
     loop {
         match SqlUserStore::connect(&options).await {
             Ok(store) => return Ok(store),
-            Err(StoreError::Unavailable(reason)) if tokio::time::Instant::now() < deadline => {
+            Err(e) if e.is_unavailable() && tokio::time::Instant::now() < deadline => {
                 let wait = delay.min(deadline - tokio::time::Instant::now());
-                tracing::warn!(%reason, retry_in_ms = wait.as_millis() as u64, "database not reachable yet");
+                tracing::warn!(reason = %e, retry_in_ms = wait.as_millis() as u64, "database not reachable yet");
                 tokio::time::sleep(wait).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
             }

@@ -9,7 +9,7 @@ use jsonwebtoken::{
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::{path::Path, time::Duration};
+use std::time::Duration;
 
 /// Shortest secret accepted: 256 bits.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -58,8 +58,6 @@ pub enum TokenError {
 pub enum SecretError {
     #[error("{0} must be at least {MIN_SECRET_BYTES} bytes (256 bits)")]
     TooShort(&'static str),
-    #[error("the generated secret in {path} could not be read or written: {reason}")]
-    File { path: String, reason: String },
 }
 
 struct SigningKey {
@@ -184,53 +182,6 @@ impl TokenService {
             .find(|key| key.kid == kid)
             .ok_or(TokenError::UnknownKey)
     }
-}
-
-/// The signing secret: from the environment if given, else generated once into
-/// `<data_dir>/jwt-secret` (mode 0600) and reused on every later start.
-pub fn load_or_create_secret(
-    from_env: Option<&str>,
-    data_dir: &Path,
-) -> Result<Vec<u8>, SecretError> {
-    if let Some(secret) = from_env {
-        return Ok(secret.as_bytes().to_vec());
-    }
-    let path = data_dir.join("jwt-secret");
-    let file_error = |e: std::io::Error| SecretError::File {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    };
-    std::fs::create_dir_all(data_dir).map_err(file_error)?;
-    let fresh = random_secret();
-    match write_new_private_file(&path, fresh.as_bytes()) {
-        Ok(()) => Ok(fresh.into_bytes()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let stored = std::fs::read_to_string(&path).map_err(file_error)?;
-            let stored = stored.trim();
-            if stored.len() < MIN_SECRET_BYTES {
-                return Err(SecretError::TooShort("the stored jwt-secret"));
-            }
-            Ok(stored.as_bytes().to_vec())
-        }
-        Err(e) => Err(file_error(e)),
-    }
-}
-
-fn write_new_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
-}
-
-fn random_secret() -> String {
-    let mut bytes = [0u8; 48];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// 128 random bits, URL-safe (22 characters).
@@ -408,23 +359,5 @@ mod tests {
     fn short_secrets_are_refused() {
         let short = TokenService::new(b"short", None, "i", "a", Duration::from_secs(60));
         assert!(matches!(short, Err(SecretError::TooShort(_))));
-    }
-
-    #[test]
-    fn generated_secret_is_private_and_stable() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = load_or_create_secret(None, dir.path()).unwrap();
-        let second = load_or_create_secret(None, dir.path()).unwrap();
-        assert_eq!(first, second);
-        assert!(first.len() >= MIN_SECRET_BYTES);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("jwt-secret"))
-                .unwrap()
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
     }
 }

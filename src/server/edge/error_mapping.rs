@@ -3,7 +3,7 @@
 use crate::api::{ApiError, ErrorCode};
 use crate::server::accounts::AccountError;
 use crate::server::images::ImageError;
-use crate::server::store::{StoreError, Taken};
+use crate::server::store::Taken;
 
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> Self {
@@ -72,8 +72,8 @@ impl From<AccountError> for ApiError {
                 ErrorCode::Unavailable,
                 "The server is busy right now; try again in a moment.",
             ),
-            AccountError::Store(StoreError::Unavailable(reason)) => {
-                tracing::error!(%reason, "database unavailable");
+            AccountError::Store(e) if e.is_unavailable() => {
+                tracing::error!(reason = %e, "database unavailable");
                 ApiError::for_status(503)
             }
             other => {

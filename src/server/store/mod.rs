@@ -89,10 +89,28 @@ pub enum StoreError {
     Conflict(Taken),
     #[error("no such account")]
     Missing,
+    /// The database cannot be reached (connecting, a ping).
     #[error("the database is unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("database error: {0}")]
-    Database(String),
+    Database(#[from] sqlx::Error),
+    #[error("the database schema could not be migrated: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Whether the database could not be reached (a 503 for the caller, worth a
+    /// retry), rather than refusing the request.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Unavailable(_) => true,
+            Self::Database(e) => matches!(
+                e,
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            ),
+            _ => false,
+        }
+    }
 }
 
 #[async_trait]

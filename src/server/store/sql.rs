@@ -63,8 +63,8 @@ impl SqlUserStore {
         .await
         {
             Ok(Ok(conn)) => drop(conn),
-            Ok(Err(e)) => return Err(unavailable(e)),
-            Err(_) => return Err(StoreError::Unavailable("connection timed out".into())),
+            Ok(Err(e)) => return Err(StoreError::Unavailable(e.into())),
+            Err(e) => return Err(StoreError::Unavailable(e.into())),
         }
         let timeout_ms = options.statement_timeout.as_millis().max(1);
         let pool = AnyPoolOptions::new()
@@ -91,16 +91,13 @@ impl SqlUserStore {
             })
             .connect(&options.url)
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| StoreError::Unavailable(e.into()))?;
         let migrator = if sqlite {
             &SQLITE_MIGRATIONS
         } else {
             &POSTGRES_MIGRATIONS
         };
-        migrator
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
+        migrator.run(&pool).await?;
         Ok(Self { pool, sqlite })
     }
 }
@@ -119,7 +116,7 @@ impl SqlUserStore {
         password_hash: Option<&str>,
         keep: Option<&str>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(database_error)?;
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "UPDATE users SET token_generation = token_generation + 1, \
              password_hash = COALESCE($1, password_hash), updated_at = $2 \
@@ -129,12 +126,11 @@ impl SqlUserStore {
         .bind(unix_now())
         .bind(id)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(database_error)?
+        .await?
         .ok_or(StoreError::Missing)?;
-        let generation = row.try_get("token_generation").map_err(database_error)?;
+        let generation = row.try_get("token_generation")?;
         delete_sessions_of(&mut tx, id, keep).await?;
-        tx.commit().await.map_err(database_error)?;
+        tx.commit().await?;
         Ok(generation)
     }
 }
@@ -148,8 +144,7 @@ async fn delete_sessions_of(
         .bind(user_id)
         .bind(keep)
         .execute(&mut **tx)
-        .await
-        .map_err(database_error)?;
+        .await?;
     Ok(result.rows_affected())
 }
 
@@ -167,10 +162,9 @@ async fn set_image_hash(
         .bind(now)
         .bind(id)
         .fetch_optional(&mut **tx)
-        .await
-        .map_err(database_error)?
+        .await?
         .ok_or(StoreError::Missing)?;
-    user_from(&row).map_err(database_error)
+    Ok(user_from(&row)?)
 }
 
 fn create_parent_dir(url: &str) -> Result<(), StoreError> {
@@ -184,30 +178,43 @@ fn create_parent_dir(url: &str) -> Result<(), StoreError> {
         return Ok(());
     }
     match Path::new(path).parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))),
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(e.into()))
+        }
         _ => Ok(()),
     }
 }
 
-fn unavailable(e: sqlx::Error) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+/// What a write's constraint violation means for accounts: a unique index, that the
+/// username or e-mail is taken; a foreign key, that the account went away meanwhile (a
+/// concurrent deletion). Any other error keeps its cause.
+trait ConstraintExt<T> {
+    fn on_constraints(self) -> Result<T, StoreError>;
 }
 
-fn database_error(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => unavailable(e),
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            let text = format!("{} {}", db.message(), db.constraint().unwrap_or_default());
-            StoreError::Conflict(if text.contains("email_key") {
-                Taken::Email
-            } else {
-                Taken::Username
-            })
-        }
-        // The account went away meanwhile (a concurrent deletion).
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Missing,
-        _ => StoreError::Database(e.to_string()),
+impl<T> ConstraintExt<T> for Result<T, sqlx::Error> {
+    fn on_constraints(self) -> Result<T, StoreError> {
+        self.map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Missing,
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                taken_by(db.as_ref()).map_or(StoreError::Database(e), StoreError::Conflict)
+            }
+            _ => StoreError::Database(e),
+        })
+    }
+}
+
+/// The attribute a unique violation is about. PostgreSQL names the constraint; SQLite
+/// names none, only the column in its message ("UNIQUE constraint failed:
+/// users.email_key").
+fn taken_by(violation: &dyn sqlx::error::DatabaseError) -> Option<Taken> {
+    match violation.constraint() {
+        Some("users_email_key_unique") => Some(Taken::Email),
+        Some("users_username_key_unique") => Some(Taken::Username),
+        Some(_) => None,
+        None if violation.message().contains("users.email_key") => Some(Taken::Email),
+        None if violation.message().contains("users.username_key") => Some(Taken::Username),
+        None => None,
     }
 }
 
@@ -255,8 +262,8 @@ impl UserStore for SqlUserStore {
             .bind(now)
             .fetch_one(&self.pool)
             .await
-            .map_err(database_error)?;
-        user_from(&row).map_err(database_error)
+            .on_constraints()?;
+        Ok(user_from(&row)?)
     }
 
     async fn taken(
@@ -271,10 +278,9 @@ impl UserStore for SqlUserStore {
         .bind(username_key)
         .bind(email_key)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(database_error)?;
+        .await?;
         let Some(row) = row else { return Ok(None) };
-        let key: String = row.try_get("username_key").map_err(database_error)?;
+        let key: String = row.try_get("username_key")?;
         Ok(Some(if key == username_key {
             Taken::Username
         } else {
@@ -289,16 +295,14 @@ impl UserStore for SqlUserStore {
         let row = sqlx::query(&sql)
             .bind(login_key)
             .fetch_optional(&self.pool)
-            .await
-            .map_err(database_error)?;
-        row.map(|row| {
+            .await?;
+        let credentials = row.map(|row| -> Result<_, sqlx::Error> {
             Ok(Credentials {
                 user: user_from(&row)?,
                 password_hash: row.try_get("password_hash")?,
             })
-        })
-        .transpose()
-        .map_err(database_error)
+        });
+        Ok(credentials.transpose()?)
     }
 
     async fn find(&self, id: i64) -> Result<Option<User>, StoreError> {
@@ -306,12 +310,8 @@ impl UserStore for SqlUserStore {
         let row = sqlx::query(&sql)
             .bind(id)
             .fetch_optional(&self.pool)
-            .await
-            .map_err(database_error)?;
-        row.as_ref()
-            .map(user_from)
-            .transpose()
-            .map_err(database_error)
+            .await?;
+        Ok(row.as_ref().map(user_from).transpose()?)
     }
 
     async fn upgrade_password_hash(
@@ -328,8 +328,7 @@ impl UserStore for SqlUserStore {
         .bind(id)
         .bind(old_hash)
         .execute(&self.pool)
-        .await
-        .map_err(database_error)?;
+        .await?;
         Ok(())
     }
 
@@ -365,9 +364,9 @@ impl UserStore for SqlUserStore {
             .bind(id)
             .fetch_optional(&self.pool)
             .await
-            .map_err(database_error)?
+            .on_constraints()?
             .ok_or(StoreError::Missing)?;
-        user_from(&row).map_err(database_error)
+        Ok(user_from(&row)?)
     }
 
     async fn delete(&self, id: i64) -> Result<(), StoreError> {
@@ -376,8 +375,7 @@ impl UserStore for SqlUserStore {
         let result = sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
-            .await
-            .map_err(database_error)?;
+            .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::Missing);
         }
@@ -386,7 +384,7 @@ impl UserStore for SqlUserStore {
 
     async fn set_image(&self, id: i64, image: &ProcessedImage) -> Result<User, StoreError> {
         let now = unix_now();
-        let mut tx = self.pool.begin().await.map_err(database_error)?;
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO images (user_id, hash, large, small, created_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, large = excluded.large, \
@@ -399,22 +397,21 @@ impl UserStore for SqlUserStore {
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(database_error)?;
+        .on_constraints()?;
         let user = set_image_hash(&mut tx, id, Some(&image.hash), now).await?;
-        tx.commit().await.map_err(database_error)?;
+        tx.commit().await?;
         Ok(user)
     }
 
     async fn remove_image(&self, id: i64) -> Result<User, StoreError> {
         let now = unix_now();
-        let mut tx = self.pool.begin().await.map_err(database_error)?;
+        let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM images WHERE user_id = $1")
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(database_error)?;
+            .await?;
         let user = set_image_hash(&mut tx, id, None, now).await?;
-        tx.commit().await.map_err(database_error)?;
+        tx.commit().await?;
         Ok(user)
     }
 
@@ -425,11 +422,10 @@ impl UserStore for SqlUserStore {
         ))
         .bind(hash)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(database_error)?;
-        row.map(|row| row.try_get::<Vec<u8>, _>("bytes"))
-            .transpose()
-            .map_err(database_error)
+        .await?;
+        Ok(row
+            .map(|row| row.try_get::<Vec<u8>, _>("bytes"))
+            .transpose()?)
     }
 
     async fn create_session(
@@ -437,7 +433,7 @@ impl UserStore for SqlUserStore {
         session: &Session,
         limits: SessionLimits,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(database_error)?;
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, user_agent, \
              address, refresh_hash, previous_hash, rotated_at) \
@@ -455,7 +451,7 @@ impl UserStore for SqlUserStore {
         .bind(session.rotated_at)
         .execute(&mut *tx)
         .await
-        .map_err(database_error)?;
+        .on_constraints()?;
         sqlx::query(
             "DELETE FROM sessions WHERE user_id = $1 AND (expires_at <= $2 OR last_seen_at < $3 \
              OR id NOT IN (SELECT id FROM sessions WHERE user_id = $1 \
@@ -466,9 +462,8 @@ impl UserStore for SqlUserStore {
         .bind(limits.idle_cutoff)
         .bind(limits.max_per_user)
         .execute(&mut *tx)
-        .await
-        .map_err(database_error)?;
-        tx.commit().await.map_err(database_error)
+        .await?;
+        Ok(tx.commit().await?)
     }
 
     async fn session(&self, id: &str) -> Result<Option<(Session, User)>, StoreError> {
@@ -480,11 +475,10 @@ impl UserStore for SqlUserStore {
         let row = sqlx::query(&sql)
             .bind(id)
             .fetch_optional(&self.pool)
-            .await
-            .map_err(database_error)?;
-        row.map(|row| Ok((session_from(&row)?, user_from(&row)?)))
-            .transpose()
-            .map_err(database_error)
+            .await?;
+        let pair = row
+            .map(|row| -> Result<_, sqlx::Error> { Ok((session_from(&row)?, user_from(&row)?)) });
+        Ok(pair.transpose()?)
     }
 
     async fn rotate_session(
@@ -506,8 +500,7 @@ impl UserStore for SqlUserStore {
         .bind(id)
         .bind(user_id)
         .execute(&self.pool)
-        .await
-        .map_err(database_error)?;
+        .await?;
         Ok(result.rows_affected() == 1)
     }
 
@@ -517,8 +510,7 @@ impl UserStore for SqlUserStore {
             .bind(id)
             .bind(user_id)
             .execute(&self.pool)
-            .await
-            .map_err(database_error)?;
+            .await?;
         Ok(())
     }
 
@@ -530,12 +522,8 @@ impl UserStore for SqlUserStore {
         let rows = sqlx::query(&sql)
             .bind(user_id)
             .fetch_all(&self.pool)
-            .await
-            .map_err(database_error)?;
-        rows.iter()
-            .map(session_from)
-            .collect::<Result<_, _>>()
-            .map_err(database_error)
+            .await?;
+        Ok(rows.iter().map(session_from).collect::<Result<_, _>>()?)
     }
 
     async fn delete_session(&self, user_id: i64, id: &str) -> Result<bool, StoreError> {
@@ -543,23 +531,24 @@ impl UserStore for SqlUserStore {
             .bind(id)
             .bind(user_id)
             .execute(&self.pool)
-            .await
-            .map_err(database_error)?;
+            .await?;
         Ok(result.rows_affected() == 1)
     }
 
     async fn delete_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(database_error)?;
+        let mut tx = self.pool.begin().await?;
         let ended = delete_sessions_of(&mut tx, user_id, keep).await?;
-        tx.commit().await.map_err(database_error)?;
+        tx.commit().await?;
         Ok(ended)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         let query = sqlx::query("SELECT 1").execute(&self.pool);
         match tokio::time::timeout(PING_TIMEOUT, query).await {
-            Ok(result) => result.map(|_| ()).map_err(unavailable),
-            Err(_) => Err(StoreError::Unavailable("no answer to a ping".into())),
+            Ok(result) => result
+                .map(|_| ())
+                .map_err(|e| StoreError::Unavailable(e.into())),
+            Err(e) => Err(StoreError::Unavailable(e.into())),
         }
     }
 }

@@ -1,6 +1,9 @@
 //! Configuration, read once from the environment; every default is the safe value.
 
+pub mod secrets;
+
 use super::{session_policy::SessionPolicy, throttle::ThrottleConfig};
+use secrecy::SecretString;
 use std::{path::PathBuf, str::FromStr, time::Duration};
 
 /// argon2id cost parameters (OWASP minimum by default: 19 MiB, 2 passes, 1 lane).
@@ -25,13 +28,14 @@ impl Default for Argon2Cost {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
-    pub database_url: String,
+    /// May hold a password: never printed.
+    pub database_url: SecretString,
     pub db_pool_size: u32,
     /// How long start-up waits for the database before giving up.
     pub db_connect_timeout: Duration,
     pub db_statement_timeout: Duration,
-    pub jwt_secret: Option<String>,
-    pub jwt_previous_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
+    pub jwt_previous_secret: Option<SecretString>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     /// Lifetime of access tokens (short: the refresh cookie renews them).
@@ -92,7 +96,7 @@ impl Config {
         let hash_concurrency = parse(&get, "KEYHOLD_HASH_CONCURRENCY", cores)?;
         let config = Self {
             data_dir,
-            database_url,
+            database_url: database_url.into(),
             db_pool_size: parse(&get, "KEYHOLD_DB_POOL_SIZE", 10)?,
             db_connect_timeout: Duration::from_secs(parse(&get, "KEYHOLD_DB_CONNECT_TIMEOUT", 30)?),
             db_statement_timeout: Duration::from_secs(parse(
@@ -100,8 +104,8 @@ impl Config {
                 "KEYHOLD_DB_STATEMENT_TIMEOUT",
                 5,
             )?),
-            jwt_secret: get("KEYHOLD_JWT_SECRET"),
-            jwt_previous_secret: get("KEYHOLD_JWT_PREVIOUS_SECRET"),
+            jwt_secret: get("KEYHOLD_JWT_SECRET").map(SecretString::from),
+            jwt_previous_secret: get("KEYHOLD_JWT_PREVIOUS_SECRET").map(SecretString::from),
             jwt_issuer: get("KEYHOLD_JWT_ISSUER").unwrap_or_else(|| "keyhold".into()),
             jwt_audience: get("KEYHOLD_JWT_AUDIENCE").unwrap_or_else(|| "keyhold-api".into()),
             token_ttl: duration(&get, "KEYHOLD_TOKEN_TTL", Duration::from_secs(15 * 60))?,
@@ -280,6 +284,7 @@ fn parse_duration(text: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
     use std::collections::HashMap;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -298,7 +303,10 @@ mod tests {
         assert_eq!(c.sessions.idle, Duration::from_secs(7 * 86_400));
         assert!(c.cookie_secure);
         assert_eq!(c.password_min_chars, 15);
-        assert!(c.database_url.starts_with("sqlite://data/keyhold.db"));
+        assert!(c
+            .database_url
+            .expose_secret()
+            .starts_with("sqlite://data/keyhold.db"));
     }
 
     #[test]
@@ -315,5 +323,32 @@ mod tests {
         let err = config(&[("KEYHOLD_TOKEN_TTL", "soon")]).unwrap_err();
         assert!(err.to_string().contains("KEYHOLD_TOKEN_TTL"));
         assert!(config(&[("KEYHOLD_PASSWORD_MIN_LENGTH", "4")]).is_err());
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let c = config(&[
+            (
+                "KEYHOLD_JWT_SECRET",
+                "jwt-secret-value-0123456789abcdef-0123",
+            ),
+            (
+                "KEYHOLD_JWT_PREVIOUS_SECRET",
+                "previous-secret-0123456789abcdef-012",
+            ),
+            (
+                "DATABASE_URL",
+                "postgres://keyhold:db-password-42@db/keyhold",
+            ),
+        ])
+        .unwrap();
+        let printed = format!("{c:?} {c:#?}");
+        for secret in ["jwt-secret-value", "previous-secret", "db-password-42"] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert_eq!(
+            c.jwt_secret.as_ref().map(|s| s.expose_secret().len()),
+            Some(38)
+        );
     }
 }

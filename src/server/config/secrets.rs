@@ -1,0 +1,93 @@
+//! The configuration's secrets: typed (`secrecy`), so no `Debug`, log line or panic
+//! message can print them, and the JWT secret generated once into the data directory
+//! (mode 0600) when the environment gives none.
+
+use crate::server::token::MIN_SECRET_BYTES;
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretFileError {
+    #[error("the generated secret in {path} could not be read or written: {reason}")]
+    Io { path: String, reason: String },
+    #[error("the stored secret in {path} is shorter than {MIN_SECRET_BYTES} bytes")]
+    TooShort { path: String },
+}
+
+fn bytes(secret: &[u8]) -> SecretBox<[u8]> {
+    SecretBox::new(secret.into())
+}
+
+/// The signing secret: from the environment if given, else generated once into
+/// `<data_dir>/jwt-secret` (mode 0600) and reused on every later start.
+pub fn load_or_create_jwt_secret(
+    from_env: Option<&SecretString>,
+    data_dir: &Path,
+) -> Result<SecretBox<[u8]>, SecretFileError> {
+    if let Some(secret) = from_env {
+        return Ok(bytes(secret.expose_secret().as_bytes()));
+    }
+    let path = data_dir.join("jwt-secret");
+    let file_error = |e: std::io::Error| SecretFileError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(data_dir).map_err(file_error)?;
+    let fresh = random_secret();
+    match write_new_private_file(&path, fresh.as_bytes()) {
+        Ok(()) => Ok(bytes(fresh.as_bytes())),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let stored = std::fs::read_to_string(&path).map_err(file_error)?;
+            let stored = stored.trim();
+            if stored.len() < MIN_SECRET_BYTES {
+                return Err(SecretFileError::TooShort {
+                    path: path.display().to_string(),
+                });
+            }
+            Ok(bytes(stored.as_bytes()))
+        }
+        Err(e) => Err(file_error(e)),
+    }
+}
+
+fn write_new_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 48];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_secret_is_private_and_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = load_or_create_jwt_secret(None, dir.path()).unwrap();
+        let second = load_or_create_jwt_secret(None, dir.path()).unwrap();
+        assert_eq!(first.expose_secret(), second.expose_secret());
+        assert!(first.expose_secret().len() >= MIN_SECRET_BYTES);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("jwt-secret"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}
