@@ -185,12 +185,12 @@ pub struct ExportedSecurity {
 ))]
 #[server(prefix = "/api", endpoint = "users/me/export", input = GetUrl, client = AuthClient)]
 pub async fn export_data() -> Result<AccountExport, ApiError> {
-    use crate::server::{unix_now, user_agent::describe_device};
+    use crate::server::user_agent::describe_device;
 
     let (state, principal) = super::users::signed_in_session().await?;
     let sessions = state.accounts.sessions(&principal).await?;
     let user = principal.user;
-    let exported_at = unix_now();
+    let exported_at = state.clock.now();
     let view = UserView::from(user.clone());
     Ok(AccountExport {
         exported_at,

@@ -127,7 +127,6 @@ pub async fn login(#[server(flatten)] request: LoginRequest) -> Result<TokenResp
     use crate::server::{
         edge::{check_origin, set_cookie, Caller},
         state::AppState,
-        unix_now,
     };
 
     let state = AppState::from_context()?;
@@ -144,7 +143,7 @@ pub async fn login(#[server(flatten)] request: LoginRequest) -> Result<TokenResp
     set_cookie(
         state
             .cookies
-            .set(&signed_in.refresh, signed_in.expires_at, unix_now()),
+            .set(&signed_in.refresh, signed_in.expires_at, state.clock.now()),
     );
     let access = signed_in.access;
     Ok(TokenResponse::bearer(access.token, access.expires_in))

@@ -59,7 +59,6 @@ pub async fn refresh() -> Result<TokenResponse, ApiError> {
     use crate::server::{
         edge::{check_origin, set_cookie, Caller},
         state::AppState,
-        unix_now,
     };
 
     let state = AppState::from_context()?;
@@ -73,7 +72,7 @@ pub async fn refresh() -> Result<TokenResponse, ApiError> {
     {
         Ok(refreshed) => {
             if let Some((token, expires_at)) = refreshed.refresh {
-                set_cookie(state.cookies.set(&token, expires_at, unix_now()));
+                set_cookie(state.cookies.set(&token, expires_at, state.clock.now()));
             }
             let access = refreshed.access;
             Ok(TokenResponse::bearer(access.token, access.expires_in))

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod assets;
+pub mod clock;
 pub mod config;
 pub mod cookie;
 pub mod edge;

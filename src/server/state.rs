@@ -2,6 +2,7 @@
 
 use super::{
     accounts::{Accounts, Parts},
+    clock::Clock,
     config::{
         secrets::{load_or_create_jwt_secret, SecretFileError},
         Config,
@@ -26,6 +27,8 @@ use std::{sync::Arc, time::Duration};
 pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
+    /// The time the rules see (tests move it forward).
+    pub clock: Clock,
     pub leptos_options: LeptosOptions,
     pub accounts: Accounts,
     /// The refresh cookie's attributes and who may use it.
@@ -68,7 +71,9 @@ impl AppState {
     ) -> Result<Self, StartupError> {
         let store = connect_with_retry(config).await?;
         let secret = load_or_create_jwt_secret(config.jwt_secret.as_ref(), &config.data_dir)?;
+        let clock = Clock::system();
         let tokens = TokenService::new(
+            clock.clone(),
             secret.expose_secret(),
             config
                 .jwt_previous_secret
@@ -93,6 +98,7 @@ impl AppState {
             Arc::new(store)
         };
         let accounts = Accounts::new(Parts {
+            clock: clock.clone(),
             store,
             hasher,
             tokens,
@@ -102,6 +108,7 @@ impl AppState {
             sessions: config.sessions,
         });
         Ok(Self(Arc::new(Shared {
+            clock,
             leptos_options,
             accounts,
             cookies: CookiePolicy {

@@ -1,6 +1,7 @@
 //! Access tokens: HS256 JWTs with pinned algorithm, `kid` key rotation and the claims
 //! RFC 8725 and OWASP ASVS V9 ask for (`sub`, `iat`, `nbf`, `exp`, `iss`, `aud`, `jti`).
 
+use super::clock::Clock;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use jsonwebtoken::{
     decode, decode_header, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header,
@@ -87,6 +88,7 @@ pub struct IssuedToken {
 /// Issues and checks tokens. Signs with the current key; accepts the current and the
 /// previous key, so rotating the secret does not sign everybody out at once.
 pub struct TokenService {
+    clock: Clock,
     current: SigningKey,
     previous: Option<SigningKey>,
     issuer: String,
@@ -97,6 +99,7 @@ pub struct TokenService {
 
 impl TokenService {
     pub fn new(
+        clock: Clock,
         current: &[u8],
         previous: Option<&[u8]>,
         issuer: &str,
@@ -113,9 +116,12 @@ impl TokenService {
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = LEEWAY_SECS;
+        // `exp` and `nbf` are checked against our clock in `verify` (the library would
+        // read the system clock).
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         Ok(Self {
+            clock,
             current: SigningKey::new(current),
             previous: previous.map(SigningKey::new),
             issuer: issuer.into(),
@@ -133,7 +139,7 @@ impl TokenService {
         generation: i64,
         sid: &str,
     ) -> Result<IssuedToken, TokenError> {
-        let now = unix_now();
+        let now = self.now();
         let claims = Claims {
             sub: user_id.to_string(),
             iat: now,
@@ -162,16 +168,26 @@ impl TokenService {
             return Err(TokenError::WrongAlgorithm);
         }
         let key = self.key_for(header.kid.as_deref())?;
-        decode::<Claims>(token, &key.decoding, &self.validation)
+        let claims = decode::<Claims>(token, &key.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                ErrorKind::ImmatureSignature => TokenError::NotYetValid,
                 ErrorKind::InvalidSignature => TokenError::BadSignature,
                 ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => TokenError::WrongAudience,
                 ErrorKind::InvalidAlgorithm => TokenError::WrongAlgorithm,
                 _ => TokenError::Malformed,
-            })
+            })?;
+        let now = self.now();
+        if claims.exp.saturating_add(LEEWAY_SECS) < now {
+            return Err(TokenError::Expired);
+        }
+        if claims.nbf > now.saturating_add(LEEWAY_SECS) {
+            return Err(TokenError::NotYetValid);
+        }
+        Ok(claims)
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.clock.now()).unwrap_or(0)
     }
 
     fn key_for(&self, kid: Option<&str>) -> Result<&SigningKey, TokenError> {
@@ -191,19 +207,20 @@ pub fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn unix_now() -> u64 {
-    u64::try_from(super::unix_now()).unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn unix_now() -> u64 {
+        u64::try_from(crate::server::unix_now()).unwrap()
+    }
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-test";
     const OTHER: &[u8] = b"another secret that is long enough!!";
 
     fn service() -> TokenService {
         TokenService::new(
+            Clock::system(),
             SECRET,
             None,
             "keyhold",
@@ -336,6 +353,7 @@ mod tests {
         let old = service();
         let token = old.issue(5, 0, "s").unwrap().token;
         let rotated = TokenService::new(
+            Clock::system(),
             OTHER,
             Some(SECRET),
             "keyhold",
@@ -345,6 +363,7 @@ mod tests {
         .unwrap();
         assert_eq!(rotated.verify(&token).unwrap().sub, "5");
         let dropped = TokenService::new(
+            Clock::system(),
             OTHER,
             None,
             "keyhold",
@@ -357,7 +376,33 @@ mod tests {
 
     #[test]
     fn short_secrets_are_refused() {
-        let short = TokenService::new(b"short", None, "i", "a", Duration::from_secs(60));
+        let short = TokenService::new(
+            Clock::system(),
+            b"short",
+            None,
+            "i",
+            "a",
+            Duration::from_secs(60),
+        );
         assert!(matches!(short, Err(SecretError::TooShort(_))));
+    }
+
+    #[test]
+    fn tokens_expire_on_the_services_clock() {
+        let clock = Clock::system();
+        let tokens = TokenService::new(
+            clock.clone(),
+            SECRET,
+            None,
+            "keyhold",
+            "keyhold-api",
+            Duration::from_secs(600),
+        )
+        .unwrap();
+        let token = tokens.issue(7, 0, "sid").unwrap().token;
+        clock.advance(Duration::from_secs(600 + LEEWAY_SECS));
+        assert!(tokens.verify(&token).is_ok(), "within the leeway");
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(tokens.verify(&token), Err(TokenError::Expired));
     }
 }

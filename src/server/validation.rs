@@ -39,11 +39,21 @@ pub struct PasswordPolicy {
 }
 
 /// A registration that passed every rule, normalized for storage.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Registration {
     pub username: String,
     pub email: String,
     pub password: String,
+}
+
+/// Never prints the password.
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Registration {
@@ -254,5 +264,14 @@ mod tests {
         assert!(POLICY
             .check("hello bob.smith friends", "bobby", "bob.smith@mail.com")
             .is_err());
+    }
+
+    #[test]
+    fn a_checked_registration_never_prints_its_password() {
+        let password = "a passphrase nobody may log";
+        let checked = Registration::check("alice", "alice@example.com", password, POLICY).unwrap();
+        let printed = format!("{checked:?} {checked:#?}");
+        assert!(printed.contains("alice@example.com"));
+        assert!(!printed.contains(password), "{printed}");
     }
 }

@@ -107,6 +107,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub base: String,
     pub client: reqwest::Client,
+    /// The server's clock: `clock.advance(..)` instead of sleeping through an expiry.
+    pub clock: keyhold::server::clock::Clock,
     /// Dropped with the server (a PostgreSQL test database is dropped then).
     _db: TestDatabase,
     task: tokio::task::JoinHandle<()>,
@@ -153,6 +155,7 @@ impl TestServer {
         let state = AppState::build(&config, leptos_options)
             .await
             .expect("state");
+        let clock = state.clock.clone();
         let app = router(state, &config);
         let header_timeout = config.header_timeout;
         let task = tokio::spawn(keyhold::server::serve::serve(
@@ -165,6 +168,7 @@ impl TestServer {
             addr,
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
+            clock,
             _db: db,
             task,
         }

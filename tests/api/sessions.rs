@@ -237,15 +237,13 @@ on_both_databases!(
 on_both_databases!(
     replayed_cookie_ends_the_session,
     |engine: Engine| async move {
-        let server = TestServer::start_with(engine, |s| {
-            s.insert("KEYHOLD_REFRESH_GRACE", "0".into());
-        })
-        .await;
+        let server = TestServer::start(engine).await;
         register(&server, "victim").await;
         let device = sign_in(&server, "victim", "curl/8.5.0").await;
         let (thief_access, thief_cookie) = refresh(&server, &device.cookie).await.unwrap();
         let thief_cookie = thief_cookie.unwrap();
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        // Past the grace window (10 s) for tabs racing each other.
+        server.clock.advance(Duration::from_secs(11));
 
         // The victim's browser replays the replaced cookie: theft detected.
         assert_eq!(refresh(&server, &device.cookie).await, Err(401));
@@ -258,41 +256,42 @@ on_both_databases!(
     }
 );
 
+const DAY: Duration = Duration::from_secs(86_400);
+
 on_both_databases!(idle_sessions_end, |engine: Engine| async move {
-    let server = TestServer::start_with(engine, |s| {
-        s.insert("KEYHOLD_SESSION_IDLE", "4".into());
-    })
-    .await;
+    // The default idle timeout: 7 days.
+    let server = TestServer::start(engine).await;
     register(&server, "sleepy").await;
     let idle = sign_in(&server, "sleepy", "curl/8.5.0").await;
     let active = sign_in(&server, "sleepy", "curl/8.5.0").await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    let (access, cookie) = refresh(&server, &active.cookie).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    server.clock.advance(4 * DAY);
+    let (_, cookie) = refresh(&server, &active.cookie).await.unwrap();
+    server.clock.advance(4 * DAY);
 
-    // Five seconds without use: over. Used 2.5 s ago: alive.
+    // Eight days without use: over. Used four days ago: alive.
     assert_eq!(me_status(&server, &idle.access).await, 401);
     assert_eq!(refresh(&server, &idle.cookie).await, Err(401));
+    let (access, _) = refresh(&server, &cookie.unwrap()).await.unwrap();
     assert_eq!(me_status(&server, &access).await, 200);
-    assert!(refresh(&server, &cookie.unwrap()).await.is_ok());
 });
 
 on_both_databases!(
     sessions_end_at_their_absolute_lifetime,
     |engine: Engine| async move {
-        let server = TestServer::start_with(engine, |s| {
-            s.insert("KEYHOLD_SESSION_LIFETIME", "3".into());
-        })
-        .await;
+        // The default absolute lifetime: 30 days.
+        let server = TestServer::start(engine).await;
         register(&server, "mayfly").await;
         let device = sign_in(&server, "mayfly", "curl/8.5.0").await;
-        let (_, cookie) = refresh(&server, &device.cookie).await.unwrap();
-        let cookie = cookie.unwrap();
-        tokio::time::sleep(Duration::from_millis(1600)).await;
-        let (_, cookie) = refresh(&server, &cookie).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(1600)).await;
-        // Refreshing kept it active, but three seconds after the log-in it is over.
-        assert_eq!(refresh(&server, &cookie.unwrap()).await, Err(401));
+        let mut cookie = device.cookie;
+        for _ in 0..4 {
+            server.clock.advance(6 * DAY);
+            let (access, next) = refresh(&server, &cookie).await.unwrap();
+            assert_eq!(me_status(&server, &access).await, 200);
+            cookie = next.unwrap();
+        }
+        // Refreshing every six days kept it active, but 30 days after the log-in it is over.
+        server.clock.advance(6 * DAY);
+        assert_eq!(refresh(&server, &cookie).await, Err(401));
     }
 );
 

@@ -3,7 +3,6 @@
 use super::{AccountError, Accounts, Client, Principal, SignIn};
 use crate::server::{
     token::TokenError,
-    unix_now,
     validation::{lookup_key, normalize_password},
 };
 
@@ -49,7 +48,7 @@ impl Accounts {
         if session.user_id != id || claims.gen != user.token_generation {
             return Err(TokenError::Revoked.into());
         }
-        let now = unix_now();
+        let now = self.clock.now();
         if now - session.last_seen_at >= self.sessions.touch_interval() {
             self.store.touch_session(user.id, &session.id, now).await?;
         }

@@ -13,6 +13,7 @@ mod session_control;
 pub use self_service::ProfileChange;
 
 use super::{
+    clock::Clock,
     images::{ImageError, ImageProcessor},
     password::{HashError, PasswordHasher},
     refresh_token::RefreshToken,
@@ -113,6 +114,7 @@ impl From<HashError> for AccountError {
 }
 
 pub struct Accounts {
+    clock: Clock,
     store: Arc<dyn UserStore>,
     hasher: PasswordHasher,
     tokens: TokenService,
@@ -124,6 +126,7 @@ pub struct Accounts {
 
 /// What `Accounts` is built from.
 pub struct Parts {
+    pub clock: Clock,
     pub store: Arc<dyn UserStore>,
     pub hasher: PasswordHasher,
     pub tokens: TokenService,
@@ -136,6 +139,7 @@ pub struct Parts {
 impl Accounts {
     pub fn new(parts: Parts) -> Self {
         Self {
+            clock: parts.clock,
             store: parts.store,
             hasher: parts.hasher,
             tokens: parts.tokens,

@@ -5,7 +5,6 @@ use super::{truncate, AccountError, Accounts, Client, Refreshed, SignIn, MAX_USE
 use crate::server::{
     refresh_token::RefreshToken,
     store::{Rotation, Session, SessionLimits, User},
-    unix_now,
 };
 
 impl Accounts {
@@ -15,7 +14,7 @@ impl Accounts {
         user: &User,
         client: Client<'_>,
     ) -> Result<SignIn, AccountError> {
-        let now = unix_now();
+        let now = self.clock.now();
         let refresh = RefreshToken::generate();
         let session = Session {
             id: refresh.session_id.clone(),
@@ -55,7 +54,7 @@ impl Accounts {
             .and_then(RefreshToken::parse)
             .ok_or(AccountError::SessionEnded)?;
         let (session, user) = self.live_session(&presented.session_id).await?;
-        let now = unix_now();
+        let now = self.clock.now();
         if presented.matches(&session.refresh_hash) {
             let next = RefreshToken::for_session(session.id.clone());
             let user_agent = truncate(client.user_agent, MAX_USER_AGENT);
@@ -114,7 +113,7 @@ impl Accounts {
             .ok_or(AccountError::SessionEnded)?;
         if self
             .sessions
-            .is_over(session.last_seen_at, session.expires_at, unix_now())
+            .is_over(session.last_seen_at, session.expires_at, self.clock.now())
         {
             self.store.delete_session(user.id, &session.id).await?;
             return Err(AccountError::SessionEnded);

@@ -5,7 +5,6 @@ use super::{AccountError, Accounts, Principal};
 use crate::server::{
     refresh_token::RefreshToken,
     store::{Session, User},
-    unix_now,
 };
 
 impl Accounts {
@@ -43,7 +42,7 @@ impl Accounts {
 
     /// The user's live sessions, most recently active first.
     pub async fn sessions(&self, principal: &Principal) -> Result<Vec<Session>, AccountError> {
-        let now = unix_now();
+        let now = self.clock.now();
         let mut sessions = self.store.sessions(principal.user.id).await?;
         sessions.retain(|s| !self.sessions.is_over(s.last_seen_at, s.expires_at, now));
         Ok(sessions)

@@ -24,18 +24,37 @@ pub struct User {
 }
 
 /// An account with the hash, for log-in only.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Credentials {
     pub user: User,
     pub password_hash: String,
 }
 
 /// A validated, hashed account about to be stored.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewUser {
     pub username: String,
     pub email: String,
     pub password_hash: String,
+}
+
+/// Never prints the hash.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Never prints the hash.
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A sign-in session (one per log-in), as stored.
