@@ -10,7 +10,7 @@ use super::{
     cookie::CookiePolicy,
     images::ImageProcessor,
     password::{HashError, PasswordHasher},
-    store::{CachedStore, DatabaseOptions, SqlUserStore, StoreError, UserStore},
+    store::{CachedStore, DatabaseOptions, SqlStore, Store, StoreError},
     throttle::LoginThrottle,
     token::{SecretError, TokenService},
     validation::PasswordPolicy,
@@ -92,7 +92,7 @@ impl AppState {
         let throttle = LoginThrottle::new(config.throttle);
         let images = ImageProcessor::new(config.hash_concurrency);
         // SQLite belongs to this process alone: user rows can be cached safely.
-        let store: Arc<dyn UserStore> = if store.is_sqlite() {
+        let store: Arc<dyn Store> = if store.is_sqlite() {
             Arc::new(CachedStore::new(Arc::new(store)))
         } else {
             Arc::new(store)
@@ -130,7 +130,7 @@ impl AppState {
 
 /// Waits for the database with exponential backoff (up to `db_connect_timeout`), so an
 /// instance started before its database comes up instead of crashing.
-async fn connect_with_retry(config: &Config) -> Result<SqlUserStore, StoreError> {
+async fn connect_with_retry(config: &Config) -> Result<SqlStore, StoreError> {
     let options = DatabaseOptions {
         url: config.database_url.expose_secret().to_owned(),
         pool_size: config.db_pool_size,
@@ -140,7 +140,7 @@ async fn connect_with_retry(config: &Config) -> Result<SqlUserStore, StoreError>
     let deadline = tokio::time::Instant::now() + config.db_connect_timeout;
     let mut delay = Duration::from_millis(250);
     loop {
-        match SqlUserStore::connect(&options).await {
+        match SqlStore::connect(&options).await {
             Ok(store) => return Ok(store),
             Err(e) if e.is_unavailable() && tokio::time::Instant::now() < deadline => {
                 let wait = delay.min(deadline - tokio::time::Instant::now());

@@ -9,6 +9,8 @@ mod refresh_rotation;
 mod registration;
 mod self_service;
 mod session_control;
+#[cfg(test)]
+mod tests;
 
 pub use self_service::ProfileChange;
 
@@ -18,7 +20,7 @@ use super::{
     password::{HashError, PasswordHasher},
     refresh_token::RefreshToken,
     session_policy::SessionPolicy,
-    store::{StoreError, Taken, User, UserStore},
+    store::{Store, StoreError, Taken, User},
     throttle::{LoginThrottle, RetryAfter},
     token::{IssuedToken, TokenError, TokenService},
     validation::{Invalid, PasswordPolicy},
@@ -115,7 +117,7 @@ impl From<HashError> for AccountError {
 
 pub struct Accounts {
     clock: Clock,
-    store: Arc<dyn UserStore>,
+    store: Arc<dyn Store>,
     hasher: PasswordHasher,
     tokens: TokenService,
     policy: PasswordPolicy,
@@ -127,7 +129,7 @@ pub struct Accounts {
 /// What `Accounts` is built from.
 pub struct Parts {
     pub clock: Clock,
-    pub store: Arc<dyn UserStore>,
+    pub store: Arc<dyn Store>,
     pub hasher: PasswordHasher,
     pub tokens: TokenService,
     pub policy: PasswordPolicy,

@@ -1,4 +1,4 @@
-//! An in-process cache of user rows in front of a `UserStore`, for SQLite only: one
+//! An in-process cache of user rows in front of the SQL store, for SQLite only: one
 //! process owns a SQLite file, so every write passes through here and the cache can
 //! never miss a change. (PostgreSQL serves several instances; there every request reads
 //! the row, so a revocation on one instance holds on all of them at once.)
@@ -7,7 +7,8 @@
 //! row read from the database is only kept if no write happened while it was read.
 
 use super::{
-    Credentials, NewUser, Rotation, Session, SessionLimits, StoreError, Taken, User, UserStore,
+    Credentials, NewUser, Rotation, Session, SessionLimits, SessionStore, Store, StoreError, Taken,
+    User, UserStore,
 };
 use crate::server::images::ProcessedImage;
 use async_trait::async_trait;
@@ -23,7 +24,7 @@ use std::{
 const CAPACITY: usize = 100_000;
 
 pub struct CachedStore {
-    inner: Arc<dyn UserStore>,
+    inner: Arc<dyn Store>,
     users: Mutex<HashMap<i64, User>>,
     /// Sessions by id, with their user (the lookup behind every authenticated request).
     sessions: Mutex<SessionCache>,
@@ -57,7 +58,7 @@ impl SessionCache {
 }
 
 impl CachedStore {
-    pub fn new(inner: Arc<dyn UserStore>) -> Self {
+    pub fn new(inner: Arc<dyn Store>) -> Self {
         Self {
             inner,
             users: Mutex::new(HashMap::new()),
@@ -99,7 +100,6 @@ impl UserStore for CachedStore {
     async fn insert(&self, user: NewUser) -> Result<User, StoreError> {
         self.inner.insert(user).await
     }
-
     async fn taken(
         &self,
         username_key: &str,
@@ -107,11 +107,9 @@ impl UserStore for CachedStore {
     ) -> Result<Option<Taken>, StoreError> {
         self.inner.taken(username_key, email_key).await
     }
-
     async fn credentials(&self, login_key: &str) -> Result<Option<Credentials>, StoreError> {
         self.inner.credentials(login_key).await
     }
-
     async fn find(&self, id: i64) -> Result<Option<User>, StoreError> {
         if let Some(user) = self.users().get(&id) {
             return Ok(Some(user.clone()));
@@ -129,7 +127,6 @@ impl UserStore for CachedStore {
         }
         Ok(found)
     }
-
     async fn upgrade_password_hash(
         &self,
         id: i64,
@@ -140,7 +137,6 @@ impl UserStore for CachedStore {
             .upgrade_password_hash(id, old_hash, new_hash)
             .await
     }
-
     async fn change_password(
         &self,
         id: i64,
@@ -150,12 +146,10 @@ impl UserStore for CachedStore {
         let result = self.inner.change_password(id, password_hash, keep).await;
         self.written(id, result)
     }
-
     async fn revoke_tokens(&self, id: i64) -> Result<i64, StoreError> {
         let result = self.inner.revoke_tokens(id).await;
         self.written(id, result)
     }
-
     async fn update_identity(
         &self,
         id: i64,
@@ -165,26 +159,28 @@ impl UserStore for CachedStore {
         let result = self.inner.update_identity(id, username, email).await;
         self.written(id, result)
     }
-
     async fn delete(&self, id: i64) -> Result<(), StoreError> {
         let result = self.inner.delete(id).await;
         self.written(id, result)
     }
-
     async fn set_image(&self, id: i64, image: &ProcessedImage) -> Result<User, StoreError> {
         let result = self.inner.set_image(id, image).await;
         self.written(id, result)
     }
-
     async fn remove_image(&self, id: i64) -> Result<User, StoreError> {
         let result = self.inner.remove_image(id).await;
         self.written(id, result)
     }
-
     async fn image(&self, hash: &str, large: bool) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.image(hash, large).await
     }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+}
 
+#[async_trait]
+impl SessionStore for CachedStore {
     async fn create_session(
         &self,
         session: &Session,
@@ -193,7 +189,6 @@ impl UserStore for CachedStore {
         let result = self.inner.create_session(session, limits).await;
         self.written(session.user_id, result)
     }
-
     async fn session(&self, id: &str) -> Result<Option<(Session, User)>, StoreError> {
         if let Some(found) = self.sessions().by_id.get(id) {
             return Ok(Some(found.clone()));
@@ -208,7 +203,6 @@ impl UserStore for CachedStore {
         }
         Ok(found)
     }
-
     async fn rotate_session(
         &self,
         user_id: i64,
@@ -218,27 +212,19 @@ impl UserStore for CachedStore {
         let result = self.inner.rotate_session(user_id, id, rotation).await;
         self.written(user_id, result)
     }
-
     async fn touch_session(&self, user_id: i64, id: &str, now: i64) -> Result<(), StoreError> {
         let result = self.inner.touch_session(user_id, id, now).await;
         self.written(user_id, result)
     }
-
     async fn sessions(&self, user_id: i64) -> Result<Vec<Session>, StoreError> {
         self.inner.sessions(user_id).await
     }
-
     async fn delete_session(&self, user_id: i64, id: &str) -> Result<bool, StoreError> {
         let result = self.inner.delete_session(user_id, id).await;
         self.written(user_id, result)
     }
-
     async fn delete_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError> {
         let result = self.inner.delete_sessions(user_id, keep).await;
         self.written(user_id, result)
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.inner.ping().await
     }
 }

@@ -5,7 +5,7 @@ mod cache;
 mod sql;
 
 pub use cache::CachedStore;
-pub use sql::{DatabaseOptions, SqlUserStore};
+pub use sql::{DatabaseOptions, SqlStore};
 
 use async_trait::async_trait;
 
@@ -132,83 +132,69 @@ impl StoreError {
     }
 }
 
+/// Accounts and their images.
 #[async_trait]
 pub trait UserStore: Send + Sync {
-    /// Stores a new account; `Conflict` when the username or e-mail is taken
-    /// (case-insensitively), decided atomically by the database.
     async fn insert(&self, user: NewUser) -> Result<User, StoreError>;
-    /// Which of the username and e-mail keys already belongs to an account.
     async fn taken(&self, username_key: &str, email_key: &str)
         -> Result<Option<Taken>, StoreError>;
-    /// The account whose username or e-mail key is `login_key`.
     async fn credentials(&self, login_key: &str) -> Result<Option<Credentials>, StoreError>;
     async fn find(&self, id: i64) -> Result<Option<User>, StoreError>;
-    /// Replaces the hash with a stronger one of the same password, unless the password
-    /// changed meanwhile (`old_hash` no longer stored); tokens stay valid.
     async fn upgrade_password_hash(
         &self,
         id: i64,
         old_hash: &str,
         new_hash: &str,
     ) -> Result<(), StoreError>;
-    /// Sets a new password and revokes every token issued so far, in one statement;
-    /// returns the new token generation.
-    /// Also ends every session but `keep`, in the same transaction.
     async fn change_password(
         &self,
         id: i64,
         password_hash: &str,
         keep: Option<&str>,
     ) -> Result<i64, StoreError>;
-    /// Revokes every token issued so far and ends every session; returns the new token
-    /// generation.
     async fn revoke_tokens(&self, id: i64) -> Result<i64, StoreError>;
-    /// Sets a new username and e-mail (validated); `Conflict` when either is taken.
     async fn update_identity(
         &self,
         id: i64,
         username: &str,
         email: &str,
     ) -> Result<User, StoreError>;
-    /// Removes the account and everything that belongs to it, in one transaction.
     async fn delete(&self, id: i64) -> Result<(), StoreError>;
-    /// Sets (or replaces) the user's image, in one transaction; the old one is gone.
     async fn set_image(
         &self,
         id: i64,
         image: &crate::server::images::ProcessedImage,
     ) -> Result<User, StoreError>;
-    /// Removes the user's image.
     async fn remove_image(&self, id: i64) -> Result<User, StoreError>;
-    /// The stored picture with this content hash, large or small.
     async fn image(&self, hash: &str, large: bool) -> Result<Option<Vec<u8>>, StoreError>;
-    /// Stores a new session; expired and surplus sessions of the user go at once.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Sign-in sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
     async fn create_session(
         &self,
         session: &Session,
         limits: SessionLimits,
     ) -> Result<(), StoreError>;
-    /// The session with this id and its user.
     async fn session(&self, id: &str) -> Result<Option<(Session, User)>, StoreError>;
-    /// Replaces the refresh hash if it is still `rotation.from` (false: somebody else
-    /// rotated first).
     async fn rotate_session(
         &self,
         user_id: i64,
         id: &str,
         rotation: Rotation<'_>,
     ) -> Result<bool, StoreError>;
-    /// Records activity on the session.
     async fn touch_session(&self, user_id: i64, id: &str, now: i64) -> Result<(), StoreError>;
-    /// The user's sessions, most recently active first.
     async fn sessions(&self, user_id: i64) -> Result<Vec<Session>, StoreError>;
-    /// Ends the user's session `id`; false when there is none.
     async fn delete_session(&self, user_id: i64, id: &str) -> Result<bool, StoreError>;
-    /// Ends every session of the user but `keep`; returns how many ended.
     async fn delete_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError>;
-    /// Whether the database answers.
-    async fn ping(&self) -> Result<(), StoreError>;
 }
+
+/// Everything the account rules keep: one database (or the SQLite cache in front of it).
+pub trait Store: UserStore + SessionStore {}
+
+impl<T: UserStore + SessionStore> Store for T {}
 
 impl From<User> for crate::api::UserView {
     fn from(user: User) -> Self {

@@ -1,0 +1,205 @@
+//! The account rules against a real store kept in memory (SQLite `:memory:`), with a
+//! clock the tests move: no HTTP, no sleeping.
+
+use super::{AccountError, Accounts, Client, Parts};
+use crate::server::{
+    clock::Clock,
+    config::Argon2Cost,
+    images::ImageProcessor,
+    password::PasswordHasher,
+    session_policy::SessionPolicy,
+    store::{DatabaseOptions, SqlStore},
+    throttle::{LoginThrottle, ThrottleConfig},
+    token::{TokenError, TokenService},
+    validation::PasswordPolicy,
+};
+use std::{net::IpAddr, sync::Arc, time::Duration};
+
+const PASSWORD: &str = "correct horse battery staple";
+const DAY: Duration = Duration::from_secs(86_400);
+
+async fn accounts() -> (Accounts, Clock) {
+    let clock = Clock::system();
+    let store = SqlStore::connect(&DatabaseOptions {
+        url: "sqlite::memory:".into(),
+        pool_size: 1,
+        acquire_timeout: Duration::from_secs(5),
+        statement_timeout: Duration::from_secs(5),
+    })
+    .await
+    .expect("in-memory store");
+    let cheap = Argon2Cost {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    };
+    let tokens = TokenService::new(
+        clock.clone(),
+        b"unit-test-secret-0123456789abcdef-0123456789",
+        None,
+        "keyhold",
+        "keyhold-api",
+        Duration::from_secs(900),
+    )
+    .expect("tokens");
+    let accounts = Accounts::new(Parts {
+        clock: clock.clone(),
+        store: Arc::new(store),
+        hasher: PasswordHasher::new(cheap, 1, 8).expect("hasher"),
+        tokens,
+        policy: PasswordPolicy {
+            min_chars: 15,
+            max_chars: 256,
+        },
+        throttle: LoginThrottle::new(ThrottleConfig::default()),
+        images: ImageProcessor::new(1),
+        sessions: SessionPolicy::default(),
+    });
+    (accounts, clock)
+}
+
+fn client() -> Client<'static> {
+    Client {
+        addr: IpAddr::from([192, 0, 2, 1]),
+        user_agent: "unit test",
+    }
+}
+
+async fn signed_up(accounts: &Accounts, name: &str) -> super::SignIn {
+    let email = format!("{name}@example.com");
+    accounts.register(name, &email, PASSWORD).await.unwrap();
+    accounts.login(name, PASSWORD, client()).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_log_in_gives_a_token_that_names_its_user_and_session() {
+    let (accounts, _) = accounts().await;
+    let signed_in = signed_up(&accounts, "ada").await;
+    let principal = accounts
+        .authenticate(Some(&signed_in.access.token))
+        .await
+        .unwrap();
+    assert_eq!(principal.user.username, "ada");
+    assert_eq!(principal.session_id, signed_in.refresh.session_id);
+    let by_email = accounts.login("ADA@example.com", PASSWORD, client()).await;
+    assert!(by_email.is_ok(), "the e-mail works too, regardless of case");
+}
+
+#[tokio::test]
+async fn unknown_users_and_wrong_passwords_get_the_same_error() {
+    let (accounts, _) = accounts().await;
+    signed_up(&accounts, "ada").await;
+    let wrong = accounts
+        .login("ada", "not the password at all", client())
+        .await;
+    let unknown = accounts.login("nobody", PASSWORD, client()).await;
+    assert!(matches!(wrong, Err(AccountError::InvalidCredentials)));
+    assert!(matches!(unknown, Err(AccountError::InvalidCredentials)));
+}
+
+#[tokio::test]
+async fn a_replaced_refresh_token_replayed_after_the_grace_window_ends_the_session() {
+    let (accounts, clock) = accounts().await;
+    let signed_in = signed_up(&accounts, "ada").await;
+    let stolen = signed_in.refresh.value();
+    let refreshed = accounts.refresh(Some(&stolen), client()).await.unwrap();
+    let (newest, _) = refreshed.refresh.expect("rotated");
+
+    // Within the grace window (two tabs racing): a token, no new cookie.
+    let racing = accounts.refresh(Some(&stolen), client()).await.unwrap();
+    assert!(racing.refresh.is_none());
+
+    clock.advance(Duration::from_secs(11));
+    let replayed = accounts.refresh(Some(&stolen), client()).await;
+    assert!(matches!(replayed, Err(AccountError::SessionEnded)));
+    let newest = accounts.refresh(Some(&newest.value()), client()).await;
+    assert!(
+        matches!(newest, Err(AccountError::SessionEnded)),
+        "the whole session ended"
+    );
+}
+
+#[tokio::test]
+async fn sessions_end_when_idle_and_at_their_lifetime() {
+    let (accounts, clock) = accounts().await;
+    let idle = signed_up(&accounts, "ada").await;
+    let busy = accounts.login("ada", PASSWORD, client()).await.unwrap();
+    let mut cookie = busy.refresh.value();
+    for _ in 0..4 {
+        clock.advance(6 * DAY);
+        let refreshed = accounts.refresh(Some(&cookie), client()).await.unwrap();
+        cookie = refreshed.refresh.expect("rotated").0.value();
+    }
+    let idle = accounts
+        .refresh(Some(&idle.refresh.value()), client())
+        .await;
+    assert!(
+        matches!(idle, Err(AccountError::SessionEnded)),
+        "7 days idle"
+    );
+    clock.advance(6 * DAY);
+    let old = accounts.refresh(Some(&cookie), client()).await;
+    assert!(
+        matches!(old, Err(AccountError::SessionEnded)),
+        "30 days old"
+    );
+}
+
+#[tokio::test]
+async fn log_out_everywhere_and_a_password_change_revoke_earlier_tokens() {
+    let (accounts, _) = accounts().await;
+    let first = signed_up(&accounts, "ada").await;
+    let second = accounts.login("ada", PASSWORD, client()).await.unwrap();
+    let principal = accounts
+        .authenticate(Some(&second.access.token))
+        .await
+        .unwrap();
+
+    let wrong = accounts
+        .change_password(
+            &principal,
+            "not my password",
+            "another long passphrase",
+            client().addr,
+        )
+        .await;
+    assert!(matches!(
+        wrong,
+        Err(AccountError::WrongPassword("current_password"))
+    ));
+
+    let fresh = accounts
+        .change_password(
+            &principal,
+            PASSWORD,
+            "another long passphrase",
+            client().addr,
+        )
+        .await
+        .unwrap();
+    let revoked = accounts.authenticate(Some(&first.access.token)).await;
+    assert!(matches!(
+        revoked,
+        Err(AccountError::InvalidToken(TokenError::Revoked))
+    ));
+    let principal = accounts.authenticate(Some(&fresh.token)).await.unwrap();
+
+    accounts.log_out_everywhere(&principal.user).await.unwrap();
+    let after = accounts.authenticate(Some(&fresh.token)).await;
+    assert!(matches!(
+        after,
+        Err(AccountError::InvalidToken(TokenError::Revoked))
+    ));
+}
+
+#[tokio::test]
+async fn access_tokens_expire_with_the_clock() {
+    let (accounts, clock) = accounts().await;
+    let signed_in = signed_up(&accounts, "ada").await;
+    clock.advance(Duration::from_secs(16 * 60));
+    let expired = accounts.authenticate(Some(&signed_in.access.token)).await;
+    assert!(matches!(
+        expired,
+        Err(AccountError::InvalidToken(TokenError::Expired))
+    ));
+}

@@ -1,0 +1,119 @@
+//! Sign-in sessions in SQL: created (with pruning), looked up with their user, rotated
+//! only if the presented hash is still current, touched, listed and ended.
+
+use super::{
+    delete_sessions_of, session_from, user_from, ConstraintExt, SqlStore, SESSION_COLUMNS,
+};
+use crate::server::store::{Rotation, Session, SessionLimits, SessionStore, StoreError, User};
+use async_trait::async_trait;
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn create_session(
+        &self,
+        session: &Session,
+        limits: SessionLimits,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, user_agent, \
+             address, refresh_hash, previous_hash, rotated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&session.id)
+        .bind(session.user_id)
+        .bind(session.created_at)
+        .bind(session.last_seen_at)
+        .bind(session.expires_at)
+        .bind(&session.user_agent)
+        .bind(&session.address)
+        .bind(&session.refresh_hash)
+        .bind(session.previous_hash.as_deref())
+        .bind(session.rotated_at)
+        .execute(&mut *tx)
+        .await
+        .on_constraints()?;
+        sqlx::query(
+            "DELETE FROM sessions WHERE user_id = $1 AND (expires_at <= $2 OR last_seen_at < $3 \
+             OR id NOT IN (SELECT id FROM sessions WHERE user_id = $1 \
+             ORDER BY last_seen_at DESC, created_at DESC LIMIT $4))",
+        )
+        .bind(session.user_id)
+        .bind(session.created_at)
+        .bind(limits.idle_cutoff)
+        .bind(limits.max_per_user)
+        .execute(&mut *tx)
+        .await?;
+        Ok(tx.commit().await?)
+    }
+    async fn session(&self, id: &str) -> Result<Option<(Session, User)>, StoreError> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS}, u.id, u.username, u.email, u.created_at, u.updated_at, \
+             u.token_generation, u.image_hash \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let pair = row
+            .map(|row| -> Result<_, sqlx::Error> { Ok((session_from(&row)?, user_from(&row)?)) });
+        Ok(pair.transpose()?)
+    }
+    async fn rotate_session(
+        &self,
+        user_id: i64,
+        id: &str,
+        rotation: Rotation<'_>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE sessions SET refresh_hash = $1, previous_hash = $2, rotated_at = $3, \
+             last_seen_at = $3, user_agent = $4, address = $5 \
+             WHERE id = $6 AND user_id = $7 AND refresh_hash = $2",
+        )
+        .bind(rotation.to)
+        .bind(rotation.from)
+        .bind(rotation.now)
+        .bind(rotation.user_agent)
+        .bind(rotation.address)
+        .bind(id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+    async fn touch_session(&self, user_id: i64, id: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND user_id = $3")
+            .bind(now)
+            .bind(id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+    async fn sessions(&self, user_id: i64) -> Result<Vec<Session>, StoreError> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.user_id = $1 \
+             ORDER BY s.last_seen_at DESC, s.created_at DESC"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(session_from).collect::<Result<_, _>>()?)
+    }
+    async fn delete_session(&self, user_id: i64, id: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+    async fn delete_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let ended = delete_sessions_of(&mut tx, user_id, keep).await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+}
