@@ -12,11 +12,10 @@ PORT="${CLIENTS_PORT:-3300}"
 BASE="http://127.0.0.1:$PORT"
 WORK="$(mktemp -d)"
 
-LEPTOS_OUTPUT_NAME=keyhold LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT=target/site \
-  LEPTOS_ENV=PROD KEYHOLD_DATA_DIR="$WORK/data" RUST_LOG=warn "$BIN" 2>"$WORK/server.log" &
-SERVER=$!
+source scripts/lib/server.sh
+mkdir -p "$WORK/data"
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 50); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.2; done
+start_server "$BIN" "$PORT" "$WORK/data"
 curl -sf "$BASE/api/openapi.json" -o "$WORK/openapi.json"
 
 echo "-- Python: openapi-python-client"
@@ -31,6 +30,4 @@ clients/node_modules/.bin/openapi-typescript "$WORK/openapi.json" -o clients/gen
 (cd clients && node_modules/.bin/tsc -p tsconfig.json)
 (cd clients && node_modules/.bin/tsx flow.ts "$BASE" ../docs/example-avatar.png)
 
-if grep -q "panicked" "$WORK/server.log"; then
-  echo "the server panicked:"; grep -A3 panicked "$WORK/server.log"; exit 1
-fi
+if server_panicked "$WORK/data"; then exit 1; fi

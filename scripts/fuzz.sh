@@ -13,11 +13,9 @@ BASE="http://127.0.0.1:$PORT"
 DATA="$(mktemp -d)"
 REPORTS="$(mktemp -d)"
 
-LEPTOS_OUTPUT_NAME=keyhold LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT=target/site \
-  LEPTOS_ENV=PROD KEYHOLD_DATA_DIR="$DATA" RUST_LOG=warn "$BIN" 2>"$DATA/server.log" &
-SERVER=$!
+source scripts/lib/server.sh
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA" "$REPORTS"' EXIT
-for _ in $(seq 1 50); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.2; done
+start_server "$BIN" "$PORT" "$DATA"
 
 token() { # a fresh account and its token
   local name="fuzz$RANDOM$RANDOM"
@@ -45,7 +43,5 @@ echo "-- pass 2: change password, log out, log out everywhere, delete account"
   --include-operation-id log_out --include-operation-id log_out_everywhere \
   --include-operation-id delete_account \
   -H "Authorization: Bearer $(token)" || status=1
-if grep -q "panicked" "$DATA/server.log"; then
-  echo "the server panicked:"; grep -A3 panicked "$DATA/server.log"; status=1
-fi
+if server_panicked "$DATA"; then status=1; fi
 exit $status

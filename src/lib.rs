@@ -4,6 +4,9 @@
 //! `server` is compiled only with the `ssr` feature, `client` holds the browser's
 //! token storage and the server-function client that sends it.
 
+#[macro_use]
+mod redacted;
+
 pub mod api;
 pub mod app;
 pub mod client;

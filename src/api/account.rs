@@ -26,15 +26,7 @@ pub struct UpdateProfileRequest {
     pub current_password: Option<String>,
 }
 
-/// Never prints the password.
-impl std::fmt::Debug for UpdateProfileRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UpdateProfileRequest")
-            .field("username", &self.username)
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
-}
+debug_without_secrets!(UpdateProfileRequest { username, email });
 
 /// Changes the username and/or e-mail (omit or send the current value to keep one).
 /// Changing the e-mail needs `current_password`. 409 when taken (either, regardless of
@@ -86,14 +78,7 @@ pub struct DeleteAccountRequest {
     pub confirm: String,
 }
 
-/// Never prints the password.
-impl std::fmt::Debug for DeleteAccountRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeleteAccountRequest")
-            .field("confirm", &self.confirm)
-            .finish_non_exhaustive()
-    }
-}
+debug_without_secrets!(DeleteAccountRequest { confirm });
 
 /// Deletes the account, its image and everything else stored about it, in one
 /// transaction. Needs the password and `confirm` = the username. Every token of the

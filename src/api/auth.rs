@@ -27,15 +27,7 @@ pub struct RegisterRequest {
     pub password: String,
 }
 
-/// Never prints the password.
-impl std::fmt::Debug for RegisterRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegisterRequest")
-            .field("username", &self.username)
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
-}
+debug_without_secrets!(RegisterRequest { username, email });
 
 /// Creates an account. Answers 201 with the new user, 409 when the username or e-mail
 /// is taken, 422 naming the field when the input breaks a rule.
@@ -83,14 +75,7 @@ pub struct LoginRequest {
     pub client_secret: Option<String>,
 }
 
-/// Never prints the password.
-impl std::fmt::Debug for LoginRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginRequest")
-            .field("username", &self.username)
-            .finish_non_exhaustive()
-    }
-}
+debug_without_secrets!(LoginRequest { username });
 
 impl LoginRequest {
     /// The form the browser sends: just the two fields.

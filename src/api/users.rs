@@ -34,13 +34,7 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
-/// Never prints the password.
-impl std::fmt::Debug for ChangePasswordRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChangePasswordRequest")
-            .finish_non_exhaustive()
-    }
-}
+debug_without_secrets!(ChangePasswordRequest {});
 
 /// Sets a new password after checking the current one. Every token issued before stops
 /// working at once (on every instance) and every other session ends; the answer carries

@@ -46,15 +46,7 @@ pub struct Registration {
     pub password: String,
 }
 
-/// Never prints the password.
-impl std::fmt::Debug for Registration {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registration")
-            .field("username", &self.username)
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
-}
+debug_without_secrets!(Registration { username, email });
 
 impl Registration {
     pub fn check(

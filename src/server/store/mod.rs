@@ -38,24 +38,9 @@ pub struct NewUser {
     pub password_hash: String,
 }
 
-/// Never prints the hash.
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("user", &self.user)
-            .finish_non_exhaustive()
-    }
-}
+debug_without_secrets!(Credentials { user });
 
-/// Never prints the hash.
-impl std::fmt::Debug for NewUser {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewUser")
-            .field("username", &self.username)
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
-}
+debug_without_secrets!(NewUser { username, email });
 
 /// A sign-in session (one per log-in), as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
