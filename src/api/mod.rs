@@ -6,6 +6,7 @@ mod error;
 #[cfg(feature = "ssr")]
 pub mod error_responses;
 pub mod images;
+pub mod refresh;
 pub mod sessions;
 pub mod users;
 

@@ -308,7 +308,7 @@ pub mod renewal {
     async fn run() -> bool {
         let before = stored_token();
         LAST_RENEWAL.with(|last| last.set(super::client_now()));
-        match crate::api::sessions::refresh().await {
+        match crate::api::refresh::refresh().await {
             Ok(token) => {
                 // Another tab may have stored a newer token meanwhile: both are valid.
                 if stored_token() == before {

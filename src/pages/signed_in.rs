@@ -75,7 +75,7 @@ impl SignedIn {
         clear_token();
         self.token.set(None);
         leptos::task::spawn_local(async {
-            if let Err(e) = crate::api::sessions::log_out().await {
+            if let Err(e) = crate::api::refresh::log_out().await {
                 leptos::logging::warn!("the server did not end the session: {e}");
             }
         });

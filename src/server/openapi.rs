@@ -7,7 +7,7 @@
 use crate::api::{
     account, auth,
     error_responses::{Invalid, Malformed, TooLarge, Unavailable, UnsupportedType, WrongMethod},
-    images, sessions, users, ApiError, ErrorCode,
+    images, refresh, sessions, users, ApiError, ErrorCode,
 };
 use utoipa::{
     openapi::{
@@ -24,6 +24,7 @@ pub fn document() -> Document {
     document.merge(users::Endpoints::openapi());
     document.merge(account::Endpoints::openapi());
     document.merge(images::Endpoints::openapi());
+    document.merge(refresh::Endpoints::openapi());
     document.merge(sessions::Endpoints::openapi());
     for item in document.paths.paths.values_mut() {
         if let Some(post) = item.post.as_mut() {
