@@ -82,6 +82,11 @@ pub struct ApiError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(ignore))]
     pub retry_after: Option<u64>,
+    /// What went wrong inside the server (never shown to the client): carried to the
+    /// edge, which logs it with the request id and leaves it out of the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(ignore))]
+    pub cause: Option<String>,
 }
 
 impl ApiError {
@@ -91,7 +96,14 @@ impl ApiError {
             message: message.into(),
             field: None,
             retry_after: None,
+            cause: None,
         }
+    }
+
+    /// The same error, with what went wrong inside for the server's log.
+    pub fn caused_by(mut self, cause: impl std::fmt::Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
     }
 
     /// The same error, asking the client to wait `seconds` before trying again.

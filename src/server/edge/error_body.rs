@@ -46,6 +46,13 @@ async fn normalize_error(response: Response) -> Response {
     if let Some(seconds) = error.retry_after.take() {
         headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
     }
+    if let Some(cause) = error.cause.take() {
+        if parts.status.is_server_error() {
+            tracing::error!(%cause, status = parts.status.as_u16(), "request failed");
+        } else {
+            tracing::info!(%cause, status = parts.status.as_u16(), "request refused");
+        }
+    }
     match error.error {
         ErrorCode::InvalidToken => {
             headers.insert(
@@ -96,8 +103,10 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn the_wait_travels_as_a_header_not_in_the_body() {
-        let error = ApiError::new(ErrorCode::TooManyRequests, "wait").retry_after(17);
+    async fn the_wait_and_the_cause_never_reach_the_body() {
+        let error = ApiError::new(ErrorCode::TooManyRequests, "wait")
+            .retry_after(17)
+            .caused_by("an internal detail");
         let sent = (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(error.clone())).into_response();
         let answer = normalize_api_response(sent).await;
         assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -108,5 +117,6 @@ mod tests {
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(json["error"], "too_many_requests");
         assert!(json.get("retry_after").is_none(), "{json}");
+        assert!(json.get("cause").is_none(), "{json}");
     }
 }

@@ -1,4 +1,6 @@
-//! The one mapping from account errors to the API's status + JSON body.
+//! The one mapping from account errors to the API's status + JSON body: a pure
+//! conversion; the cause of a refusal or failure rides along for the edge to log
+//! (`error_body.rs`).
 
 use crate::api::{ApiError, ErrorCode};
 use crate::server::accounts::AccountError;
@@ -28,10 +30,7 @@ impl From<AccountError> for ApiError {
                 ErrorCode::MissingToken,
                 "Sign in first: send the header Authorization: Bearer <token>.",
             ),
-            AccountError::InvalidToken(reason) => {
-                tracing::info!(%reason, "token refused");
-                invalid_token()
-            }
+            AccountError::InvalidToken(reason) => invalid_token().caused_by(reason),
             AccountError::UnknownUser | AccountError::SessionEnded => invalid_token(),
             AccountError::NoSuchSession => ApiError::new(
                 ErrorCode::NotFound,
@@ -64,22 +63,15 @@ impl From<AccountError> for ApiError {
             )
             .on_field("image"),
             AccountError::Image(ImageError::Internal(reason)) => {
-                tracing::error!(%reason, "image processing failed");
-                ApiError::for_status(500)
+                ApiError::for_status(500).caused_by(format!("image processing failed: {reason}"))
             }
             AccountError::Image(refused) => ApiError::invalid_field("image", refused.to_string()),
             AccountError::Busy => ApiError::new(
                 ErrorCode::Unavailable,
                 "The server is busy right now; try again in a moment.",
             ),
-            AccountError::Store(e) if e.is_unavailable() => {
-                tracing::error!(reason = %e, "database unavailable");
-                ApiError::for_status(503)
-            }
-            other => {
-                tracing::error!(error = %other, "request failed");
-                ApiError::for_status(500)
-            }
+            AccountError::Store(e) if e.is_unavailable() => ApiError::for_status(503).caused_by(e),
+            other => ApiError::for_status(500).caused_by(other),
         }
     }
 }
