@@ -37,8 +37,8 @@ def main(base, image_path):
         body=RegisterRequest(username=name, email=f"{name}@example.com", password=PASSWORD),
     )
     check(created.status_code == 201, "register answers 201")
-    check(isinstance(created.parsed, UserView) and created.parsed.username == name,
-          "register returns the user")
+    check(isinstance(created.parsed, UserView) and created.parsed.username == name
+          and created.parsed.email == f"{name}@example.com", "register returns the user")
 
     wrong = login.sync_detailed(client=client, body=LoginRequest(username=name, password="wrong " + PASSWORD))
     check(wrong.status_code == 401, "a wrong password is 401")
