@@ -51,7 +51,7 @@ pub async fn update_profile(
     use crate::server::{accounts::ProfileChange, edge::client_addr};
 
     let (state, user) = super::users::signed_in().await?;
-    let client = client_addr(state.client_ip_header.as_ref());
+    let client = client_addr(&state);
     let change = ProfileChange {
         username: request.username.as_deref(),
         email: request.email.as_deref(),
@@ -102,7 +102,7 @@ pub async fn delete_account(
     use crate::server::edge::client_addr;
 
     let (state, user) = super::users::signed_in().await?;
-    let client = client_addr(state.client_ip_header.as_ref());
+    let client = client_addr(&state);
     state
         .accounts
         .delete_account(&user, &request.password, &request.confirm, client)

@@ -60,7 +60,7 @@ pub async fn change_password(
     use crate::server::edge::client_addr;
 
     let (state, principal) = signed_in_session().await?;
-    let client = client_addr(state.client_ip_header.as_ref());
+    let client = client_addr(&state);
     let issued = state
         .accounts
         .change_password(

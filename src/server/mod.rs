@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod assets;
+pub mod client_address;
 pub mod clock;
 pub mod config;
 pub mod cookie;
@@ -11,6 +12,7 @@ pub mod images;
 pub mod media;
 pub mod openapi;
 pub mod password;
+pub mod private_files;
 pub mod refresh_token;
 pub mod router;
 pub mod serve;

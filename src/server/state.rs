@@ -2,6 +2,7 @@
 
 use super::{
     accounts::{Accounts, Parts},
+    client_address::ClientAddressPolicy,
     clock::Clock,
     config::{
         secrets::{load_or_create_jwt_secret, SecretFileError},
@@ -33,8 +34,8 @@ pub struct Shared {
     pub accounts: Accounts,
     /// The refresh cookie's attributes and who may use it.
     pub cookies: CookiePolicy,
-    /// Where the client address comes from behind a proxy (else the socket).
-    pub client_ip_header: Option<http::HeaderName>,
+    /// Where the client address comes from behind proxies (else the socket).
+    pub client_address: ClientAddressPolicy,
 }
 
 impl std::ops::Deref for AppState {
@@ -115,10 +116,13 @@ impl AppState {
                 secure: config.cookie_secure,
                 allowed_origins: config.allowed_origins.clone(),
             },
-            client_ip_header: config
-                .client_ip_header
-                .as_deref()
-                .and_then(|h| http::HeaderName::from_bytes(h.as_bytes()).ok()),
+            client_address: ClientAddressPolicy {
+                header: config
+                    .client_ip_header
+                    .as_deref()
+                    .and_then(|h| http::HeaderName::from_bytes(h.as_bytes()).ok()),
+                trusted_hops: config.trusted_proxy_hops,
+            },
         })))
     }
 

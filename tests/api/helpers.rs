@@ -174,6 +174,11 @@ impl TestServer {
         }
     }
 
+    /// Where this server keeps its files (the SQLite database, the generated secret).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self._db.data_dir
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

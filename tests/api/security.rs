@@ -1,7 +1,7 @@
 //! Security over real HTTP: the JWT attack suite, revocation (password change, log out
 //! everywhere), login throttling and security headers. Timing tests are in `load.rs`.
 
-use crate::helpers::{json, text_field, Engine, TestServer, PASSWORD};
+use crate::helpers::{form, json, text_field, Engine, TestServer, PASSWORD};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{json, Value};
@@ -425,3 +425,79 @@ on_both_databases!(
             .starts_with("max-age="));
     }
 );
+
+on_both_databases!(
+    a_spoofed_forwarded_for_neither_dodges_throttling_nor_names_the_session,
+    |engine: Engine| async move {
+        let server = TestServer::start_with(engine, |s| {
+            s.insert("KEYHOLD_CLIENT_IP_HEADER", "x-forwarded-for".into());
+        })
+        .await;
+        server.signed_up("pat").await;
+        // The attacker writes a new address on the left of each request; the proxy
+        // appends the one it really saw.
+        let login = |spoofed: String, password: &'static str| {
+            server
+                .client
+                .post(server.url("/api/login"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("x-forwarded-for", format!("{spoofed}, 198.51.100.7"))
+                .body(form(&[("username", "pat"), ("password", password)]))
+                .send()
+        };
+        for attempt in 0..5 {
+            let response = login(format!("203.0.113.{attempt}"), "wrong password number one")
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 401, "attempt {attempt}");
+        }
+        let sixth = login("203.0.113.99".into(), "wrong password number one")
+            .await
+            .unwrap();
+        assert_eq!(sixth.status(), 429, "the budget is the real address's");
+
+        // Another real address signs in; its session shows that address, not the spoof.
+        let signed_in = server
+            .client
+            .post(server.url("/api/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", "203.0.113.66, 192.0.2.44")
+            .body(form(&[("username", "pat"), ("password", PASSWORD)]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), 200);
+        let token = text_field(signed_in, "access_token").await;
+        let sessions = server
+            .client
+            .get(server.url("/api/sessions"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let sessions = json(sessions).await;
+        let current = sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["current"] == true)
+            .unwrap();
+        assert_eq!(current["address"], "192.0.2.44", "{sessions}");
+    }
+);
+
+/// Another user of the machine cannot read the accounts: the SQLite database and its
+/// journal are 0600 (PostgreSQL keeps no files of ours).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_sqlite_database_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let _machine = crate::helpers::shared().await;
+    let server = TestServer::start(Engine::Sqlite).await;
+    server.signed_up("private").await;
+    for file in ["keyhold.db", "keyhold.db-wal"] {
+        let path = server.data_dir().join(file);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+}

@@ -60,8 +60,11 @@ pub struct Config {
     pub image_limit: usize,
     pub throttle: ThrottleConfig,
     /// Header holding the client address when behind a trusted proxy (e.g.
-    /// `x-forwarded-for`, first entry); the socket address otherwise.
+    /// `x-forwarded-for`); the socket address otherwise.
     pub client_ip_header: Option<String>,
+    /// How many trusted proxies append to that header: the client is that many entries
+    /// from the right (everything further left, the client wrote itself).
+    pub trusted_proxy_hops: usize,
     /// Send `Strict-Transport-Security` (only when served over TLS).
     pub hsts: bool,
     /// Longest a client may take to send its request headers.
@@ -154,6 +157,7 @@ impl Config {
                 lockout: Duration::from_secs(parse(&get, "KEYHOLD_LOGIN_LOCKOUT_SECS", 900)?),
             },
             client_ip_header: get("KEYHOLD_CLIENT_IP_HEADER").map(|h| h.trim().to_lowercase()),
+            trusted_proxy_hops: parse(&get, "KEYHOLD_TRUSTED_PROXY_HOPS", 1)?,
             hsts: parse(&get, "KEYHOLD_HSTS", false)?,
             header_timeout: Duration::from_secs(parse(&get, "KEYHOLD_HEADER_TIMEOUT", 10)?),
             body_timeout: Duration::from_secs(parse(&get, "KEYHOLD_BODY_TIMEOUT", 60)?),
@@ -220,6 +224,12 @@ impl Config {
             if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
                 return Err(invalid("KEYHOLD_CLIENT_IP_HEADER", "is not a header name"));
             }
+        }
+        if self.trusted_proxy_hops == 0 {
+            return Err(invalid(
+                "KEYHOLD_TRUSTED_PROXY_HOPS",
+                "must be at least 1 (the proxy in front of Keyhold)",
+            ));
         }
         if self.hash_concurrency == 0 || self.db_pool_size == 0 {
             return Err(invalid(

@@ -2,7 +2,10 @@
 //! message can print them, and the JWT secret generated once into the data directory
 //! (mode 0600) when the environment gives none.
 
-use crate::server::token::MIN_SECRET_BYTES;
+use crate::server::{
+    private_files::{create_private_dir, write_new_private_file},
+    token::MIN_SECRET_BYTES,
+};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
@@ -34,7 +37,7 @@ pub fn load_or_create_jwt_secret(
         path: path.display().to_string(),
         reason: e.to_string(),
     };
-    std::fs::create_dir_all(data_dir).map_err(file_error)?;
+    create_private_dir(data_dir).map_err(file_error)?;
     let fresh = random_secret();
     match write_new_private_file(&path, fresh.as_bytes()) {
         Ok(()) => Ok(bytes(fresh.as_bytes())),
@@ -50,17 +53,6 @@ pub fn load_or_create_jwt_secret(
         }
         Err(e) => Err(file_error(e)),
     }
-}
-
-fn write_new_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
 }
 
 fn random_secret() -> String {

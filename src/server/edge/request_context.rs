@@ -27,7 +27,7 @@ impl Caller {
             .unwrap_or_default()
             .to_owned();
         Ok(Self {
-            addr: client_addr(state.client_ip_header.as_ref()),
+            addr: client_addr(state),
             headers,
             user_agent,
         })
@@ -46,26 +46,16 @@ fn request_parts() -> Result<Parts, ApiError> {
     use_context::<Parts>().ok_or_else(|| ApiError::for_status(500))
 }
 
-/// The client's address: from the configured proxy header when set (its first entry),
-/// else the peer of the connection.
-pub fn client_addr(header: Option<&http::HeaderName>) -> IpAddr {
-    let unspecified = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+/// The client's address, as `state.client_address` picks it (`client_address.rs`).
+pub fn client_addr(state: &AppState) -> IpAddr {
     let Ok(parts) = request_parts() else {
-        return unspecified;
+        return IpAddr::V6(Ipv6Addr::UNSPECIFIED);
     };
-    let from_header = header
-        .and_then(|name| parts.headers.get(name))
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(',').next())
-        .and_then(|first| first.trim().parse().ok());
-    from_header
-        .or_else(|| {
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<SocketAddr>>()
-                .map(|info| info.0.ip())
-        })
-        .unwrap_or(unspecified)
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    state.client_address.pick(&parts.headers, peer)
 }
 
 /// The headers of the request being served.

@@ -6,7 +6,7 @@ mod sessions;
 mod users;
 
 use super::{Session, StoreError, Taken, User};
-use crate::server::unix_now;
+use crate::server::{private_files::make_database_private, unix_now};
 use sqlx::{
     any::{install_default_drivers, AnyPoolOptions, AnyRow},
     migrate::Migrator,
@@ -53,7 +53,7 @@ impl SqlStore {
         install_default_drivers();
         let sqlite = is_sqlite(&options.url);
         if sqlite {
-            create_parent_dir(&options.url)?;
+            prepare_sqlite_file(&options.url)?;
         }
         // One plain connection first: a refused or unknown host fails at once (and the
         // caller retries with backoff) instead of waiting for the pool's timeout.
@@ -168,7 +168,8 @@ async fn set_image_hash(
     Ok(user_from(&row)?)
 }
 
-fn create_parent_dir(url: &str) -> Result<(), StoreError> {
+/// The SQLite database file of `url` (none for an in-memory one), made private first.
+fn prepare_sqlite_file(url: &str) -> Result<(), StoreError> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
@@ -178,12 +179,7 @@ fn create_parent_dir(url: &str) -> Result<(), StoreError> {
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    match Path::new(path).parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(e.into()))
-        }
-        _ => Ok(()),
-    }
+    make_database_private(Path::new(path)).map_err(|e| StoreError::Unavailable(e.into()))
 }
 
 /// What a write's constraint violation means for accounts: a unique index, that the
