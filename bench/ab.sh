@@ -3,27 +3,27 @@
 # drift hits both: each build on its own SQLite database with one signed-in user,
 # `wrk -t1 -c64` (one load-generator thread, the server keeps the other core), ROUNDS
 # rounds of SECONDS each, alternating A then B.
-#   bench/ab.sh <binary A> <binary B>        (ROUNDS=3 SECONDS=10 by default)
+#   bench/ab.sh <binary A> <binary B>      (AB_ROUNDS=3 AB_SECONDS=10 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS="${ROUNDS:-3}"
-SECONDS_EACH="${SECONDS:-10}"
+ROUNDS="${AB_ROUNDS:-3}"
+SECONDS_EACH="${AB_SECONDS:-10}"
 PASSWORD="violet-Harbor-7-quantum-Sprocket"
 WORK="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
-start() { # name binary port -> prints the user's token
-  mkdir -p "$WORK/$1"
-  LEPTOS_OUTPUT_NAME=keyhold LEPTOS_SITE_ADDR="127.0.0.1:$3" LEPTOS_SITE_ROOT=target/site \
-    LEPTOS_ENV=PROD KEYHOLD_DATA_DIR="$WORK/$1" RUST_LOG=warn "$2" >"$WORK/$1.log" 2>&1 &
-  for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$3/healthz" >/dev/null && break; sleep 0.2; done
-  curl -sf -X POST "http://127.0.0.1:$3/api/register" -H 'content-type: application/json' \
+source scripts/lib/server.sh
+token_for() { # port -> a new user's bearer token
+  curl -sf -X POST "http://127.0.0.1:$1/api/register" -H 'content-type: application/json' \
     -d "{\"username\":\"abuser\",\"email\":\"ab@example.com\",\"password\":\"$PASSWORD\"}" >/dev/null
-  curl -sf -X POST "http://127.0.0.1:$3/api/login" -d username=abuser -d "password=$PASSWORD" |
+  curl -sf -X POST "http://127.0.0.1:$1/api/login" -d username=abuser -d "password=$PASSWORD" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
-TOKEN_A="$(start a "$1" 3201)"
-TOKEN_B="$(start b "$2" 3202)"
+mkdir -p "$WORK/a" "$WORK/b"
+start_server "$1" 3201 "$WORK/a"
+start_server "$2" 3202 "$WORK/b"
+TOKEN_A="$(token_for 3201)"
+TOKEN_B="$(token_for 3202)"
 echo "A = $1"
 echo "B = $2"
 for round in $(seq 1 "$ROUNDS"); do

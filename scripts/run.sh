@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build
 source scripts/env.sh
-mkdir -p "${KEYHOLD_DATA_DIR:-data}"
+mkdir -m 700 -p "${KEYHOLD_DATA_DIR:-data}"
 exec cargo leptos serve --release --precompress
