@@ -256,6 +256,82 @@ on_both_databases!(
     }
 );
 
+on_both_databases!(
+    any_earlier_cookie_replayed_ends_the_session,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        register(&server, "victim2").await;
+        let device = sign_in(&server, "victim2", "curl/8.5.0").await;
+        // The thief steals the first cookie and rotates twice, so the victim's cookie
+        // is no longer even the one just replaced.
+        let (_, first) = refresh(&server, &device.cookie).await.unwrap();
+        let (_, second) = refresh(&server, &first.unwrap()).await.unwrap();
+        server.clock.advance(Duration::from_secs(11));
+
+        // A secret this session never issued (anyone can read the session id off an
+        // access token): refused, but the session goes on.
+        let session_id = device.cookie.split('.').next().unwrap();
+        let forged = format!("{session_id}.{}", "A".repeat(43));
+        assert_eq!(refresh(&server, &forged).await, Err(401));
+        let (thief_access, third) = refresh(&server, &second.unwrap()).await.unwrap();
+        assert_eq!(me_status(&server, &thief_access).await, 200);
+
+        // The victim's old cookie comes back: the whole session ends, thief included.
+        assert_eq!(refresh(&server, &device.cookie).await, Err(401));
+        assert_eq!(refresh(&server, &third.unwrap()).await, Err(401));
+        assert_eq!(me_status(&server, &thief_access).await, 401);
+    }
+);
+
+on_both_databases!(
+    a_log_in_in_flight_does_not_survive_log_out_everywhere,
+    |engine: Engine| async move {
+        // A slow hash on one thread, so a log-in is still checking its password when
+        // the owner logs out everywhere from another device.
+        let server = TestServer::start_with(engine, |settings| {
+            settings.insert("KEYHOLD_ARGON2_MEMORY_KIB", "65536".into());
+            settings.insert("KEYHOLD_ARGON2_ITERATIONS", "4".into());
+            settings.insert("KEYHOLD_HASH_CONCURRENCY", "1".into());
+        })
+        .await;
+        register(&server, "racer").await;
+        let owner = sign_in(&server, "racer", "curl/8.5.0").await;
+
+        let started = std::time::Instant::now();
+        let in_flight = server.login("racer", PASSWORD);
+        let log_out = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let response = authed(
+                &server,
+                "/api/users/me/logout-all",
+                &owner.access,
+                Some(json!({})),
+            )
+            .await;
+            assert_eq!(response.status(), 200);
+            started.elapsed()
+        };
+        let (response, logged_out_after) = tokio::join!(in_flight, log_out);
+        let answered_after = started.elapsed();
+        let status = response.status().as_u16();
+        let cookie = set_cookie(&response).map(|(value, _)| value);
+        let body = json(response).await;
+        if logged_out_after < answered_after {
+            assert_eq!(status, 401, "the log-in lost the race: {body}");
+        }
+        // Whatever the order, nothing it opened outlives the log-out.
+        if let Some(access) = body["access_token"].as_str() {
+            assert_eq!(me_status(&server, access).await, 401);
+        }
+        if let Some(cookie) = cookie.filter(|c| !c.is_empty()) {
+            assert_eq!(refresh(&server, &cookie).await, Err(401));
+        }
+        // Afterwards the password still opens a session.
+        let again = sign_in(&server, "racer", "curl/8.5.0").await;
+        assert_eq!(me_status(&server, &again.access).await, 200);
+    }
+);
+
 const DAY: Duration = Duration::from_secs(86_400);
 
 on_both_databases!(idle_sessions_end, |engine: Engine| async move {

@@ -1,6 +1,6 @@
 //! Logging in with a password, and who a bearer token belongs to.
 
-use super::{AccountError, Accounts, Client, Principal, SignIn};
+use super::{password_check::Upgrade, AccountError, Accounts, Client, Principal, SignIn};
 use crate::server::{
     token::TokenError,
     validation::{lookup_key, normalize_password},
@@ -26,12 +26,12 @@ impl Accounts {
             self.throttle.record_failure(&key, addr);
             return Err(AccountError::InvalidCredentials);
         }
-        let Some(user) = self.check_password(&key, password).await? else {
+        let Some(found) = self.check_password(&key, password, Upgrade::Yes).await? else {
             self.throttle.record_failure(&key, addr);
             return Err(AccountError::InvalidCredentials);
         };
         self.throttle.record_success(&key, addr);
-        self.open_session(&user, client).await
+        self.open_session(&found.user, client).await
     }
 
     /// The user and session a bearer token (the value after `Bearer `) belongs to, if

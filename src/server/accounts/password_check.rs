@@ -9,36 +9,47 @@ use crate::server::{
 };
 use std::net::IpAddr;
 
+/// Whether a successful check re-hashes a hash of an older cost. Not when the password
+/// is about to change anyway (the change must find the hash it checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Upgrade {
+    Yes,
+    No,
+}
+
 impl Accounts {
-    /// Checks a password re-entered to confirm a change (throttled like log-ins).
+    /// Checks a password re-entered to confirm a change (throttled like log-ins);
+    /// returns the hash it matched, which the change may require to be still current.
     pub(super) async fn confirm_password(
         &self,
         user: &User,
         password: &str,
         field: &'static str,
         client: IpAddr,
-    ) -> Result<(), AccountError> {
+    ) -> Result<String, AccountError> {
         let key = lookup_key(&user.username);
         self.throttle
             .check(&key, client)
             .map_err(AccountError::Throttled)?;
-        let matches = self
-            .check_password(&key, normalize_password(password))
+        let found = self
+            .check_password(&key, normalize_password(password), Upgrade::No)
             .await?
-            .is_some_and(|found| found.id == user.id);
-        if !matches {
+            .filter(|found| found.user.id == user.id);
+        let Some(found) = found else {
             self.throttle.record_failure(&key, client);
             return Err(AccountError::WrongPassword(field));
-        }
-        Ok(())
+        };
+        Ok(found.password_hash)
     }
 
-    /// The account `key` names if `password` is its password (upgrading a weak hash).
+    /// The account `key` names, with the hash that matched, if `password` is its
+    /// password (upgrading a hash of an older cost if asked).
     pub(super) async fn check_password(
         &self,
         key: &str,
         password: String,
-    ) -> Result<Option<User>, AccountError> {
+        upgrade: Upgrade,
+    ) -> Result<Option<Credentials>, AccountError> {
         let found = self.store.credentials(key).await?;
         let stored_hash = found.as_ref().map(|c| c.password_hash.clone());
         let verification = self.hasher.verify(password.clone(), stored_hash).await?;
@@ -46,10 +57,10 @@ impl Accounts {
         else {
             return Ok(None);
         };
-        if needs_rehash {
+        if needs_rehash && upgrade == Upgrade::Yes {
             self.upgrade_hash(&credentials, password);
         }
-        Ok(Some(credentials.user))
+        Ok(Some(credentials))
     }
 
     /// Re-hashes with the current cost in the background after a successful log-in.

@@ -1,5 +1,6 @@
 //! Sessions begin at log-in and are kept alive by the refresh cookie: every refresh
-//! rotates its token, and a replayed replaced token ends the session (theft detection).
+//! rotates its token, and replaying any token it replaced ends the session (theft
+//! detection). A session opened under an older token generation is over.
 
 use super::{truncate, AccountError, Accounts, Client, Refreshed, SignIn, MAX_USER_AGENT};
 use crate::server::{
@@ -27,12 +28,17 @@ impl Accounts {
             refresh_hash: refresh.hash(),
             previous_hash: None,
             rotated_at: now,
+            generation: user.token_generation,
         };
         let limits = SessionLimits {
             idle_cutoff: self.sessions.idle_cutoff(now),
             max_per_user: i64::from(self.sessions.max_per_user),
         };
-        self.store.create_session(&session, limits).await?;
+        if !self.store.create_session(&session, limits).await? {
+            // A password change or log-out-everywhere landed while the password was
+            // being checked: this log-in must not outlive it.
+            return Err(AccountError::SessionEnded);
+        }
         let access = self
             .tokens
             .issue(user.id, user.token_generation, &session.id)?;
@@ -81,13 +87,7 @@ impl Accounts {
             .previous_hash
             .as_deref()
             .is_some_and(|previous| presented.matches(previous));
-        if !just_replaced {
-            // Not a token this session handed out lately (or a forgery by somebody who
-            // only knows the session id, which every access token shows): refuse it, but
-            // do not let it end the session.
-            return Err(AccountError::SessionEnded);
-        }
-        if self.sessions.in_grace(session.rotated_at, now) {
+        if just_replaced && self.sessions.in_grace(session.rotated_at, now) {
             let access = self
                 .tokens
                 .issue(user.id, user.token_generation, &session.id)?;
@@ -96,6 +96,18 @@ impl Accounts {
                 refresh: None,
             });
         }
+        if !self
+            .store
+            .was_retired(&session.id, &presented.hash())
+            .await?
+        {
+            // Not a token this session ever handed out (a forgery by somebody who only
+            // knows the session id, which every access token shows): refuse it, but do
+            // not let it end the session.
+            return Err(AccountError::SessionEnded);
+        }
+        // Any earlier token of this session, however many rotations ago: two parties
+        // hold this session's tokens, so neither keeps it.
         self.store.delete_session(user.id, &session.id).await?;
         tracing::warn!(
             user_id = user.id,
@@ -111,9 +123,11 @@ impl Accounts {
             .session(id)
             .await?
             .ok_or(AccountError::SessionEnded)?;
-        if self
-            .sessions
-            .is_over(session.last_seen_at, session.expires_at, self.clock.now())
+        let superseded = session.generation != user.token_generation;
+        if superseded
+            || self
+                .sessions
+                .is_over(session.last_seen_at, session.expires_at, self.clock.now())
         {
             self.store.delete_session(user.id, &session.id).await?;
             return Err(AccountError::SessionEnded);

@@ -3,7 +3,7 @@
 
 use super::{AccountError, Accounts, Principal};
 use crate::server::{
-    store::User,
+    store::{StoreError, User},
     token::IssuedToken,
     validation::{email_rule, lookup_key, username_rule, Invalid},
 };
@@ -35,14 +35,21 @@ impl Accounts {
                 field: "new_password",
                 ..invalid
             })?;
-        self.confirm_password(user, current, "current_password", client)
+        let old_hash = self
+            .confirm_password(user, current, "current_password", client)
             .await?;
         let hash = self.hasher.hash(new).await?;
         let session = principal.session_id.as_str();
+        // Only over the hash just checked: of two changes racing with the same current
+        // password, the second finds it replaced and is refused like a wrong password.
         let generation = self
             .store
-            .change_password(user.id, &hash, Some(session))
-            .await?;
+            .change_password(user.id, &old_hash, &hash, Some(session))
+            .await
+            .map_err(|e| match e {
+                StoreError::Missing => AccountError::WrongPassword("current_password"),
+                other => other.into(),
+            })?;
         tracing::info!(
             user_id = user.id,
             "password changed; earlier tokens and other sessions revoked"

@@ -8,7 +8,7 @@ use crate::server::{
     images::ImageProcessor,
     password::PasswordHasher,
     session_policy::SessionPolicy,
-    store::{DatabaseOptions, SqlStore},
+    store::{DatabaseOptions, SqlStore, StoreError},
     throttle::{LoginThrottle, ThrottleConfig},
     token::{TokenError, TokenService},
     validation::PasswordPolicy,
@@ -202,4 +202,59 @@ async fn access_tokens_expire_with_the_clock() {
         expired,
         Err(AccountError::InvalidToken(TokenError::Expired))
     ));
+}
+
+#[tokio::test]
+async fn a_log_in_that_read_the_user_before_a_log_out_everywhere_opens_no_session() {
+    let (accounts, _) = accounts().await;
+    let first = signed_up(&accounts, "ada").await;
+    let principal = accounts
+        .authenticate(Some(&first.access.token))
+        .await
+        .unwrap();
+    // A log-in in flight holds the row it read before its (slow) password check...
+    let read_before = principal.user.clone();
+    // ...while the owner logs out everywhere.
+    accounts.log_out_everywhere(&principal.user).await.unwrap();
+    let late = accounts.open_session(&read_before, client()).await;
+    assert!(matches!(late, Err(AccountError::SessionEnded)), "{late:?}");
+    let ada = accounts
+        .store
+        .find(principal.user.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(accounts.store.sessions(ada.id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_password_change_applies_only_over_the_hash_it_checked() {
+    let (accounts, _) = accounts().await;
+    let signed_in = signed_up(&accounts, "ada").await;
+    let principal = accounts
+        .authenticate(Some(&signed_in.access.token))
+        .await
+        .unwrap();
+    let id = principal.user.id;
+    let checked = accounts.store.credentials("ada").await.unwrap().unwrap();
+    // A first change lands...
+    accounts
+        .change_password(
+            &principal,
+            PASSWORD,
+            "another long passphrase",
+            client().addr,
+        )
+        .await
+        .unwrap();
+    // ...so a second one that checked the same old hash must not overwrite it.
+    let stale = accounts
+        .store
+        .change_password(id, &checked.password_hash, "$argon2id$stale", None)
+        .await;
+    assert!(matches!(stale, Err(StoreError::Missing)), "{stale:?}");
+    assert!(accounts
+        .login("ada", "another long passphrase", client())
+        .await
+        .is_ok());
 }

@@ -140,10 +140,14 @@ impl UserStore for CachedStore {
     async fn change_password(
         &self,
         id: i64,
-        password_hash: &str,
+        old_hash: &str,
+        new_hash: &str,
         keep: Option<&str>,
     ) -> Result<i64, StoreError> {
-        let result = self.inner.change_password(id, password_hash, keep).await;
+        let result = self
+            .inner
+            .change_password(id, old_hash, new_hash, keep)
+            .await;
         self.written(id, result)
     }
     async fn revoke_tokens(&self, id: i64) -> Result<i64, StoreError> {
@@ -185,7 +189,7 @@ impl SessionStore for CachedStore {
         &self,
         session: &Session,
         limits: SessionLimits,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let result = self.inner.create_session(session, limits).await;
         self.written(session.user_id, result)
     }
@@ -211,6 +215,9 @@ impl SessionStore for CachedStore {
     ) -> Result<bool, StoreError> {
         let result = self.inner.rotate_session(user_id, id, rotation).await;
         self.written(user_id, result)
+    }
+    async fn was_retired(&self, id: &str, hash: &str) -> Result<bool, StoreError> {
+        self.inner.was_retired(id, hash).await
     }
     async fn touch_session(&self, user_id: i64, id: &str, now: i64) -> Result<(), StoreError> {
         let result = self.inner.touch_session(user_id, id, now).await;

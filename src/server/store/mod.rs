@@ -59,6 +59,9 @@ pub struct Session {
     /// The hash it replaced, accepted until `rotated_at` + the grace window.
     pub previous_hash: Option<String>,
     pub rotated_at: i64,
+    /// The user's token generation when the session opened (or last survived a password
+    /// change); a session of an older generation is over.
+    pub generation: i64,
 }
 
 /// Limits applied when a session is created.
@@ -131,10 +134,13 @@ pub trait UserStore: Send + Sync {
         old_hash: &str,
         new_hash: &str,
     ) -> Result<(), StoreError>;
+    /// Replaces the hash if it is still `old_hash` (else `Missing`), bumps the token
+    /// generation and ends every session but `keep`; returns the new generation.
     async fn change_password(
         &self,
         id: i64,
-        password_hash: &str,
+        old_hash: &str,
+        new_hash: &str,
         keep: Option<&str>,
     ) -> Result<i64, StoreError>;
     async fn revoke_tokens(&self, id: i64) -> Result<i64, StoreError>;
@@ -158,18 +164,24 @@ pub trait UserStore: Send + Sync {
 /// Sign-in sessions.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
+    /// Stores a new session if its user's token generation is still
+    /// `session.generation`; `false` if it moved on meanwhile (nothing stored).
     async fn create_session(
         &self,
         session: &Session,
         limits: SessionLimits,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
     async fn session(&self, id: &str) -> Result<Option<(Session, User)>, StoreError>;
+    /// Replaces the refresh hash if it is still `rotation.from`, keeping the replaced
+    /// one among the session's retired hashes; `false` if another rotation came first.
     async fn rotate_session(
         &self,
         user_id: i64,
         id: &str,
         rotation: Rotation<'_>,
     ) -> Result<bool, StoreError>;
+    /// Whether `hash` is a refresh hash session `id` handed out and has since replaced.
+    async fn was_retired(&self, id: &str, hash: &str) -> Result<bool, StoreError>;
     async fn touch_session(&self, user_id: i64, id: &str, now: i64) -> Result<(), StoreError>;
     async fn sessions(&self, user_id: i64) -> Result<Vec<Session>, StoreError>;
     async fn delete_session(&self, user_id: i64, id: &str) -> Result<bool, StoreError>;

@@ -25,7 +25,7 @@ const USER_COLUMNS: &str =
 
 const SESSION_COLUMNS: &str = "s.id AS session_id, s.user_id, s.created_at AS session_created_at, \
      s.last_seen_at, s.expires_at, s.user_agent, s.address, s.refresh_hash, s.previous_hash, \
-     s.rotated_at";
+     s.rotated_at, s.generation AS session_generation";
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -109,28 +109,40 @@ impl SqlStore {
         self.sqlite
     }
 
-    /// Increments the token generation (and sets a new hash if given) and ends every
-    /// session but `keep`, in one transaction.
+    /// Increments the token generation (and replaces the hash if given, only if it is
+    /// still the old one) and ends every session but `keep`, which moves to the new
+    /// generation, in one transaction.
     async fn bump_generation(
         &self,
         id: i64,
-        password_hash: Option<&str>,
+        password: Option<(&str, &str)>,
         keep: Option<&str>,
     ) -> Result<i64, StoreError> {
+        let (old_hash, new_hash) = password.unzip();
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "UPDATE users SET token_generation = token_generation + 1, \
              password_hash = COALESCE($1, password_hash), updated_at = $2 \
-             WHERE id = $3 RETURNING token_generation",
+             WHERE id = $3 AND password_hash = COALESCE($4, password_hash) \
+             RETURNING token_generation",
         )
-        .bind(password_hash)
+        .bind(new_hash)
         .bind(unix_now())
         .bind(id)
+        .bind(old_hash)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::Missing)?;
-        let generation = row.try_get("token_generation")?;
+        let generation: i64 = row.try_get("token_generation")?;
         delete_sessions_of(&mut tx, id, keep).await?;
+        if let Some(keep) = keep {
+            sqlx::query("UPDATE sessions SET generation = $1 WHERE id = $2 AND user_id = $3")
+                .bind(generation)
+                .bind(keep)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(generation)
     }
@@ -239,5 +251,6 @@ fn session_from(row: &AnyRow) -> Result<Session, sqlx::Error> {
         refresh_hash: row.try_get("refresh_hash")?,
         previous_hash: row.try_get("previous_hash")?,
         rotated_at: row.try_get("rotated_at")?,
+        generation: row.try_get("session_generation")?,
     })
 }

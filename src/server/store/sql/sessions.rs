@@ -13,12 +13,15 @@ impl SessionStore for SqlStore {
         &self,
         session: &Session,
         limits: SessionLimits,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        // Only while the user's generation is still the one the log-in read: a password
+        // change or log-out-everywhere that landed during the password check wins.
+        let created = sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, user_agent, \
-             address, refresh_hash, previous_hash, rotated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             address, refresh_hash, previous_hash, rotated_at, generation) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM users \
+             WHERE id = $2 AND token_generation = $11",
         )
         .bind(&session.id)
         .bind(session.user_id)
@@ -30,9 +33,15 @@ impl SessionStore for SqlStore {
         .bind(&session.refresh_hash)
         .bind(session.previous_hash.as_deref())
         .bind(session.rotated_at)
+        .bind(session.generation)
         .execute(&mut *tx)
         .await
-        .on_constraints()?;
+        .on_constraints()?
+        .rows_affected()
+            == 1;
+        if !created {
+            return Ok(false);
+        }
         sqlx::query(
             "DELETE FROM sessions WHERE user_id = $1 AND (expires_at <= $2 OR last_seen_at < $3 \
              OR id NOT IN (SELECT id FROM sessions WHERE user_id = $1 \
@@ -44,7 +53,8 @@ impl SessionStore for SqlStore {
         .bind(limits.max_per_user)
         .execute(&mut *tx)
         .await?;
-        Ok(tx.commit().await?)
+        tx.commit().await?;
+        Ok(true)
     }
     async fn session(&self, id: &str) -> Result<Option<(Session, User)>, StoreError> {
         let sql = format!(
@@ -66,6 +76,7 @@ impl SessionStore for SqlStore {
         id: &str,
         rotation: Rotation<'_>,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let result = sqlx::query(
             "UPDATE sessions SET refresh_hash = $1, previous_hash = $2, rotated_at = $3, \
              last_seen_at = $3, user_agent = $4, address = $5 \
@@ -78,9 +89,30 @@ impl SessionStore for SqlStore {
         .bind(rotation.address)
         .bind(id)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(result.rows_affected() == 1)
+        if result.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO retired_refresh_hashes (session_id, hash) VALUES ($1, $2)")
+            .bind(id)
+            .bind(rotation.from)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+    async fn was_retired(&self, id: &str, hash: &str) -> Result<bool, StoreError> {
+        // The hash is of a 256-bit random secret: an index lookup on it tells a timing
+        // observer nothing about any secret.
+        let row = sqlx::query(
+            "SELECT 1 AS found FROM retired_refresh_hashes WHERE session_id = $1 AND hash = $2",
+        )
+        .bind(id)
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
     }
     async fn touch_session(&self, user_id: i64, id: &str, now: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND user_id = $3")

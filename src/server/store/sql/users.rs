@@ -94,10 +94,12 @@ impl UserStore for SqlStore {
     async fn change_password(
         &self,
         id: i64,
-        password_hash: &str,
+        old_hash: &str,
+        new_hash: &str,
         keep: Option<&str>,
     ) -> Result<i64, StoreError> {
-        self.bump_generation(id, Some(password_hash), keep).await
+        self.bump_generation(id, Some((old_hash, new_hash)), keep)
+            .await
     }
     async fn revoke_tokens(&self, id: i64) -> Result<i64, StoreError> {
         self.bump_generation(id, None, None).await
