@@ -20,7 +20,8 @@ pub struct ImageUpload {
 /// Sets the profile image from the form field `image` (PNG, JPEG, WebP or GIF, at most
 /// 5 MiB and 4096 × 4096 pixels). It is re-encoded to 256 and 64 px squares; the
 /// original file is never stored. 413 too large, 415 not a supported image, 422
-/// damaged, empty or too many pixels (field `image`).
+/// damaged, empty or too many pixels (field `image`); 503 with `Retry-After` while the
+/// server is receiving as many uploads as it takes at once.
 #[cfg_attr(feature = "ssr", utoipa::path(
     post, path = "/api/users/me/image", operation_id = "upload_image", tag = "accounts",
     summary = "Set or replace the profile image (multipart, field `image`)",
@@ -34,6 +35,34 @@ pub struct ImageUpload {
 #[server(prefix = "/api", endpoint = "users/me/image", input = MultipartFormData, client = AuthClient)]
 pub async fn upload_image(data: MultipartData) -> Result<UserView, ApiError> {
     let (state, user) = super::users::signed_in().await?;
+    // Before a byte of the body is read: the slot bounds the memory uploads hold.
+    let slot = state.accounts.take_upload_slot(&user).await?;
+    let bytes = read_image_field(data).await?;
+    let updated = state.accounts.set_image(&user, slot, bytes).await?;
+    Ok(updated.into())
+}
+
+/// Removes the profile image (the initials avatar shows again).
+#[cfg_attr(feature = "ssr", utoipa::path(
+    delete, path = "/api/users/me/image", operation_id = "remove_image", tag = "accounts",
+    summary = "Remove the profile image",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user, `image_url` null.", body = UserView),
+        super::error_responses::Unauthenticated,
+    ),
+))]
+#[server(prefix = "/api", endpoint = "users/me/image", input = DeleteUrl, client = AuthClient)]
+pub async fn remove_image() -> Result<UserView, ApiError> {
+    let (state, user) = super::users::signed_in().await?;
+    let updated = state.accounts.remove_image(&user).await?;
+    Ok(updated.into())
+}
+
+/// The bytes of the form field `image` (the first one; other fields are skipped). The
+/// body was capped at the upload limit by the edge.
+#[cfg(feature = "ssr")]
+async fn read_image_field(data: MultipartData) -> Result<Vec<u8>, ApiError> {
     let mut form = data.into_inner().ok_or_else(|| ApiError::for_status(400))?;
     let mut image = None;
     while let Some(mut field) = form
@@ -54,28 +83,9 @@ pub async fn upload_image(data: MultipartData) -> Result<UserView, ApiError> {
         }
         image = Some(bytes);
     }
-    let bytes = image.ok_or_else(|| {
+    image.ok_or_else(|| {
         ApiError::invalid_field("image", "Choose an image file (form field \"image\").")
-    })?;
-    let updated = state.accounts.set_image(&user, bytes).await?;
-    Ok(updated.into())
-}
-
-/// Removes the profile image (the initials avatar shows again).
-#[cfg_attr(feature = "ssr", utoipa::path(
-    delete, path = "/api/users/me/image", operation_id = "remove_image", tag = "accounts",
-    summary = "Remove the profile image",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The user, `image_url` null.", body = UserView),
-        super::error_responses::Unauthenticated,
-    ),
-))]
-#[server(prefix = "/api", endpoint = "users/me/image", input = DeleteUrl, client = AuthClient)]
-pub async fn remove_image() -> Result<UserView, ApiError> {
-    let (state, user) = super::users::signed_in().await?;
-    let updated = state.accounts.remove_image(&user).await?;
-    Ok(updated.into())
+    })
 }
 
 #[cfg(feature = "ssr")]

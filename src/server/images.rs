@@ -1,14 +1,20 @@
 //! Profile images, safe against hostile files: the format is sniffed from the bytes
 //! (PNG, JPEG, WebP, GIF — first frame; everything else is refused), the dimensions are
 //! read from the header before any decoding (at most 4096 × 4096 and 16 megapixels),
-//! decoding runs with allocation limits on the blocking pool behind a semaphore, and
-//! the picture is re-encoded from pixels to square WebP images of fixed sizes — which
-//! drops EXIF/GPS metadata and any payload hidden in the original file.
+//! decoding runs with allocation limits on a few low-priority threads, and the picture
+//! is re-encoded from pixels to square WebP images of fixed sizes — which drops EXIF/GPS
+//! metadata and any payload hidden in the original file. Safe against floods too: an
+//! upload takes one of a fixed number of slots before its body is read, so the memory
+//! held by uploads is bounded (slots × the upload limit, plus threads × one decode).
 
+use super::{
+    load_shedding::{Admission, Admitted},
+    low_priority_threads::{return_free_memory, LowPriorityThreads, WorkerError},
+};
 use image::{imageops::FilterType, DynamicImage, ImageFormat, ImageReader, Limits};
 use sha2::{Digest, Sha256};
-use std::{io::Cursor, sync::Arc};
-use tokio::sync::Semaphore;
+use std::{io::Cursor, sync::Arc, time::Duration};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub const MAX_SIDE: u32 = 4096;
 pub const MAX_PIXELS: u64 = 16_000_000;
@@ -43,26 +49,75 @@ pub struct ProcessedImage {
     pub small: Vec<u8>,
 }
 
-/// Processes uploads with bounded concurrency (decoding is CPU- and memory-heavy).
-#[derive(Clone)]
+/// A decoding thread that has had nothing to do for this long returns the memory its
+/// decodes left in the allocator to the operating system.
+const RELEASE_AFTER: Duration = Duration::from_secs(10);
+
+/// How many uploads are received and processed at once, and by how many threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadCapacity {
+    /// Uploads whose body is being received or processed at once.
+    pub slots: usize,
+    /// Uploads allowed to wait for a slot (without their body read) before new ones
+    /// are turned away.
+    pub queue: usize,
+    /// Decoding threads.
+    pub threads: usize,
+}
+
+/// Receives and processes uploads with bounded memory: each upload holds a slot from
+/// before its body is read until its pictures are made, and decodes run on a few
+/// low-priority threads (decoding is CPU- and memory-heavy).
 pub struct ImageProcessor {
+    /// Uploads holding or waiting for a slot: at most slots + queue.
+    admission: Admission,
     slots: Arc<Semaphore>,
+    threads: LowPriorityThreads,
+}
+
+/// An upload's right to be received and processed. Taken before the first byte of its
+/// body is read, and held until its pictures are made.
+pub struct UploadSlot {
+    _slot: OwnedSemaphorePermit,
+    _admitted: Admitted,
 }
 
 impl ImageProcessor {
-    pub fn new(concurrency: usize) -> Self {
-        Self {
-            slots: Arc::new(Semaphore::new(concurrency.max(1))),
-        }
+    pub fn new(capacity: UploadCapacity) -> Result<Self, WorkerError> {
+        let slots = capacity.slots.max(1);
+        Ok(Self {
+            admission: Admission::new(slots + capacity.queue),
+            slots: Arc::new(Semaphore::new(slots)),
+            threads: LowPriorityThreads::start(
+                "image",
+                capacity.threads,
+                RELEASE_AFTER,
+                || {},
+                return_free_memory,
+            )?,
+        })
     }
 
-    pub async fn process(&self, bytes: Vec<u8>) -> Result<ProcessedImage, ImageError> {
-        let _permit = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|e| ImageError::Internal(e.to_string()))?;
-        tokio::task::spawn_blocking(move || process(&bytes))
+    /// A slot for one upload, after waiting in the queue if need be; `None` when every
+    /// slot and place in the queue is taken (the upload is turned away: 503).
+    pub async fn take_slot(&self) -> Option<UploadSlot> {
+        let admitted = self.admission.enter()?;
+        // The semaphore is never closed.
+        let slot = Arc::clone(&self.slots).acquire_owned().await.ok()?;
+        Some(UploadSlot {
+            _slot: slot,
+            _admitted: admitted,
+        })
+    }
+
+    /// Checks and re-encodes an upload received in `_slot`.
+    pub async fn process(
+        &self,
+        _slot: &UploadSlot,
+        bytes: Vec<u8>,
+    ) -> Result<ProcessedImage, ImageError> {
+        self.threads
+            .run(move || process(&bytes))
             .await
             .map_err(|e| ImageError::Internal(e.to_string()))?
     }
@@ -178,6 +233,25 @@ mod tests {
             }
         }
         !crc
+    }
+
+    #[tokio::test]
+    async fn uploads_beyond_the_slots_wait_in_the_queue_then_are_turned_away() {
+        let processor = ImageProcessor::new(UploadCapacity {
+            slots: 1,
+            queue: 1,
+            threads: 1,
+        })
+        .unwrap();
+        let first = processor.take_slot().await.unwrap();
+        let waiting = processor.take_slot();
+        tokio::pin!(waiting);
+        assert!(futures::poll!(&mut waiting).is_pending(), "queued");
+        assert!(processor.take_slot().await.is_none(), "slot and queue full");
+        drop(first);
+        let second = waiting.await.unwrap();
+        let processed = processor.process(&second, png(64, 48)).await.unwrap();
+        assert_eq!(processed.hash.len(), 32);
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub mod config;
 pub mod cookie;
 pub mod edge;
 pub mod images;
+pub mod load_shedding;
+pub mod low_priority_threads;
 pub mod media;
 pub mod openapi;
 pub mod password;

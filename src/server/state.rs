@@ -10,6 +10,7 @@ use super::{
     },
     cookie::CookiePolicy,
     images::ImageProcessor,
+    low_priority_threads::WorkerError,
     password::{HashError, PasswordHasher},
     store::{CachedStore, DatabaseOptions, SqlStore, Store, StoreError},
     throttle::LoginThrottle,
@@ -63,6 +64,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Hash(#[from] HashError),
+    #[error(transparent)]
+    Threads(#[from] WorkerError),
 }
 
 impl AppState {
@@ -91,7 +94,7 @@ impl AppState {
             max_chars: config.password_max_chars,
         };
         let throttle = LoginThrottle::new(config.throttle);
-        let images = ImageProcessor::new(config.hash_concurrency);
+        let images = ImageProcessor::new(config.image_uploads)?;
         // SQLite belongs to this process alone: user rows can be cached safely.
         let store: Arc<dyn Store> = if store.is_sqlite() {
             Arc::new(CachedStore::new(Arc::new(store)))

@@ -4,7 +4,10 @@
 
 use crate::helpers::{json, text_field, Engine, TestServer};
 use image::{DynamicImage, ImageBuffer, ImageFormat, Rgba};
-use std::io::Cursor;
+use std::{
+    io::Cursor,
+    time::{Duration, Instant},
+};
 
 fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
     let pixels = ImageBuffer::from_fn(width, height, |x, y| {
@@ -343,5 +346,64 @@ on_both_databases!(
             404,
             "image deleted with the account"
         );
+    }
+);
+
+on_both_databases!(
+    uploads_beyond_the_slots_get_503_until_one_frees,
+    |engine: Engine| async move {
+        use tokio::io::AsyncWriteExt;
+        let server = TestServer::start_with(engine, |settings| {
+            settings.insert("KEYHOLD_IMAGE_SLOTS", "1".into());
+            settings.insert("KEYHOLD_IMAGE_QUEUE", "0".into());
+        })
+        .await;
+        let token = server.signed_up("crowd").await;
+        let small = picture(32, 32, ImageFormat::Png);
+
+        // An upload whose body is still on its way holds the only slot.
+        let mut slow = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let head = format!(
+            "POST /api/users/me/image HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: multipart/form-data; boundary=slow\r\nContent-Length: 100000\r\n\r\n\
+             --slow\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\n",
+            server.addr
+        );
+        slow.write_all(head.as_bytes()).await.unwrap();
+        slow.write_all(&small[..16]).await.unwrap();
+
+        // Once it has the slot, the next upload is turned away at once: 503, Retry-After.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let refused = loop {
+            let response = upload(&server, &token, small.clone(), "a.png").await;
+            if response.status() == 503 {
+                break response;
+            }
+            assert_eq!(
+                response.status(),
+                200,
+                "before the slow upload took the slot"
+            );
+            assert!(Instant::now() < deadline, "the slot was never taken");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(refused.headers()["retry-after"], "2");
+        let body = json(refused).await;
+        assert_eq!(body["error"], "unavailable", "{body}");
+        assert!(!body["message"].as_str().unwrap().is_empty());
+
+        // The slow client gives up: the slot is free again and the next upload goes through.
+        drop(slow);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let response = upload(&server, &token, small.clone(), "a.png").await;
+            match response.status().as_u16() {
+                200 => break,
+                503 => assert!(Instant::now() < deadline, "the slot was never freed"),
+                other => panic!("{other}: {:?}", response.text().await),
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(!json(server.me(&token).await).await["image_url"].is_null());
     }
 );

@@ -1,82 +1,10 @@
 //! Scale-out: two Keyhold processes (the real binary) on one PostgreSQL with one JWT
 //! secret behave as one service. Also the start-up wait for a database that is down.
 
-use crate::helpers::{json, text_field, Engine, TestDatabase, PASSWORD};
+use crate::helpers::{free_port, json, text_field, Engine, Instance, TestDatabase, PASSWORD};
 use futures::StreamExt;
 use serde_json::json;
-use std::{
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
-
-const SECRET: &str = "shared-secret-of-both-instances-0123456789abcdef";
-
-/// A Keyhold server process.
-struct Instance {
-    child: Child,
-    base: String,
-}
-
-impl Instance {
-    fn spawn(database_url: &str, data_dir: &std::path::Path) -> Self {
-        Self::spawn_with(database_url, data_dir, &[])
-    }
-
-    fn spawn_with(database_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Self {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_keyhold"))
-            .env("LEPTOS_OUTPUT_NAME", "keyhold")
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("LEPTOS_SITE_ROOT", "target/site")
-            .env("DATABASE_URL", database_url)
-            .env("KEYHOLD_DATA_DIR", data_dir)
-            .env("KEYHOLD_JWT_SECRET", SECRET)
-            .env("KEYHOLD_ARGON2_MEMORY_KIB", "1024")
-            .env("KEYHOLD_ARGON2_ITERATIONS", "1")
-            .env("KEYHOLD_DB_POOL_SIZE", "20")
-            .env("RUST_LOG", "warn")
-            .envs(extra.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the keyhold binary");
-        Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    async fn ready(self, client: &reqwest::Client) -> Self {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(response) = client.get(format!("{}/healthz", self.base)).send().await {
-                if response.status() == 200 {
-                    return self;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("instance at {} did not become healthy", self.base);
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free port")
-}
+use std::time::{Duration, Instant};
 
 async fn register(client: &reqwest::Client, at: &Instance, username: &str, email: &str) -> u16 {
     client
@@ -379,18 +307,6 @@ async fn health_check_and_requests_follow_a_database_outage() {
     assert_eq!(me(&client, &app, &token).await, 200);
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmRSS:"))
-                .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn slow_clients_are_cut_off() {
     let _machine = crate::helpers::shared().await;
@@ -468,13 +384,12 @@ async fn ten_thousand_hostile_requests_leave_the_server_healthy() {
         .build()
         .unwrap();
     let app = Instance::spawn(&url, dir.path()).ready(&client).await;
-    let pid = app.child.id();
     assert_eq!(
         register(&client, &app, "victim", "victim@example.com").await,
         201
     );
     let token = login(&client, &app, "victim", PASSWORD).await;
-    let rss_before = rss_kib(pid);
+    let rss_before = app.memory_kib("VmRSS");
 
     let deep_json = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     let long_field = format!(
@@ -598,7 +513,7 @@ async fn ten_thousand_hostile_requests_leave_the_server_healthy() {
         register(&client, &app, "after", "after@example.com").await,
         201
     );
-    let rss_after = rss_kib(pid);
+    let rss_after = app.memory_kib("VmRSS");
     println!("server RSS before {rss_before} KiB, after 10 000 hostile requests {rss_after} KiB");
     assert!(
         rss_after < rss_before + 150 * 1024,

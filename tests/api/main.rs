@@ -13,3 +13,4 @@ mod load;
 mod security;
 mod self_service;
 mod sessions;
+mod upload_storm;

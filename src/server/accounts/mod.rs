@@ -88,7 +88,8 @@ pub enum AccountError {
     Throttled(RetryAfter),
     #[error(transparent)]
     Image(#[from] ImageError),
-    #[error("password hashing is saturated")]
+    /// Password hashing or image uploads are saturated: the request is shed (503).
+    #[error("the server is saturated (password hashing or image uploads)")]
     Busy,
     #[error(transparent)]
     Store(StoreError),

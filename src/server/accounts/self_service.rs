@@ -3,6 +3,7 @@
 
 use super::{AccountError, Accounts, Principal};
 use crate::server::{
+    images::UploadSlot,
     store::{StoreError, User},
     token::IssuedToken,
     validation::{email_rule, lookup_key, username_rule, Invalid},
@@ -119,10 +120,23 @@ impl Accounts {
         Ok(())
     }
 
-    /// Validates and re-encodes an uploaded picture and makes it the user's image
-    /// (replacing the old one). A refused file changes nothing.
-    pub async fn set_image(&self, user: &User, bytes: Vec<u8>) -> Result<User, AccountError> {
-        let processed = self.images.process(bytes).await?;
+    /// A slot to receive and process one upload of `_user`'s, taken before the body is
+    /// read; `Busy` (503) when every slot and place in the queue is taken. A rate limit
+    /// on uploads belongs here, right before the slot is taken.
+    pub async fn take_upload_slot(&self, _user: &User) -> Result<UploadSlot, AccountError> {
+        self.images.take_slot().await.ok_or(AccountError::Busy)
+    }
+
+    /// Validates and re-encodes a picture received in `slot` and makes it the user's
+    /// image (replacing the old one). A refused file changes nothing.
+    pub async fn set_image(
+        &self,
+        user: &User,
+        slot: UploadSlot,
+        bytes: Vec<u8>,
+    ) -> Result<User, AccountError> {
+        let processed = self.images.process(&slot, bytes).await?;
+        drop(slot);
         let updated = self.store.set_image(user.id, &processed).await?;
         tracing::info!(user_id = user.id, hash = %processed.hash, "profile image set");
         Ok(updated)

@@ -5,7 +5,7 @@ use super::{AccountError, Accounts, Client, Parts};
 use crate::server::{
     clock::Clock,
     config::Argon2Cost,
-    images::ImageProcessor,
+    images::{ImageProcessor, UploadCapacity},
     password::PasswordHasher,
     session_policy::SessionPolicy,
     store::{DatabaseOptions, SqlStore, StoreError},
@@ -52,7 +52,12 @@ async fn accounts() -> (Accounts, Clock) {
             max_chars: 256,
         },
         throttle: LoginThrottle::new(ThrottleConfig::default()),
-        images: ImageProcessor::new(1),
+        images: ImageProcessor::new(UploadCapacity {
+            slots: 1,
+            queue: 0,
+            threads: 1,
+        })
+        .expect("image threads"),
         sessions: SessionPolicy::default(),
     });
     (accounts, clock)

@@ -2,7 +2,7 @@
 
 pub mod secrets;
 
-use super::{session_policy::SessionPolicy, throttle::ThrottleConfig};
+use super::{images::UploadCapacity, session_policy::SessionPolicy, throttle::ThrottleConfig};
 use secrecy::SecretString;
 use std::{path::PathBuf, str::FromStr, time::Duration};
 
@@ -58,6 +58,9 @@ pub struct Config {
     pub body_limit: usize,
     /// Largest accepted image upload, bytes.
     pub image_limit: usize,
+    /// Image uploads received and processed at once, waiting, and decoding threads: the
+    /// memory uploads hold is at most slots × `image_limit` plus threads × one decode.
+    pub image_uploads: UploadCapacity,
     pub throttle: ThrottleConfig,
     /// Header holding the client address when behind a trusted proxy (e.g.
     /// `x-forwarded-for`); the socket address otherwise.
@@ -150,6 +153,11 @@ impl Config {
             password_max_chars: parse(&get, "KEYHOLD_PASSWORD_MAX_LENGTH", 256)?,
             body_limit: parse(&get, "KEYHOLD_BODY_LIMIT", 16 * 1024)?,
             image_limit: parse(&get, "KEYHOLD_IMAGE_LIMIT", 5 * 1024 * 1024)?,
+            image_uploads: UploadCapacity {
+                slots: parse(&get, "KEYHOLD_IMAGE_SLOTS", 8)?,
+                queue: parse(&get, "KEYHOLD_IMAGE_QUEUE", 8)?,
+                threads: parse(&get, "KEYHOLD_IMAGE_THREADS", cores.min(2))?,
+            },
             throttle: ThrottleConfig {
                 burst: parse(&get, "KEYHOLD_LOGIN_BURST", 5)?,
                 refill: Duration::from_secs(parse(&get, "KEYHOLD_LOGIN_REFILL_SECS", 12)?),
@@ -229,6 +237,12 @@ impl Config {
             return Err(invalid(
                 "KEYHOLD_TRUSTED_PROXY_HOPS",
                 "must be at least 1 (the proxy in front of Keyhold)",
+            ));
+        }
+        if self.image_uploads.slots == 0 || self.image_uploads.threads == 0 {
+            return Err(invalid(
+                "KEYHOLD_IMAGE_SLOTS",
+                "KEYHOLD_IMAGE_SLOTS and KEYHOLD_IMAGE_THREADS must be at least 1",
             ));
         }
         if self.hash_concurrency == 0 || self.db_pool_size == 0 {
@@ -313,6 +327,9 @@ mod tests {
         assert_eq!(c.sessions.idle, Duration::from_secs(7 * 86_400));
         assert!(c.cookie_secure);
         assert_eq!(c.password_min_chars, 15);
+        assert_eq!(c.image_uploads.slots, 8);
+        assert_eq!(c.image_uploads.queue, 8);
+        assert!((1..=2).contains(&c.image_uploads.threads));
         assert!(c
             .database_url
             .expose_secret()
@@ -333,6 +350,9 @@ mod tests {
         let err = config(&[("KEYHOLD_TOKEN_TTL", "soon")]).unwrap_err();
         assert!(err.to_string().contains("KEYHOLD_TOKEN_TTL"));
         assert!(config(&[("KEYHOLD_PASSWORD_MIN_LENGTH", "4")]).is_err());
+        let err = config(&[("KEYHOLD_IMAGE_SLOTS", "0")]).unwrap_err();
+        assert!(err.to_string().contains("KEYHOLD_IMAGE_SLOTS"));
+        assert!(config(&[("KEYHOLD_IMAGE_THREADS", "0")]).is_err());
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! The hashing threads: one per slot, at a lower OS priority, each keeping its argon2
-//! working memory while busy and giving it back when idle.
+//! The hashing threads: low-priority worker threads (`low_priority_threads`), one per
+//! slot, each keeping its argon2 working memory while busy and giving it back when idle.
 
 use super::HashError;
+use crate::server::low_priority_threads::{return_free_memory, LowPriorityThreads};
 use std::{
     cell::RefCell,
     sync::{
@@ -11,69 +12,39 @@ use std::{
     time::Duration,
 };
 
-pub(super) type Job = Box<dyn FnOnce() + Send>;
-
-/// Dedicated hashing threads, one per slot, at a lower OS scheduling priority: they use
-/// every idle cycle, yet the threads serving requests win the CPU whenever they need it,
-/// so a login storm does not add latency to other requests.
+/// The hashing threads and the working memory they hold.
 pub(super) struct HashPool {
-    jobs: flume::Sender<Job>,
+    threads: LowPriorityThreads,
     /// Working memory held by the threads, in bytes.
     pub(super) held: Arc<AtomicUsize>,
 }
 
-/// `nice` value of the hashing threads (0 is normal, 19 the lowest priority).
-const HASH_THREAD_NICE: i32 = 10;
-
 impl HashPool {
     pub(super) fn new(threads: usize, release_after: Duration) -> Result<Self, HashError> {
-        let (sender, receiver) = flume::unbounded::<Job>();
         let held = Arc::new(AtomicUsize::new(0));
-        for index in 0..threads {
-            let receiver = receiver.clone();
-            let held = held.clone();
-            std::thread::Builder::new()
-                .name(format!("argon2-{index}"))
-                .spawn(move || {
-                    lower_this_threads_priority();
-                    HELD.with(|counter| *counter.borrow_mut() = Some(held));
-                    loop {
-                        match receiver.recv_timeout(release_after) {
-                            Ok(job) => job(),
-                            Err(flume::RecvTimeoutError::Timeout) => release_blocks(),
-                            // The hasher was dropped: nothing more to do.
-                            Err(flume::RecvTimeoutError::Disconnected) => return,
-                        }
-                    }
-                })
-                .map_err(|e| HashError::Internal(format!("cannot start a hashing thread: {e}")))?;
-        }
-        Ok(Self { jobs: sender, held })
+        let counter = Arc::clone(&held);
+        let threads = LowPriorityThreads::start(
+            "argon2",
+            threads,
+            release_after,
+            move || HELD.with(|held| *held.borrow_mut() = Some(Arc::clone(&counter))),
+            release_blocks,
+        )
+        .map_err(|e| HashError::Internal(e.to_string()))?;
+        Ok(Self { threads, held })
     }
 
-    pub(super) fn submit(&self, job: Job) -> Result<(), HashError> {
-        self.jobs
-            .send(job)
-            .map_err(|_| HashError::Internal("hashing threads are gone".into()))
+    /// Runs `work` on a hashing thread and waits for its result.
+    pub(super) async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        self.threads
+            .run(work)
+            .await
+            .map_err(|e| HashError::Internal(e.to_string()))
     }
 }
-
-#[cfg(target_os = "linux")]
-#[allow(unsafe_code, reason = "two system calls without pointers")]
-fn lower_this_threads_priority() {
-    // On Linux the nice value is per thread; `who` = this thread's id.
-    // SAFETY: plain system calls without pointers.
-    let result = unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, HASH_THREAD_NICE)
-    };
-    if result != 0 {
-        tracing::warn!("could not lower the priority of a hashing thread");
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn lower_this_threads_priority() {}
 
 thread_local! {
     /// Each hashing thread keeps its argon2 working memory (19 MiB by default) from one
@@ -106,13 +77,7 @@ pub(super) fn release_blocks() {
         return;
     }
     count_held(freed * BLOCK_BYTES, false);
-    // glibc keeps freed memory in the thread's arena; hand it back.
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns unused pages of the allocator's own heaps.
-    #[allow(unsafe_code, reason = "malloc_trim takes no pointers")]
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    return_free_memory();
 }
 
 fn count_held(bytes: usize, added: bool) {

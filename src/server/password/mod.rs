@@ -9,16 +9,14 @@
 mod hashing_threads;
 
 use super::config::Argon2Cost;
+use super::load_shedding::Admission;
 use argon2::{
     password_hash::{PasswordHash, SaltString},
     Algorithm, Argon2, Params, Version,
 };
 use hashing_threads::{release_blocks, with_blocks, HashPool};
 use std::{
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        Arc,
-    },
+    sync::{atomic::Ordering, Arc},
     time::Duration,
 };
 
@@ -52,10 +50,8 @@ pub struct PasswordHasher {
 
 struct Inner {
     params: Params,
-    /// Callers holding or waiting for a slot.
-    in_flight: AtomicUsize,
-    /// Most callers let in at once: the slots plus the allowed queue.
-    max_in_flight: usize,
+    /// Callers holding or waiting for a slot: at most the slots plus the allowed queue.
+    admission: Admission,
     /// Verified against when the user does not exist, so that case costs the same time.
     dummy_hash: String,
     pool: HashPool,
@@ -84,8 +80,7 @@ impl PasswordHasher {
         Ok(Self {
             inner: Arc::new(Inner {
                 params,
-                in_flight: AtomicUsize::new(0),
-                max_in_flight: concurrency.max(1) + max_waiting,
+                admission: Admission::new(concurrency.max(1) + max_waiting),
                 dummy_hash,
                 pool: HashPool::new(concurrency.max(1), release_after)?,
             }),
@@ -127,33 +122,8 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let _queued = QueueSlot::enter(&self.inner)?;
-        let (done, result) = tokio::sync::oneshot::channel();
-        self.inner.pool.submit(Box::new(move || {
-            let _ = done.send(work());
-        }))?;
-        result
-            .await
-            .map_err(|_| HashError::Internal("a hashing thread stopped".into()))
-    }
-}
-
-/// Counts a caller as waiting for (or holding) a hashing slot while it lives.
-struct QueueSlot<'a>(&'a AtomicUsize);
-
-impl<'a> QueueSlot<'a> {
-    fn enter(inner: &'a Inner) -> Result<Self, HashError> {
-        if inner.in_flight.fetch_add(1, Ordering::AcqRel) >= inner.max_in_flight {
-            inner.in_flight.fetch_sub(1, Ordering::AcqRel);
-            return Err(HashError::Busy);
-        }
-        Ok(Self(&inner.in_flight))
-    }
-}
-
-impl Drop for QueueSlot<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        let _admitted = self.inner.admission.enter().ok_or(HashError::Busy)?;
+        self.inner.pool.run(work).await
     }
 }
 
@@ -382,13 +352,10 @@ mod tests {
     #[tokio::test]
     async fn full_queue_answers_busy() {
         let hasher = PasswordHasher::new(cheap(), 1, 1).unwrap();
-        let running = QueueSlot::enter(&hasher.inner).unwrap();
-        let queued = QueueSlot::enter(&hasher.inner).unwrap();
+        let running = hasher.inner.admission.enter().unwrap();
+        let queued = hasher.inner.admission.enter().unwrap();
         // One slot and one place in the queue are taken: the next caller is turned away.
-        assert!(matches!(
-            QueueSlot::enter(&hasher.inner),
-            Err(HashError::Busy)
-        ));
+        assert!(hasher.inner.admission.enter().is_none());
         let busy = hasher.hash("whatever password".into()).await;
         assert!(matches!(busy, Err(HashError::Busy)));
         drop((running, queued));
