@@ -25,7 +25,7 @@ trap cleanup EXIT
 start() {
   LEPTOS_OUTPUT_NAME=keyhold LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT="$ROOT/target/site" \
   LEPTOS_ENV=PROD KEYHOLD_DATA_DIR="$TMP/data" RUST_LOG=warn \
-  KEYHOLD_LOGIN_BURST=1000000 KEYHOLD_LOGIN_MAX_STREAK=1000000 \
+  KEYHOLD_RATE_LOGIN=1000000/1s KEYHOLD_LOGIN_FREE_FAILURES=1000000 KEYHOLD_RATE_REGISTRATION=1000000/1s \
     "$BIN" >>"$TMP/keyhold.log" 2>&1 &
   KH_PID=$!
   for _ in $(seq 1 100); do curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null && return 0; sleep 0.1; done

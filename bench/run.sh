@@ -94,12 +94,12 @@ wait_up() { # url
 
 log "starting Keyhold on $KH and the FastAPI reference on $FA"
 mkdir -p "$TMP/keyhold"
-# KEYHOLD_LOGIN_BURST / _MAX_STREAK: every login comes from 127.0.0.1 for the same
+# KEYHOLD_RATE_LOGIN / KEYHOLD_LOGIN_FREE_FAILURES: every login comes from 127.0.0.1 for the same
 # account; without these, per-client login throttling (5 attempts, 1 per 12 s)
 # would answer 429 after the first few requests and there would be nothing to measure.
 LEPTOS_OUTPUT_NAME=keyhold LEPTOS_SITE_ADDR="127.0.0.1:$KH_PORT" LEPTOS_SITE_ROOT="$SITE_ROOT" \
 LEPTOS_ENV=PROD KEYHOLD_DATA_DIR="$TMP/keyhold" RUST_LOG=warn \
-KEYHOLD_LOGIN_BURST=1000000 KEYHOLD_LOGIN_MAX_STREAK=1000000 \
+KEYHOLD_RATE_LOGIN=1000000/1s KEYHOLD_LOGIN_FREE_FAILURES=1000000 KEYHOLD_RATE_REGISTRATION=1000000/1s \
   "$BIN" >"$OUT/keyhold.log" 2>&1 &
 KH_PID=$!; PIDS+=("$KH_PID")
 (cd "$BENCH_DIR/fastapi-reference" && exec "$VENV/bin/uvicorn" main:app --host 127.0.0.1 --port "$FA_PORT" \

@@ -77,6 +77,6 @@ test("too many wrong passwords get a clear wait message", async ({ page }) => {
   }
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByRole("alert")).toContainText("Too many failed attempts. Wait");
+  await expect(page.getByRole("alert")).toContainText("Too many attempts. Wait");
   await expect(page).toHaveURL(/\/login$/);
 });

@@ -30,7 +30,8 @@ pub struct RegisterRequest {
 debug_without_secrets!(RegisterRequest { username, email });
 
 /// Creates an account. Answers 201 with the new user, 409 when the username or e-mail
-/// is taken, 422 naming the field when the input breaks a rule.
+/// is taken, 422 naming the field when the input breaks a rule, 429 when this address
+/// signed up too often.
 #[cfg_attr(feature = "ssr", utoipa::path(
     post, path = "/api/register", operation_id = "register", tag = "accounts",
     summary = "Create an account",
@@ -38,16 +39,21 @@ debug_without_secrets!(RegisterRequest { username, email });
     responses(
         (status = 201, description = "The account was created.", body = UserView),
         super::error_responses::Conflict,
+        super::error_responses::Throttled,
     ),
 ))]
 #[server(prefix = "/api", endpoint = "register", input = Json)]
 pub async fn register(#[server(flatten)] request: RegisterRequest) -> Result<UserView, ApiError> {
-    use crate::server::{edge::set_status, state::AppState};
+    use crate::server::{
+        edge::{client_addr, set_status},
+        state::AppState,
+    };
 
     let state = AppState::from_context()?;
+    let client = client_addr(&state);
     let user = state
         .accounts
-        .register(&request.username, &request.email, &request.password)
+        .register(&request.username, &request.email, &request.password, client)
         .await?;
     set_status(http::StatusCode::CREATED);
     Ok(user.into())
@@ -121,15 +127,24 @@ pub async fn login(#[server(flatten)] request: LoginRequest) -> Result<TokenResp
     if caller.headers.contains_key(http::header::ORIGIN) {
         check_origin(&state, &caller.headers)?;
     }
+    let device = state.cookies.read_device(&caller.headers);
     let signed_in = state
         .accounts
-        .login(&request.username, &request.password, caller.client())
+        .login(
+            &request.username,
+            &request.password,
+            caller.client(),
+            device.as_deref(),
+        )
         .await?;
     set_cookie(
         state
             .cookies
             .set(&signed_in.refresh, signed_in.expires_at, state.clock.now()),
     );
+    if let Some(device) = signed_in.device {
+        set_cookie(state.cookies.set_device(device));
+    }
     let access = signed_in.access;
     Ok(TokenResponse::bearer(access.token, access.expires_in))
 }

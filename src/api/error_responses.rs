@@ -85,7 +85,7 @@ pub struct Invalid(pub ApiError);
 #[derive(IntoResponses)]
 #[response(
     status = 429,
-    description = "Too many failed attempts; retry after `Retry-After` seconds.",
+    description = "Too many attempts (failed log-ins, or sign-ups, profile changes or uploads from one address); retry after `Retry-After` seconds.",
     headers(("Retry-After" = String))
 )]
 pub struct Throttled(pub ApiError);

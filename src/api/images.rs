@@ -30,13 +30,15 @@ pub struct ImageUpload {
     responses(
         (status = 200, description = "The user with the new `image_url`.", body = UserView),
         super::error_responses::Unauthenticated,
+        super::error_responses::Throttled,
     ),
 ))]
 #[server(prefix = "/api", endpoint = "users/me/image", input = MultipartFormData, client = AuthClient)]
 pub async fn upload_image(data: MultipartData) -> Result<UserView, ApiError> {
     let (state, user) = super::users::signed_in().await?;
     // Before a byte of the body is read: the slot bounds the memory uploads hold.
-    let slot = state.accounts.take_upload_slot(&user).await?;
+    let client = crate::server::edge::client_addr(&state);
+    let slot = state.accounts.take_upload_slot(&user, client).await?;
     let bytes = read_image_field(data).await?;
     let updated = state.accounts.set_image(&user, slot, bytes).await?;
     Ok(updated.into())

@@ -25,6 +25,14 @@ impl Clock {
         super::unix_now().saturating_add(self.ahead.load(Ordering::Relaxed))
     }
 
+    /// Now, in milliseconds since the epoch (for throttling).
+    pub fn now_ms(&self) -> i64 {
+        let system = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        system.saturating_add(self.ahead.load(Ordering::Relaxed).saturating_mul(1000))
+    }
+
     /// Moves this clock (and every clone of it) forward, as if `by` had passed.
     pub fn advance(&self, by: Duration) {
         let seconds = i64::try_from(by.as_secs()).unwrap_or(i64::MAX);

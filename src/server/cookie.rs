@@ -1,7 +1,7 @@
 //! The refresh cookie: its attributes, reading it back, and the `Origin` check that
 //! keeps other sites from using it (CSRF) on the endpoints that accept it.
 
-use super::refresh_token::RefreshToken;
+use super::{device_cookie::DEVICE_LIFETIME_SECS, refresh_token::RefreshToken};
 use axum_extra::extract::cookie::CookieJar;
 use cookie::{time::Duration, Cookie, SameSite};
 use http::{header, HeaderMap, HeaderValue};
@@ -36,18 +36,37 @@ impl CookiePolicy {
         }
     }
 
+    /// The device cookie's name (`device_cookie.rs`): the same attributes.
+    pub fn device_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-keyhold-device"
+        } else {
+            "keyhold-device"
+        }
+    }
+
     /// `Set-Cookie` for `token`, living until `expires_at` (unix seconds).
     pub fn set(&self, token: &RefreshToken, expires_at: i64, now: i64) -> HeaderValue {
-        self.header(token.value(), (expires_at - now).max(0))
+        self.header(self.name(), token.value(), (expires_at - now).max(0))
     }
 
     /// `Set-Cookie` that removes the cookie.
     pub fn clear(&self) -> HeaderValue {
-        self.header(String::new(), 0)
+        self.header(self.name(), String::new(), 0)
     }
 
-    fn header(&self, value: String, max_age: i64) -> HeaderValue {
-        let cookie = Cookie::build((self.name(), value))
+    /// `Set-Cookie` for a device cookie.
+    pub fn set_device(&self, value: String) -> HeaderValue {
+        self.header(self.device_name(), value, DEVICE_LIFETIME_SECS)
+    }
+
+    /// The device cookie's value in the request, if present.
+    pub fn read_device(&self, headers: &HeaderMap) -> Option<String> {
+        read(headers, self.device_name())
+    }
+
+    fn header(&self, name: &'static str, value: String, max_age: i64) -> HeaderValue {
+        let cookie = Cookie::build((name, value))
             .path("/")
             .max_age(Duration::seconds(max_age))
             .http_only(true)
@@ -60,10 +79,7 @@ impl CookiePolicy {
 
     /// The cookie's value in the request, if present.
     pub fn read(&self, headers: &HeaderMap) -> Option<String> {
-        CookieJar::from_headers(headers)
-            .get(self.name())
-            .map(|cookie| cookie.value().trim().to_owned())
-            .filter(|value| !value.is_empty())
+        read(headers, self.name())
     }
 
     /// Whether the request's `Origin` is allowed to use the cookie. `authority` is the
@@ -99,6 +115,13 @@ impl CookiePolicy {
             Err(OriginError::Foreign)
         }
     }
+}
+
+fn read(headers: &HeaderMap, name: &str) -> Option<String> {
+    CookieJar::from_headers(headers)
+        .get(name)
+        .map(|cookie| cookie.value().trim().to_owned())
+        .filter(|value| !value.is_empty())
 }
 
 #[cfg(test)]

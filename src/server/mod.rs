@@ -7,6 +7,7 @@ pub mod client_address;
 pub mod clock;
 pub mod config;
 pub mod cookie;
+pub mod device_cookie;
 pub mod edge;
 pub mod images;
 pub mod load_shedding;

@@ -9,11 +9,12 @@ use super::{
         Config,
     },
     cookie::CookiePolicy,
+    device_cookie::DeviceCookies,
     images::ImageProcessor,
     low_priority_threads::WorkerError,
     password::{HashError, PasswordHasher},
     store::{CachedStore, DatabaseOptions, SqlStore, Store, StoreError},
-    throttle::LoginThrottle,
+    throttle::{MemoryThrottle, Throttle, ThrottleStore},
     token::{SecretError, TokenService},
     validation::PasswordPolicy,
 };
@@ -93,7 +94,15 @@ impl AppState {
             min_chars: config.password_min_chars,
             max_chars: config.password_max_chars,
         };
-        let throttle = LoginThrottle::new(config.throttle);
+        // Throttling state where every instance sees it: PostgreSQL serves several,
+        // a SQLite file belongs to this one process.
+        let throttle_store: Arc<dyn ThrottleStore> = if store.is_sqlite() {
+            Arc::new(MemoryThrottle::default())
+        } else {
+            Arc::new(store.clone())
+        };
+        let throttle = Throttle::new(throttle_store, config.throttle, clock.clone());
+        let devices = DeviceCookies::new(secret.expose_secret());
         let images = ImageProcessor::new(config.image_uploads)?;
         // SQLite belongs to this process alone: user rows can be cached safely.
         let store: Arc<dyn Store> = if store.is_sqlite() {
@@ -108,6 +117,7 @@ impl AppState {
             tokens,
             policy,
             throttle,
+            devices,
             images,
             sessions: config.sessions,
         });

@@ -125,6 +125,12 @@ pub fn test_settings(db: &TestDatabase) -> HashMap<&'static str, String> {
         ("KEYHOLD_ARGON2_MEMORY_KIB", "1024".into()),
         ("KEYHOLD_ARGON2_ITERATIONS", "1".into()),
         ("KEYHOLD_DB_POOL_SIZE", "20".into()),
+        // Tests sign up and upload a lot from 127.0.0.1; `throttling.rs` puts these
+        // budgets back to what ships.
+        ("KEYHOLD_RATE_REGISTRATION", "100000/1s".into()),
+        ("KEYHOLD_RATE_PROFILE", "100000/1s".into()),
+        ("KEYHOLD_RATE_UPLOAD", "100000/1s".into()),
+        ("KEYHOLD_RATE_UPLOAD_ADDRESS", "100000/1s".into()),
         (
             "KEYHOLD_JWT_SECRET",
             "integration-test-secret-0123456789abcdef-0123456789".into(),
@@ -278,6 +284,7 @@ impl Instance {
             .env("KEYHOLD_ARGON2_ITERATIONS", "1")
             .env("KEYHOLD_DB_POOL_SIZE", "20")
             .env("RUST_LOG", "warn")
+            .env("KEYHOLD_RATE_REGISTRATION", "100000/1s")
             .envs(extra.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

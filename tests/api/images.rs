@@ -371,6 +371,8 @@ on_both_databases!(
         );
         slow.write_all(head.as_bytes()).await.unwrap();
         slow.write_all(&small[..16]).await.unwrap();
+        // Let it pass its checks (token, upload budget) and take the slot first.
+        tokio::time::sleep(Duration::from_millis(300)).await;
 
         // Once it has the slot, the next upload is turned away at once: 503, Retry-After.
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -384,7 +386,17 @@ on_both_databases!(
                 200,
                 "before the slow upload took the slot"
             );
-            assert!(Instant::now() < deadline, "the slot was never taken");
+            if Instant::now() >= deadline {
+                use tokio::io::AsyncReadExt;
+                let mut answer = vec![0u8; 2048];
+                let n = tokio::time::timeout(Duration::from_secs(1), slow.read(&mut answer))
+                    .await
+                    .map_or(0, |r| r.unwrap_or(0));
+                panic!(
+                    "the slot was never taken; the slow upload got {:?}",
+                    String::from_utf8_lossy(&answer[..n])
+                );
+            }
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
         assert_eq!(refused.headers()["retry-after"], "2");

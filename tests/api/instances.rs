@@ -520,3 +520,51 @@ async fn ten_thousand_hostile_requests_leave_the_server_healthy() {
         "RSS grew from {rss_before} to {rss_after} KiB"
     );
 }
+
+/// Throttling is shared: failed log-ins alternating between two instances reach 429 at
+/// the same count as on one (5 per account and address), and concurrent guesses on
+/// both cannot all pass one check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_share_one_throttling_budget() {
+    let _machine = crate::helpers::shared().await;
+    let db = TestDatabase::create(Engine::Postgres).await;
+    let client = reqwest::Client::new();
+    let a = Instance::spawn(&db.url, &db.data_dir.join("a"))
+        .ready(&client)
+        .await;
+    let b = Instance::spawn(&db.url, &db.data_dir.join("b"))
+        .ready(&client)
+        .await;
+    assert_eq!(
+        register(&client, &a, "split", "split@example.com").await,
+        201
+    );
+    assert_eq!(
+        register(&client, &a, "burst", "burst@example.com").await,
+        201
+    );
+    let guess = |at: &Instance, username: &'static str| {
+        client
+            .post(at.url("/api/login"))
+            .form(&[
+                ("username", username),
+                ("password", "wrong password number one"),
+            ])
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let at = if i % 2 == 0 { &a } else { &b };
+        statuses.push(guess(at, "split").await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, vec![401, 401, 401, 401, 401, 429]);
+
+    let guesses = (0..30).map(|i| guess(if i % 2 == 0 { &a } else { &b }, "burst"));
+    let statuses: Vec<u16> = futures::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(checked, 5, "{statuses:?}");
+}

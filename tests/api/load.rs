@@ -12,7 +12,8 @@ on_both_databases!(
         let server = TestServer::start_with(engine, |settings| {
             settings.remove("KEYHOLD_ARGON2_MEMORY_KIB");
             settings.remove("KEYHOLD_ARGON2_ITERATIONS");
-            settings.insert("KEYHOLD_LOGIN_BURST", "10000".into());
+            settings.insert("KEYHOLD_RATE_LOGIN", "10000/1s".into());
+            settings.insert("KEYHOLD_LOGIN_FREE_FAILURES", "1000000".into());
         })
         .await;
         server.signed_up("rita").await;

@@ -13,4 +13,5 @@ mod load;
 mod security;
 mod self_service;
 mod sessions;
+mod throttling;
 mod upload_storm;

@@ -359,7 +359,7 @@ on_both_databases!(failed_logins_are_throttled, |engine: Engine| async move {
         assert!(body["message"]
             .as_str()
             .unwrap()
-            .contains("Too many failed attempts"));
+            .contains("Too many attempts"));
     }
     // Other accounts are not slowed down.
     assert_eq!(server.login("quinn", PASSWORD).await.status(), 200);

@@ -2,36 +2,52 @@
 
 use super::{password_check::Upgrade, AccountError, Accounts, Client, Principal, SignIn};
 use crate::server::{
+    throttle::LoginAttempt,
     token::TokenError,
     validation::{lookup_key, normalize_password},
 };
 
 impl Accounts {
     /// Checks a username-or-email and password and issues a token. An unknown user and a
-    /// wrong password give the same error after the same amount of work; repeated
-    /// failures for one account are throttled before any hashing.
+    /// wrong password give the same error after the same amount of work; attempts are
+    /// throttled before any hashing (a browser that proves with its device cookie that it
+    /// signed in to this account before spends only its own budget).
     pub async fn login(
         &self,
         identifier: &str,
         password: &str,
         client: Client<'_>,
+        device_cookie: Option<&str>,
     ) -> Result<SignIn, AccountError> {
         let key = lookup_key(identifier);
-        let addr = client.addr;
+        let found = self.store.credentials(&key).await?;
+        let attempt = LoginAttempt {
+            account: match &found {
+                Some(credentials) => format!("user:{}", credentials.user.id),
+                None => format!("name:{key}"),
+            },
+            addr: client.addr,
+            device: found.as_ref().and_then(|credentials| {
+                device_cookie.and_then(|cookie| self.devices.verify(cookie, credentials.user.id))
+            }),
+        };
         self.throttle
-            .check(&key, addr)
+            .login(&attempt)
+            .await?
             .map_err(AccountError::Throttled)?;
         let password = normalize_password(password);
         if password.chars().count() > self.policy.max_chars {
-            self.throttle.record_failure(&key, addr);
             return Err(AccountError::InvalidCredentials);
         }
-        let Some(found) = self.check_password(&key, password, Upgrade::Yes).await? else {
-            self.throttle.record_failure(&key, addr);
+        let Some(found) = self.verify_password(found, password, Upgrade::Yes).await? else {
             return Err(AccountError::InvalidCredentials);
         };
-        self.throttle.record_success(&key, addr);
-        self.open_session(&found.user, client).await
+        self.throttle.login_succeeded(&attempt).await?;
+        let mut signed_in = self.open_session(&found.user, client).await?;
+        if attempt.device.is_none() {
+            signed_in.device = Some(self.devices.issue(found.user.id));
+        }
+        Ok(signed_in)
     }
 
     /// The user and session a bearer token (the value after `Bearer `) belongs to, if

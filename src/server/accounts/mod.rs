@@ -16,12 +16,13 @@ pub use self_service::ProfileChange;
 
 use super::{
     clock::Clock,
+    device_cookie::DeviceCookies,
     images::{ImageError, ImageProcessor},
     password::{HashError, PasswordHasher},
     refresh_token::RefreshToken,
     session_policy::SessionPolicy,
     store::{Store, StoreError, Taken, User},
-    throttle::{LoginThrottle, RetryAfter},
+    throttle::{Action, RetryAfter, Throttle},
     token::{IssuedToken, TokenError, TokenService},
     validation::{Invalid, PasswordPolicy},
 };
@@ -44,6 +45,8 @@ pub struct SignIn {
     pub refresh: RefreshToken,
     /// When the session ends at the latest (unix seconds): the cookie's lifetime.
     pub expires_at: i64,
+    /// A new device cookie for the browser (`None`: it proved a valid one).
+    pub device: Option<String>,
 }
 
 /// The answer to a refresh: always an access token; a rotated refresh token unless the
@@ -84,7 +87,7 @@ pub enum AccountError {
     /// The password re-entered in field `.0` to confirm a change is wrong.
     #[error("the password confirming the change is wrong")]
     WrongPassword(&'static str),
-    #[error("too many failed attempts")]
+    #[error("too many attempts")]
     Throttled(RetryAfter),
     #[error(transparent)]
     Image(#[from] ImageError),
@@ -122,7 +125,8 @@ pub struct Accounts {
     hasher: PasswordHasher,
     tokens: TokenService,
     policy: PasswordPolicy,
-    throttle: LoginThrottle,
+    throttle: Throttle,
+    devices: DeviceCookies,
     images: ImageProcessor,
     sessions: SessionPolicy,
 }
@@ -134,7 +138,8 @@ pub struct Parts {
     pub hasher: PasswordHasher,
     pub tokens: TokenService,
     pub policy: PasswordPolicy,
-    pub throttle: LoginThrottle,
+    pub throttle: Throttle,
+    pub devices: DeviceCookies,
     pub images: ImageProcessor,
     pub sessions: SessionPolicy,
 }
@@ -148,9 +153,18 @@ impl Accounts {
             tokens: parts.tokens,
             policy: parts.policy,
             throttle: parts.throttle,
+            devices: parts.devices,
             images: parts.images,
             sessions: parts.sessions,
         }
+    }
+
+    /// Spends `action`'s budget from `client` (429 when it is spent).
+    pub(super) async fn spend(&self, action: Action, client: IpAddr) -> Result<(), AccountError> {
+        self.throttle
+            .act(action, client)
+            .await?
+            .map_err(AccountError::Throttled)
     }
 
     /// Whether the database answers (for `/healthz`).

@@ -27,30 +27,35 @@ impl Accounts {
         field: &'static str,
         client: IpAddr,
     ) -> Result<String, AccountError> {
-        let key = lookup_key(&user.username);
+        // Its own budget, which only the account's signed-in sessions can spend: failed
+        // log-ins elsewhere never block the owner's changes.
         self.throttle
-            .check(&key, client)
+            .confirm(user.id)
+            .await?
             .map_err(AccountError::Throttled)?;
+        let key = lookup_key(&user.username);
+        let found = self.store.credentials(&key).await?;
         let found = self
-            .check_password(&key, normalize_password(password), Upgrade::No)
+            .verify_password(found, normalize_password(password), Upgrade::No)
             .await?
             .filter(|found| found.user.id == user.id);
         let Some(found) = found else {
-            self.throttle.record_failure(&key, client);
+            tracing::info!(user_id = user.id, %client, "a password confirming a change was wrong");
             return Err(AccountError::WrongPassword(field));
         };
+        self.throttle.confirm_succeeded(user.id).await?;
         Ok(found.password_hash)
     }
 
-    /// The account `key` names, with the hash that matched, if `password` is its
-    /// password (upgrading a hash of an older cost if asked).
-    pub(super) async fn check_password(
+    /// The account `found` (looked up by the name typed), if `password` is its password;
+    /// an unknown account costs the same hash (upgrading a hash of an older cost if
+    /// asked).
+    pub(super) async fn verify_password(
         &self,
-        key: &str,
+        found: Option<Credentials>,
         password: String,
         upgrade: Upgrade,
     ) -> Result<Option<Credentials>, AccountError> {
-        let found = self.store.credentials(key).await?;
         let stored_hash = found.as_ref().map(|c| c.password_hash.clone());
         let verification = self.hasher.verify(password.clone(), stored_hash).await?;
         let (Some(credentials), Verification::Match { needs_rehash }) = (found, verification)

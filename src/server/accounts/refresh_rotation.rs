@@ -46,6 +46,7 @@ impl Accounts {
             access,
             refresh,
             expires_at: session.expires_at,
+            device: None,
         })
     }
 

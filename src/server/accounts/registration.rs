@@ -3,8 +3,10 @@
 use super::{AccountError, Accounts};
 use crate::server::{
     store::{NewUser, User},
+    throttle::Action,
     validation::{lookup_key, Registration},
 };
+use std::net::IpAddr;
 
 impl Accounts {
     /// Creates an account after every rule passed. A taken name is reported before the
@@ -14,8 +16,11 @@ impl Accounts {
         username: &str,
         email: &str,
         password: &str,
+        client: IpAddr,
     ) -> Result<User, AccountError> {
         let input = Registration::check(username, email, password, self.policy)?;
+        // Per address: whether a name or e-mail is taken is not free to ask.
+        self.spend(Action::Registration, client).await?;
         let (username_key, email_key) = (lookup_key(&input.username), lookup_key(&input.email));
         if let Some(taken) = self.store.taken(&username_key, &email_key).await? {
             return Err(AccountError::Taken(taken));

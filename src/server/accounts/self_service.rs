@@ -5,6 +5,7 @@ use super::{AccountError, Accounts, Principal};
 use crate::server::{
     images::UploadSlot,
     store::{StoreError, User},
+    throttle::Action,
     token::IssuedToken,
     validation::{email_rule, lookup_key, username_rule, Invalid},
 };
@@ -75,6 +76,7 @@ impl Accounts {
             Some(raw) => email_rule(raw)?,
             None => user.email.clone(),
         };
+        self.spend(Action::ProfileChange, client).await?;
         if lookup_key(&email) != lookup_key(&user.email) {
             let password = change
                 .current_password
@@ -120,10 +122,16 @@ impl Accounts {
         Ok(())
     }
 
-    /// A slot to receive and process one upload of `_user`'s, taken before the body is
-    /// read; `Busy` (503) when every slot and place in the queue is taken. A rate limit
-    /// on uploads belongs here, right before the slot is taken.
-    pub async fn take_upload_slot(&self, _user: &User) -> Result<UploadSlot, AccountError> {
+    /// A slot to receive and process one upload of `user`'s, taken before the body is
+    /// read: first the upload budgets per account and address (429), then a slot
+    /// (`Busy`, 503, when every slot and place in the queue is taken).
+    pub async fn take_upload_slot(
+        &self,
+        user: &User,
+        client: IpAddr,
+    ) -> Result<UploadSlot, AccountError> {
+        self.spend(Action::Upload { user_id: user.id }, client)
+            .await?;
         self.images.take_slot().await.ok_or(AccountError::Busy)
     }
 

@@ -5,11 +5,12 @@ use super::{AccountError, Accounts, Client, Parts};
 use crate::server::{
     clock::Clock,
     config::Argon2Cost,
+    device_cookie::DeviceCookies,
     images::{ImageProcessor, UploadCapacity},
     password::PasswordHasher,
     session_policy::SessionPolicy,
     store::{DatabaseOptions, SqlStore, StoreError},
-    throttle::{LoginThrottle, ThrottleConfig},
+    throttle::{Limits, MemoryThrottle, Throttle},
     token::{TokenError, TokenService},
     validation::PasswordPolicy,
 };
@@ -51,7 +52,12 @@ async fn accounts() -> (Accounts, Clock) {
             min_chars: 15,
             max_chars: 256,
         },
-        throttle: LoginThrottle::new(ThrottleConfig::default()),
+        throttle: Throttle::new(
+            Arc::new(MemoryThrottle::default()),
+            Limits::default(),
+            clock.clone(),
+        ),
+        devices: DeviceCookies::new(b"unit-test-device-key-0123456789abcdef"),
         images: ImageProcessor::new(UploadCapacity {
             slots: 1,
             queue: 0,
@@ -72,8 +78,14 @@ fn client() -> Client<'static> {
 
 async fn signed_up(accounts: &Accounts, name: &str) -> super::SignIn {
     let email = format!("{name}@example.com");
-    accounts.register(name, &email, PASSWORD).await.unwrap();
-    accounts.login(name, PASSWORD, client()).await.unwrap()
+    accounts
+        .register(name, &email, PASSWORD, client().addr)
+        .await
+        .unwrap();
+    accounts
+        .login(name, PASSWORD, client(), None)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -86,7 +98,9 @@ async fn a_log_in_gives_a_token_that_names_its_user_and_session() {
         .unwrap();
     assert_eq!(principal.user.username, "ada");
     assert_eq!(principal.session_id, signed_in.refresh.session_id);
-    let by_email = accounts.login("ADA@example.com", PASSWORD, client()).await;
+    let by_email = accounts
+        .login("ADA@example.com", PASSWORD, client(), None)
+        .await;
     assert!(by_email.is_ok(), "the e-mail works too, regardless of case");
 }
 
@@ -95,9 +109,9 @@ async fn unknown_users_and_wrong_passwords_get_the_same_error() {
     let (accounts, _) = accounts().await;
     signed_up(&accounts, "ada").await;
     let wrong = accounts
-        .login("ada", "not the password at all", client())
+        .login("ada", "not the password at all", client(), None)
         .await;
-    let unknown = accounts.login("nobody", PASSWORD, client()).await;
+    let unknown = accounts.login("nobody", PASSWORD, client(), None).await;
     assert!(matches!(wrong, Err(AccountError::InvalidCredentials)));
     assert!(matches!(unknown, Err(AccountError::InvalidCredentials)));
 }
@@ -128,7 +142,10 @@ async fn a_replaced_refresh_token_replayed_after_the_grace_window_ends_the_sessi
 async fn sessions_end_when_idle_and_at_their_lifetime() {
     let (accounts, clock) = accounts().await;
     let idle = signed_up(&accounts, "ada").await;
-    let busy = accounts.login("ada", PASSWORD, client()).await.unwrap();
+    let busy = accounts
+        .login("ada", PASSWORD, client(), None)
+        .await
+        .unwrap();
     let mut cookie = busy.refresh.value();
     for _ in 0..4 {
         clock.advance(6 * DAY);
@@ -154,7 +171,10 @@ async fn sessions_end_when_idle_and_at_their_lifetime() {
 async fn log_out_everywhere_and_a_password_change_revoke_earlier_tokens() {
     let (accounts, _) = accounts().await;
     let first = signed_up(&accounts, "ada").await;
-    let second = accounts.login("ada", PASSWORD, client()).await.unwrap();
+    let second = accounts
+        .login("ada", PASSWORD, client(), None)
+        .await
+        .unwrap();
     let principal = accounts
         .authenticate(Some(&second.access.token))
         .await
@@ -259,7 +279,7 @@ async fn a_password_change_applies_only_over_the_hash_it_checked() {
         .await;
     assert!(matches!(stale, Err(StoreError::Missing)), "{stale:?}");
     assert!(accounts
-        .login("ada", "another long passphrase", client())
+        .login("ada", "another long passphrase", client(), None)
         .await
         .is_ok());
 }

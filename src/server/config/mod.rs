@@ -2,7 +2,11 @@
 
 pub mod secrets;
 
-use super::{images::UploadCapacity, session_policy::SessionPolicy, throttle::ThrottleConfig};
+use super::{
+    images::UploadCapacity,
+    session_policy::SessionPolicy,
+    throttle::{Limits, Rule},
+};
 use secrecy::SecretString;
 use std::{path::PathBuf, str::FromStr, time::Duration};
 
@@ -61,7 +65,8 @@ pub struct Config {
     /// Image uploads received and processed at once, waiting, and decoding threads: the
     /// memory uploads hold is at most slots × `image_limit` plus threads × one decode.
     pub image_uploads: UploadCapacity,
-    pub throttle: ThrottleConfig,
+    /// Every throttling budget (`throttle/`).
+    pub throttle: Limits,
     /// Header holding the client address when behind a trusted proxy (e.g.
     /// `x-forwarded-for`); the socket address otherwise.
     pub client_ip_header: Option<String>,
@@ -158,12 +163,7 @@ impl Config {
                 queue: parse(&get, "KEYHOLD_IMAGE_QUEUE", 8)?,
                 threads: parse(&get, "KEYHOLD_IMAGE_THREADS", cores.min(2))?,
             },
-            throttle: ThrottleConfig {
-                burst: parse(&get, "KEYHOLD_LOGIN_BURST", 5)?,
-                refill: Duration::from_secs(parse(&get, "KEYHOLD_LOGIN_REFILL_SECS", 12)?),
-                max_streak: parse(&get, "KEYHOLD_LOGIN_MAX_STREAK", 100)?,
-                lockout: Duration::from_secs(parse(&get, "KEYHOLD_LOGIN_LOCKOUT_SECS", 900)?),
-            },
+            throttle: limits(&get)?,
             client_ip_header: get("KEYHOLD_CLIENT_IP_HEADER").map(|h| h.trim().to_lowercase()),
             trusted_proxy_hops: parse(&get, "KEYHOLD_TRUSTED_PROXY_HOPS", 1)?,
             hsts: parse(&get, "KEYHOLD_HSTS", false)?,
@@ -222,12 +222,6 @@ impl Config {
                 &format!("{bad:?} is not an origin such as https://keyhold.example"),
             ));
         }
-        if self.throttle.burst == 0 || self.throttle.max_streak == 0 {
-            return Err(invalid(
-                "KEYHOLD_LOGIN_BURST",
-                "login limits must allow at least one attempt",
-            ));
-        }
         if let Some(header) = &self.client_ip_header {
             if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
                 return Err(invalid("KEYHOLD_CLIENT_IP_HEADER", "is not a header name"));
@@ -267,6 +261,61 @@ fn parse<T: FromStr>(
             reason: format!("{text:?} is not a valid number"),
         }),
     }
+}
+
+/// The throttling budgets: `KEYHOLD_RATE_*` are `<attempts>/<period>` (`10/10m`: a
+/// burst of 10, then one more every minute).
+fn limits(get: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> {
+    let defaults = Limits::default();
+    let Rule::Backoff { base, quiet, .. } = defaults.login_per_account else {
+        unreachable!("the per-account log-in limit is a backoff")
+    };
+    Ok(Limits {
+        login_per_address: rate(get, "KEYHOLD_RATE_LOGIN", defaults.login_per_address)?,
+        login_per_device: rate(get, "KEYHOLD_RATE_LOGIN_DEVICE", defaults.login_per_device)?,
+        login_per_account: Rule::Backoff {
+            free: parse(get, "KEYHOLD_LOGIN_FREE_FAILURES", 10)?,
+            base,
+            cap: duration(get, "KEYHOLD_LOGIN_MAX_DELAY", Duration::from_secs(300))?,
+            quiet,
+        },
+        confirm: rate(get, "KEYHOLD_RATE_CONFIRM", defaults.confirm)?,
+        registration_per_address: rate(
+            get,
+            "KEYHOLD_RATE_REGISTRATION",
+            defaults.registration_per_address,
+        )?,
+        profile_per_address: rate(get, "KEYHOLD_RATE_PROFILE", defaults.profile_per_address)?,
+        upload_per_account: rate(get, "KEYHOLD_RATE_UPLOAD", defaults.upload_per_account)?,
+        upload_per_address: rate(
+            get,
+            "KEYHOLD_RATE_UPLOAD_ADDRESS",
+            defaults.upload_per_address,
+        )?,
+    })
+}
+
+/// A `<attempts>/<period>` setting, `default` when unset.
+fn rate(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: Rule,
+) -> Result<Rule, ConfigError> {
+    let Some(text) = get(name) else {
+        return Ok(default);
+    };
+    let parsed = text.trim().split_once('/').and_then(|(count, period)| {
+        let burst: u32 = count.trim().parse().ok().filter(|n| *n > 0)?;
+        let period = parse_duration(period).filter(|p| !p.is_zero())?;
+        Some(Rule::Bucket {
+            burst,
+            interval: period / burst,
+        })
+    });
+    parsed.ok_or_else(|| ConfigError::Invalid {
+        name,
+        reason: format!("{text:?} is not <attempts>/<period> such as 10/10m"),
+    })
 }
 
 /// A duration setting (`1800`, `30m`, `2h`, `7d`), `default` when unset.

@@ -51,7 +51,7 @@ impl From<AccountError> for ApiError {
                 ApiError::new(
                     ErrorCode::TooManyRequests,
                     format!(
-                        "Too many failed attempts. Wait {} and try again.",
+                        "Too many attempts. Wait {} and try again.",
                         human_wait(seconds)
                     ),
                 )

@@ -3,6 +3,7 @@
 //! `sessions.rs`; here connecting, and what both share.
 
 mod sessions;
+mod throttle;
 mod users;
 
 use super::{Session, StoreError, Taken, User};

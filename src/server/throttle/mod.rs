@@ -1,0 +1,277 @@
+//! Throttling (OWASP ASVS 6.3.1, docs/security.md "Log-in" and "Floods"): every budget
+//! a client spends, checked and reserved in one step before any work, so concurrent
+//! attempts cannot all pass one check.
+//!
+//! - Log-in from a browser that signed in to the account before (a valid device cookie,
+//!   `device_cookie.rs`): only that device's own bucket.
+//! - Log-in from anywhere else: a bucket per account and address (IPv6 by /64), and a
+//!   per-account backoff whose wait doubles after a few failures (capped), so nobody can
+//!   lock the owner out, who still signs in from a known device at once.
+//! - A password re-entered to confirm a change: a bucket per account that only its
+//!   signed-in sessions reach.
+//! - Registration and profile changes per address; image uploads per account and per
+//!   address.
+//!
+//! The state lives where every instance sees it: PostgreSQL when that is the store
+//! (`store/sql/throttle.rs`), this process's memory for SQLite, which one instance owns.
+//! Keys are stored as hashes, never as the e-mail or name typed.
+
+mod memory;
+pub mod rules;
+
+pub use memory::MemoryThrottle;
+pub use rules::{RetryAfter, Rule};
+
+use super::{clock::Clock, store::StoreError};
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+use std::{net::IpAddr, sync::Arc, time::Duration};
+
+/// No rule keeps a state longer than this: older states step like new ones.
+pub const LONGEST_QUIET: Duration = Duration::from_secs(24 * 3600);
+
+/// Where throttling state lives.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// Applies `rule` to `key`'s state at `now_ms`, atomically: the verdict.
+    async fn step(
+        &self,
+        key: &str,
+        rule: Rule,
+        now_ms: i64,
+    ) -> Result<Result<(), RetryAfter>, StoreError>;
+    /// Forgets `key` (after a success).
+    async fn forget(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// Every budget, as configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Log-in failures per account and address from unknown devices.
+    pub login_per_address: Rule,
+    /// Consecutive log-in failures per account from unknown devices.
+    pub login_per_account: Rule,
+    /// Log-in failures per known device.
+    pub login_per_device: Rule,
+    /// Wrong passwords re-entered to confirm a change, per account.
+    pub confirm: Rule,
+    pub registration_per_address: Rule,
+    pub profile_per_address: Rule,
+    pub upload_per_account: Rule,
+    pub upload_per_address: Rule,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let bucket = |burst, seconds| Rule::Bucket {
+            burst,
+            interval: Duration::from_secs(seconds),
+        };
+        Self {
+            login_per_address: bucket(5, 12),
+            login_per_account: Rule::Backoff {
+                free: 10,
+                base: Duration::from_secs(1),
+                cap: Duration::from_secs(300),
+                quiet: Duration::from_secs(3600),
+            },
+            login_per_device: bucket(5, 12),
+            confirm: bucket(5, 12),
+            registration_per_address: bucket(10, 60),
+            profile_per_address: bucket(20, 30),
+            upload_per_account: bucket(10, 60),
+            upload_per_address: bucket(30, 20),
+        }
+    }
+}
+
+/// A budget spent on something other than logging in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Registration,
+    ProfileChange,
+    Upload { user_id: i64 },
+}
+
+/// Who is trying to log in: the account (or the unknown name typed), from where, and
+/// the device cookie's id if the browser proved it signed in to this account before.
+#[derive(Debug, Clone)]
+pub struct LoginAttempt {
+    pub account: String,
+    pub addr: IpAddr,
+    pub device: Option<String>,
+}
+
+pub struct Throttle {
+    store: Arc<dyn ThrottleStore>,
+    limits: Limits,
+    clock: Clock,
+}
+
+impl Throttle {
+    pub fn new(store: Arc<dyn ThrottleStore>, limits: Limits, clock: Clock) -> Self {
+        Self {
+            store,
+            limits,
+            clock,
+        }
+    }
+
+    /// Reserves a log-in attempt (counted as a failure until `login_succeeded`).
+    pub async fn login(
+        &self,
+        attempt: &LoginAttempt,
+    ) -> Result<Result<(), RetryAfter>, StoreError> {
+        if let Some(device) = &attempt.device {
+            return self
+                .spend(&format!("device:{device}"), self.limits.login_per_device)
+                .await;
+        }
+        let here = format!("login:{}:{}", attempt.account, network(attempt.addr));
+        if let Err(wait) = self.spend(&here, self.limits.login_per_address).await? {
+            return Ok(Err(wait));
+        }
+        self.spend(
+            &format!("account:{}", attempt.account),
+            self.limits.login_per_account,
+        )
+        .await
+    }
+
+    /// A successful log-in forgives what its attempt was throttled on.
+    pub async fn login_succeeded(&self, attempt: &LoginAttempt) -> Result<(), StoreError> {
+        if let Some(device) = &attempt.device {
+            return self.forget(&format!("device:{device}")).await;
+        }
+        self.forget(&format!(
+            "login:{}:{}",
+            attempt.account,
+            network(attempt.addr)
+        ))
+        .await?;
+        self.forget(&format!("account:{}", attempt.account)).await
+    }
+
+    /// Reserves a password check confirming a change to account `user_id`.
+    pub async fn confirm(&self, user_id: i64) -> Result<Result<(), RetryAfter>, StoreError> {
+        self.spend(&format!("confirm:{user_id}"), self.limits.confirm)
+            .await
+    }
+
+    pub async fn confirm_succeeded(&self, user_id: i64) -> Result<(), StoreError> {
+        self.forget(&format!("confirm:{user_id}")).await
+    }
+
+    /// Spends one of `action`'s budget from `addr` (and the account's, for uploads).
+    pub async fn act(
+        &self,
+        action: Action,
+        addr: IpAddr,
+    ) -> Result<Result<(), RetryAfter>, StoreError> {
+        let from = network(addr);
+        match action {
+            Action::Registration => {
+                self.spend(
+                    &format!("register:{from}"),
+                    self.limits.registration_per_address,
+                )
+                .await
+            }
+            Action::ProfileChange => {
+                self.spend(&format!("profile:{from}"), self.limits.profile_per_address)
+                    .await
+            }
+            Action::Upload { user_id } => {
+                if let Err(wait) = self
+                    .spend(
+                        &format!("upload-user:{user_id}"),
+                        self.limits.upload_per_account,
+                    )
+                    .await?
+                {
+                    return Ok(Err(wait));
+                }
+                self.spend(
+                    &format!("upload-addr:{from}"),
+                    self.limits.upload_per_address,
+                )
+                .await
+            }
+        }
+    }
+
+    async fn spend(&self, key: &str, rule: Rule) -> Result<Result<(), RetryAfter>, StoreError> {
+        self.store
+            .step(&stored_key(key), rule, self.clock.now_ms())
+            .await
+    }
+
+    async fn forget(&self, key: &str) -> Result<(), StoreError> {
+        self.store.forget(&stored_key(key)).await
+    }
+}
+
+/// The network an address stands for: itself for IPv4, its /64 for IPv6 (one
+/// subscriber usually holds a whole /64, so single addresses would be free to rotate).
+pub fn network(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// What is stored for a key: a hash, so no name or e-mail address is kept.
+fn stored_key(key: &str) -> String {
+    Sha256::digest(key.as_bytes())[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv6Addr;
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_prefix() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:1:2:3".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(network(a), network(b));
+        assert_ne!(network(a), network(c));
+        let mapped = IpAddr::V6(Ipv6Addr::from([0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0201]));
+        assert_eq!(network(mapped), "192.0.2.1");
+    }
+
+    #[tokio::test]
+    async fn concurrent_guesses_cannot_all_pass_one_check() {
+        let throttle = Arc::new(Throttle::new(
+            Arc::new(MemoryThrottle::default()),
+            Limits::default(),
+            Clock::system(),
+        ));
+        let attempt = LoginAttempt {
+            account: "user:1".into(),
+            addr: "192.0.2.1".parse().unwrap(),
+            device: None,
+        };
+        let tasks: Vec<_> = (0..66)
+            .map(|_| {
+                let (throttle, attempt) = (throttle.clone(), attempt.clone());
+                tokio::spawn(async move { throttle.login(&attempt).await.unwrap().is_ok() })
+            })
+            .collect();
+        let mut passed = 0;
+        for task in tasks {
+            passed += usize::from(task.await.unwrap());
+        }
+        assert_eq!(passed, 5);
+    }
+}
