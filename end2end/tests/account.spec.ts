@@ -65,16 +65,21 @@ test("edit the username and e-mail", async ({ page }) => {
   const username = page.getByLabel("New username");
   await expect(username).toHaveValue(name);
   await username.fill(renamed);
+  // Renaming needs the password, like changing the e-mail.
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await expect(page.locator("#edit-current_password-error")).toContainText("current password");
+  await page.getByLabel("Current password (needed to change your username or email)").fill(PASSWORD);
   await page.getByRole("button", { name: "Save profile" }).click();
   await expect(page.getByText("Your profile was saved.")).toBeVisible();
   await expect(page.getByTestId("profile-username")).toHaveText(renamed);
   await expect(page.getByTestId("header-username")).toHaveText(renamed);
 
-  // Changing the e-mail needs the password.
+  // Changing the e-mail needs the password too.
   await page.getByLabel("New email").fill(`${renamed}@example.org`);
+  await page.getByLabel("Current password (needed to change your username or email)").fill("");
   await page.getByRole("button", { name: "Save profile" }).click();
   await expect(page.locator("#edit-current_password-error")).toContainText("current password");
-  await page.getByLabel("Password (needed to change your email)").fill(PASSWORD);
+  await page.getByLabel("Current password (needed to change your username or email)").fill(PASSWORD);
   await page.getByRole("button", { name: "Save profile" }).click();
   await expect(page.getByTestId("profile-email")).toHaveText(`${renamed}@example.org`);
   // Still signed in after the rename (tokens carry the user id).

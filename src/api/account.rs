@@ -20,7 +20,7 @@ pub struct UpdateProfileRequest {
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schema(max_length = 254, format = "email"))]
     pub email: Option<String>,
-    /// Required when the e-mail changes.
+    /// Required when the username or the e-mail changes.
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schema(format = "password"))]
     pub current_password: Option<String>,
@@ -29,11 +29,11 @@ pub struct UpdateProfileRequest {
 debug_without_secrets!(UpdateProfileRequest { username, email });
 
 /// Changes the username and/or e-mail (omit or send the current value to keep one).
-/// Changing the e-mail needs `current_password`. 409 when taken (either, regardless of
+/// Changing either needs `current_password`. 409 when taken (either, regardless of
 /// case), 422 naming the field, 403 when the password is wrong.
 #[cfg_attr(feature = "ssr", utoipa::path(
     post, path = "/api/users/me/profile", operation_id = "update_profile", tag = "accounts",
-    summary = "Change username and/or e-mail (the e-mail needs the current password)",
+    summary = "Change username and/or e-mail (either needs the current password)",
     security(("bearer" = [])),
     request_body(content = UpdateProfileRequest, content_type = "application/json"),
     responses(

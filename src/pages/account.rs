@@ -165,7 +165,7 @@ pub fn ImageSection() -> impl IntoView {
     .into_any()
 }
 
-/// "Edit profile": username and e-mail (the e-mail needs the current password).
+/// "Edit profile": username and e-mail (either change needs the current password).
 #[component]
 pub fn EditProfile(identity: Signal<(String, String)>) -> impl IntoView {
     let session = use_session();
@@ -217,7 +217,7 @@ pub fn EditProfile(identity: Signal<(String, String)>) -> impl IntoView {
                 <TextField label="New username" name="username" id_prefix="edit-" node_ref=username autocomplete="username" error=errors.for_field("username") />
                 <TextField label="New email" name="email" id_prefix="edit-" kind="email" node_ref=email autocomplete="email" error=errors.for_field("email") />
                 <TextField
-                    label="Password (needed to change your email)"
+                    label="Current password (needed to change your username or email)"
                     name="current_password"
                     id_prefix="edit-"
                     kind="password"

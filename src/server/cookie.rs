@@ -102,10 +102,7 @@ impl CookiePolicy {
                 .and_then(|v| v.to_str().ok())
                 .or(authority)
                 .map(str::to_ascii_lowercase);
-            let authority = origin
-                .strip_prefix("https://")
-                .or_else(|| origin.strip_prefix("http://"));
-            host.is_some() && authority == host.as_deref()
+            host.is_some_and(|host| self.own_origins(&host).contains(&origin))
         } else {
             self.allowed_origins.contains(&origin)
         };
@@ -115,6 +112,36 @@ impl CookiePolicy {
             Err(OriginError::Foreign)
         }
     }
+}
+
+impl CookiePolicy {
+    /// The origins of this host, scheme included: `https` when cookies are `Secure` (a
+    /// plain-http page of the same host, which anyone on the network can write, is
+    /// another origin), `http` otherwise. A loopback host is also reachable over http:
+    /// browsers treat it as a secure context.
+    fn own_origins(&self, host: &str) -> Vec<String> {
+        let loopback = is_loopback(host);
+        let mut origins = Vec::with_capacity(2);
+        if self.secure {
+            origins.push(format!("https://{host}"));
+        }
+        if !self.secure || loopback {
+            origins.push(format!("http://{host}"));
+        }
+        origins
+    }
+}
+
+/// `localhost`, `127.x.x.x` or `[::1]`, with or without a port.
+fn is_loopback(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name == "localhost"
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn read(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -236,5 +263,40 @@ mod tests {
         ]);
         assert_eq!(listed.check_origin(&proxied, None), Ok(()));
         assert_eq!(listed.check_origin(&same, None), Err(OriginError::Foreign));
+    }
+
+    #[test]
+    fn the_scheme_is_part_of_the_origin() {
+        // Secure cookies: a plain-http page of the same host is another origin.
+        let plain = headers(&[
+            ("host", "keyhold.example"),
+            ("origin", "http://keyhold.example"),
+        ]);
+        assert_eq!(
+            policy(&[]).check_origin(&plain, None),
+            Err(OriginError::Foreign)
+        );
+        let tls = headers(&[
+            ("host", "keyhold.example"),
+            ("origin", "https://keyhold.example"),
+        ]);
+        assert_eq!(policy(&[]).check_origin(&tls, None), Ok(()));
+        // Loopback is a secure context for browsers: http is fine there.
+        for host in [
+            "127.0.0.1:3000",
+            "localhost:3000",
+            "[::1]:3000",
+            "localhost",
+        ] {
+            let local = headers(&[("host", host), ("origin", &format!("http://{host}"))]);
+            assert_eq!(policy(&[]).check_origin(&local, None), Ok(()), "{host}");
+        }
+        // Plain-http development (`KEYHOLD_COOKIE_SECURE=false`): http only.
+        let insecure = CookiePolicy {
+            secure: false,
+            allowed_origins: Vec::new(),
+        };
+        assert_eq!(insecure.check_origin(&plain, None), Ok(()));
+        assert_eq!(insecure.check_origin(&tls, None), Err(OriginError::Foreign));
     }
 }

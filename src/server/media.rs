@@ -1,6 +1,8 @@
 //! Serving profile images: `GET /media/avatars/<hash>/<256|64>.webp`. The URL names the
-//! content, so the answer is cacheable forever; the type is fixed, sniffing is off and
-//! the picture can run nothing (`Content-Security-Policy: default-src 'none'`).
+//! content, but a picture can be removed or replaced: only the browser keeps a copy, for
+//! an hour (`private`: shared caches keep none), and a revalidation checks that the
+//! picture still exists. The type is fixed, sniffing is off and the picture can run
+//! nothing (`Content-Security-Policy: default-src 'none'`).
 
 use super::state::AppState;
 use axum::{
@@ -37,31 +39,32 @@ pub async fn avatar(
                 .map(|tag| tag.trim().trim_start_matches("W/"))
                 .any(|tag| tag == etag || tag == "*")
         });
-    let bytes = if fresh {
-        None
-    } else {
-        match state.accounts.image(&hash, large).await {
-            Ok(Some(bytes)) => Some(bytes),
-            Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-            Err(error) => {
-                tracing::warn!(%error, "image lookup failed");
-                return StatusCode::SERVICE_UNAVAILABLE.into_response();
-            }
+    let bytes = match state.accounts.image(&hash, large).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            let mut response = StatusCode::NOT_FOUND.into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return response;
+        }
+        Err(error) => {
+            tracing::warn!(%error, "image lookup failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    let mut response = match bytes {
-        Some(bytes) => Response::new(Body::from(bytes)),
-        None => {
-            let mut response = Response::new(Body::empty());
-            *response.status_mut() = StatusCode::NOT_MODIFIED;
-            response
-        }
+    let mut response = if fresh {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        response
+    } else {
+        Response::new(Body::from(bytes))
     };
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/webp"));
     headers.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
+        HeaderValue::from_static("private, max-age=3600"),
     );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -59,6 +59,30 @@ pub enum TokenError {
 pub enum SecretError {
     #[error("{0} must be at least {MIN_SECRET_BYTES} bytes (256 bits)")]
     TooShort(&'static str),
+    #[error(
+        "{0} is too predictable: it has fewer than {MIN_DISTINCT_BYTES} different characters; \
+         generate one with `openssl rand -base64 48`"
+    )]
+    LowEntropy(&'static str),
+}
+
+/// Fewest different bytes a signing secret may have: a repeated character, a short word
+/// repeated or a counting pattern is not a key, however long.
+pub const MIN_DISTINCT_BYTES: usize = 16;
+
+/// A signing secret long enough and not an obvious pattern.
+fn check_secret(name: &'static str, secret: &[u8]) -> Result<(), SecretError> {
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(SecretError::TooShort(name));
+    }
+    let distinct = secret
+        .iter()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    if distinct < MIN_DISTINCT_BYTES {
+        return Err(SecretError::LowEntropy(name));
+    }
+    Ok(())
 }
 
 struct SigningKey {
@@ -106,11 +130,9 @@ impl TokenService {
         audience: &str,
         ttl: Duration,
     ) -> Result<Self, SecretError> {
-        if current.len() < MIN_SECRET_BYTES {
-            return Err(SecretError::TooShort("KEYHOLD_JWT_SECRET"));
-        }
-        if previous.is_some_and(|p| p.len() < MIN_SECRET_BYTES) {
-            return Err(SecretError::TooShort("KEYHOLD_JWT_PREVIOUS_SECRET"));
+        check_secret("KEYHOLD_JWT_SECRET", current)?;
+        if let Some(previous) = previous {
+            check_secret("KEYHOLD_JWT_PREVIOUS_SECRET", previous)?;
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[issuer]);
@@ -216,7 +238,7 @@ mod tests {
     }
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-test";
-    const OTHER: &[u8] = b"another secret that is long enough!!";
+    const OTHER: &[u8] = b"another secret that is long enough: 42 XYZ!";
 
     fn service() -> TokenService {
         TokenService::new(
@@ -385,6 +407,44 @@ mod tests {
             Duration::from_secs(60),
         );
         assert!(matches!(short, Err(SecretError::TooShort(_))));
+    }
+
+    #[test]
+    fn patterned_secrets_are_refused_however_long() {
+        let make = |secret: &[u8], previous: Option<&[u8]>| {
+            TokenService::new(
+                Clock::system(),
+                secret,
+                previous,
+                "i",
+                "a",
+                Duration::from_secs(60),
+            )
+        };
+        let good: &[u8] = b"unit-test-secret-0123456789abcdef-0123456789";
+        for weak in [
+            "a".repeat(64),
+            "abcd".repeat(16),
+            "0123456789".repeat(4),
+            "password".repeat(8),
+        ] {
+            let refused = make(weak.as_bytes(), None);
+            assert!(
+                matches!(refused, Err(SecretError::LowEntropy("KEYHOLD_JWT_SECRET"))),
+                "{weak}"
+            );
+            let refused = make(good, Some(weak.as_bytes()));
+            assert!(
+                matches!(
+                    refused,
+                    Err(SecretError::LowEntropy("KEYHOLD_JWT_PREVIOUS_SECRET"))
+                ),
+                "{weak}"
+            );
+        }
+        let message = SecretError::LowEntropy("KEYHOLD_JWT_SECRET").to_string();
+        assert!(message.contains("openssl rand"), "{message}");
+        assert!(make(good, None).is_ok());
     }
 
     #[test]

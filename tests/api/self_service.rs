@@ -26,7 +26,7 @@ on_both_databases!(
             &server,
             "/api/users/me/profile",
             &token,
-            json!({"username": "TAKEN"}),
+            json!({"username": "TAKEN", "current_password": PASSWORD}),
         )
         .await;
         assert_eq!(response.status(), 409);
@@ -40,11 +40,30 @@ on_both_databases!(
         .await;
         assert_eq!(response.status(), 422);
 
+        // A stolen token alone cannot rename the account: the password is asked for.
         let response = post(
             &server,
             "/api/users/me/profile",
             &token,
             json!({"username": "NewName"}),
+        )
+        .await;
+        assert_eq!(response.status(), 422);
+        assert_eq!(json(response).await["field"], "current_password");
+        let response = post(
+            &server,
+            "/api/users/me/profile",
+            &token,
+            json!({"username": "NewName", "current_password": "not the password at all"}),
+        )
+        .await;
+        assert_eq!(response.status(), 403);
+
+        let response = post(
+            &server,
+            "/api/users/me/profile",
+            &token,
+            json!({"username": "NewName", "current_password": PASSWORD}),
         )
         .await;
         assert_eq!(response.status(), 200);

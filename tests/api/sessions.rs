@@ -207,6 +207,34 @@ on_both_databases!(cookie_endpoints_check_origin, |engine: Engine| async move {
 });
 
 on_both_databases!(
+    a_plain_http_page_of_the_same_host_is_another_origin,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        register(&server, "schemer").await;
+        let device = sign_in(&server, "schemer", "curl/8.5.0").await;
+        let refresh_from = |origin: &'static str, cookie: String| {
+            server
+                .client
+                .post(server.url("/api/refresh"))
+                .header("host", "keyhold.example")
+                .header("origin", origin)
+                .header("cookie", format!("{COOKIE}={cookie}"))
+                .send()
+        };
+        // Secure cookies: whoever can write http://keyhold.example (anyone on the
+        // network) must not use them.
+        let response = refresh_from("http://keyhold.example", device.cookie.clone())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403);
+        let response = refresh_from("https://keyhold.example", device.cookie.clone())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+);
+
+on_both_databases!(
     racing_tabs_share_one_rotation,
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;

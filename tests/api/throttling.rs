@@ -213,7 +213,7 @@ on_both_databases!(
                 .post(server.url("/api/users/me/profile"))
                 .header("x-forwarded-for", "192.0.2.5")
                 .bearer_auth(&token)
-                .json(&json!({"username": "elsewhere"}))
+                .json(&json!({"username": "elsewhere", "current_password": PASSWORD}))
                 .send()
                 .await
                 .unwrap();

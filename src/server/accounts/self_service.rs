@@ -59,8 +59,8 @@ impl Accounts {
         Ok(self.tokens.issue(user.id, generation, session)?)
     }
 
-    /// Renames the account and/or changes its e-mail. Changing the e-mail needs the
-    /// current password; both stay unique regardless of case. Tokens carry the stable
+    /// Renames the account and/or changes its e-mail. Either change needs the current
+    /// password; both stay unique regardless of case. Tokens carry the stable
     /// user id, so nobody is signed out by a rename.
     pub async fn update_profile(
         &self,
@@ -77,13 +77,16 @@ impl Accounts {
             None => user.email.clone(),
         };
         self.spend(Action::ProfileChange, client).await?;
-        if lookup_key(&email) != lookup_key(&user.email) {
+        // Either identifier is how the account signs in: a stolen token alone must not
+        // change it.
+        if username != user.username || lookup_key(&email) != lookup_key(&user.email) {
             let password = change
                 .current_password
                 .filter(|p| !p.is_empty())
                 .ok_or(Invalid {
                     field: "current_password",
-                    message: "Enter your current password to change your e-mail.".into(),
+                    message: "Enter your current password to change your username or e-mail."
+                        .into(),
                 })?;
             self.confirm_password(user, password, "current_password", client)
                 .await?;
