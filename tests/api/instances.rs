@@ -39,17 +39,23 @@ async fn me(client: &reqwest::Client, at: &Instance, token: &str) -> u16 {
         .as_u16()
 }
 
+/// Two processes of the real binary on one PostgreSQL database, both answering.
+async fn two_instances(db: &TestDatabase, client: &reqwest::Client) -> (Instance, Instance) {
+    let a = Instance::spawn(&db.url, &db.data_dir.join("a"))
+        .ready(client)
+        .await;
+    let b = Instance::spawn(&db.url, &db.data_dir.join("b"))
+        .ready(client)
+        .await;
+    (a, b)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_on_one_postgres_act_as_one() {
     let _machine = crate::helpers::shared().await;
     let db = TestDatabase::create(Engine::Postgres).await;
     let client = reqwest::Client::new();
-    let a = Instance::spawn(&db.url, &db.data_dir.join("a"))
-        .ready(&client)
-        .await;
-    let b = Instance::spawn(&db.url, &db.data_dir.join("b"))
-        .ready(&client)
-        .await;
+    let (a, b) = two_instances(&db, &client).await;
 
     // An account made on A logs in on B, and B's token works on A.
     assert_eq!(
@@ -529,12 +535,7 @@ async fn two_instances_share_one_throttling_budget() {
     let _machine = crate::helpers::shared().await;
     let db = TestDatabase::create(Engine::Postgres).await;
     let client = reqwest::Client::new();
-    let a = Instance::spawn(&db.url, &db.data_dir.join("a"))
-        .ready(&client)
-        .await;
-    let b = Instance::spawn(&db.url, &db.data_dir.join("b"))
-        .ready(&client)
-        .await;
+    let (a, b) = two_instances(&db, &client).await;
     assert_eq!(
         register(&client, &a, "split", "split@example.com").await,
         201
