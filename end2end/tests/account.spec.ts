@@ -68,7 +68,7 @@ test("edit the username and e-mail", async ({ page }) => {
   // Renaming needs the password, like changing the e-mail.
   await page.getByRole("button", { name: "Save profile" }).click();
   await expect(page.locator("#edit-current_password-error")).toContainText("current password");
-  await page.getByLabel("Current password (needed to change your username or email)").fill(PASSWORD);
+  await page.getByLabel("Password (needed to change your username or email)").fill(PASSWORD);
   await page.getByRole("button", { name: "Save profile" }).click();
   await expect(page.getByText("Your profile was saved.")).toBeVisible();
   await expect(page.getByTestId("profile-username")).toHaveText(renamed);
@@ -76,10 +76,10 @@ test("edit the username and e-mail", async ({ page }) => {
 
   // Changing the e-mail needs the password too.
   await page.getByLabel("New email").fill(`${renamed}@example.org`);
-  await page.getByLabel("Current password (needed to change your username or email)").fill("");
+  await page.getByLabel("Password (needed to change your username or email)").fill("");
   await page.getByRole("button", { name: "Save profile" }).click();
   await expect(page.locator("#edit-current_password-error")).toContainText("current password");
-  await page.getByLabel("Current password (needed to change your username or email)").fill(PASSWORD);
+  await page.getByLabel("Password (needed to change your username or email)").fill(PASSWORD);
   await page.getByRole("button", { name: "Save profile" }).click();
   await expect(page.getByTestId("profile-email")).toHaveText(`${renamed}@example.org`);
   // Still signed in after the rename (tokens carry the user id).

@@ -217,7 +217,7 @@ pub fn EditProfile(identity: Signal<(String, String)>) -> impl IntoView {
                 <TextField label="New username" name="username" id_prefix="edit-" node_ref=username autocomplete="username" error=errors.for_field("username") />
                 <TextField label="New email" name="email" id_prefix="edit-" kind="email" node_ref=email autocomplete="email" error=errors.for_field("email") />
                 <TextField
-                    label="Current password (needed to change your username or email)"
+                    label="Password (needed to change your username or email)"
                     name="current_password"
                     id_prefix="edit-"
                     kind="password"
