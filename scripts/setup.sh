@@ -83,6 +83,13 @@ if [ "$("$VENV/bin/openapi-python-client" --version 2>/dev/null | awk '{print $3
   "$VENV/bin/pip" install -q "openapi-python-client==$GENERATOR_VERSION" "python-dateutil==2.9.0.post0"
 fi
 
+# prometheus_client: its text-format parser reads /metrics in scripts/metrics.sh.
+PROMETHEUS_CLIENT_VERSION="0.21.1"
+if ! "$VENV/bin/python" -c "import prometheus_client, sys; sys.exit(prometheus_client.__version__ != '$PROMETHEUS_CLIENT_VERSION')" 2>/dev/null; then
+  say "installing prometheus-client $PROMETHEUS_CLIENT_VERSION into $VENV"
+  "$VENV/bin/pip" install -q "prometheus-client==$PROMETHEUS_CLIENT_VERSION"
+fi
+
 # --- npm tools for the TypeScript generated client (openapi-typescript, openapi-fetch) -
 STAMP=clients/node_modules/.keyhold-lock
 if [ ! -f "$STAMP" ] || ! cmp -s clients/package-lock.json "$STAMP"; then

@@ -48,6 +48,7 @@ if cargo leptos build --release --precompress; then
   export KEYHOLD_BIN="$CARGO_TARGET_DIR/release/keyhold"
   check "schema fuzzing (schemathesis)" scripts/fuzz.sh "$KEYHOLD_BIN"
   check "generated clients (Python, TypeScript)" scripts/clients.sh "$KEYHOLD_BIN"
+  check "metrics (Prometheus text, parsed by prometheus_client)" scripts/metrics.sh "$KEYHOLD_BIN"
   for database in sqlite postgres; do
     stage "browser tests on $database (Playwright, Chromium)"
     DB_NAME="keyhold_e2e_$$"

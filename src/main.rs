@@ -27,6 +27,16 @@ async fn run() -> Result<(), String> {
     let state = AppState::build(&config, leptos_options)
         .await
         .map_err(|e| format!("start-up failed: {e}"))?;
+    if let Some(metrics_addr) = config.metrics_addr {
+        let handle = keyhold::server::metrics::install()?;
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(message) = keyhold::server::metrics::serve(metrics_addr, handle, state).await
+            {
+                tracing::error!("{message}");
+            }
+        });
+    }
     let app = router(state, &config);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -24,6 +24,11 @@ impl Admission {
         }))
     }
 
+    /// How many callers are in now.
+    pub fn inside(&self) -> usize {
+        self.0.inside.load(Ordering::Acquire)
+    }
+
     /// A pass while fewer than `most` callers hold one; `None` (shed the load) after.
     pub fn enter(&self) -> Option<Admitted> {
         if self.0.inside.fetch_add(1, Ordering::AcqRel) >= self.0.most {

@@ -7,6 +7,7 @@ use super::{
         headers::{AroundLayer, RequestIds, ResponseHeaders, REQUEST_ID},
         EndpointRules,
     },
+    metrics::RequestMetrics,
     openapi,
     state::AppState,
 };
@@ -40,7 +41,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let rules = EndpointRules::from_document(&document)
         .expect("every endpoint declares a body the edge can serve (tested)");
     let document = axum::body::Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .route(
             "/api/openapi.json",
@@ -101,8 +102,14 @@ pub fn router(state: AppState, config: &Config) -> Router {
         // A panic anywhere is a bug, but it must cost one 500, not the connection.
         .layer(CatchPanicLayer::custom(edge::panic_response))
         // Outermost: every response (and the log line) carries the request id.
-        .layer(AroundLayer(RequestIds))
-        .with_state(state)
+        .layer(AroundLayer(RequestIds));
+    // Metrics off: not even the layer (`server/metrics.rs`).
+    let app = if config.metrics_addr.is_some() {
+        app.layer(AroundLayer(RequestMetrics))
+    } else {
+        app
+    };
+    app.with_state(state)
 }
 
 /// `GET /api/openapi.json`: the OpenAPI 3.1 document, serialized once.

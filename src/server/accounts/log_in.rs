@@ -19,6 +19,27 @@ impl Accounts {
         client: Client<'_>,
         device_cookie: Option<&str>,
     ) -> Result<SignIn, AccountError> {
+        let result = self
+            .check_log_in(identifier, password, client, device_cookie)
+            .await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(AccountError::InvalidCredentials) => "invalid",
+            Err(AccountError::Throttled(_)) => "throttled",
+            Err(AccountError::Busy) => "shed",
+            Err(_) => "error",
+        };
+        metrics::counter!("keyhold_logins_total", "outcome" => outcome).increment(1);
+        result
+    }
+
+    async fn check_log_in(
+        &self,
+        identifier: &str,
+        password: &str,
+        client: Client<'_>,
+        device_cookie: Option<&str>,
+    ) -> Result<SignIn, AccountError> {
         let key = lookup_key(identifier);
         let found = self.store.credentials(&key).await?;
         let attempt = LoginAttempt {

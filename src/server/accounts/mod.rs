@@ -57,6 +57,15 @@ pub struct Refreshed {
     pub refresh: Option<(RefreshToken, i64)>,
 }
 
+/// Levels sampled for the metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct Gauges {
+    pub hashes_in_flight: usize,
+    pub pool_in_use: u32,
+    pub pool_idle: u32,
+    pub sessions_active: Option<i64>,
+}
+
 /// Who a valid access token speaks for: the user and the session it belongs to.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -105,7 +114,10 @@ impl From<StoreError> for AccountError {
         match e {
             StoreError::Conflict(taken) => Self::Taken(taken),
             StoreError::Missing => Self::UnknownUser,
-            other => Self::Store(other),
+            other => {
+                metrics::counter!("keyhold_db_errors_total").increment(1);
+                Self::Store(other)
+            }
         }
     }
 }
@@ -165,6 +177,18 @@ impl Accounts {
             .act(action, client)
             .await?
             .map_err(AccountError::Throttled)
+    }
+
+    /// What the metrics sample (`server/metrics.rs`); live sessions are `None` when the
+    /// database cannot count them.
+    pub async fn gauges(&self) -> Gauges {
+        let (pool_in_use, pool_idle) = self.store.pool_usage();
+        Gauges {
+            hashes_in_flight: self.hasher.in_flight(),
+            pool_in_use,
+            pool_idle,
+            sessions_active: self.store.count_sessions(self.clock.now()).await.ok(),
+        }
     }
 
     /// Whether the database answers (for `/healthz`).

@@ -81,6 +81,9 @@ impl Accounts {
                 .issue(user.id, user.token_generation, &session.id)?;
             // Lost a race with another refresh of this token: that one rotated it, and
             // its answer carries the new cookie.
+            if rotated {
+                metrics::counter!("keyhold_refresh_rotations_total").increment(1);
+            }
             let refresh = rotated.then_some((next, session.expires_at));
             return Ok(Refreshed { access, refresh });
         }
@@ -110,6 +113,7 @@ impl Accounts {
         // Any earlier token of this session, however many rotations ago: two parties
         // hold this session's tokens, so neither keeps it.
         self.store.delete_session(user.id, &session.id).await?;
+        metrics::counter!("keyhold_refresh_reuse_detected_total").increment(1);
         tracing::warn!(
             user_id = user.id,
             "a replaced refresh token was replayed; the session was ended"

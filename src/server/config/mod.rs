@@ -79,6 +79,8 @@ pub struct Config {
     pub header_timeout: Duration,
     /// Longest a client may take to send a request body.
     pub body_timeout: Duration,
+    /// Where Prometheus metrics are served (`GET /metrics`); none: metrics are off.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +171,13 @@ impl Config {
             hsts: parse(&get, "KEYHOLD_HSTS", false)?,
             header_timeout: Duration::from_secs(parse(&get, "KEYHOLD_HEADER_TIMEOUT", 10)?),
             body_timeout: Duration::from_secs(parse(&get, "KEYHOLD_BODY_TIMEOUT", 60)?),
+            metrics_addr: match get("KEYHOLD_METRICS_ADDR").filter(|a| !a.trim().is_empty()) {
+                None => None,
+                Some(text) => Some(text.trim().parse().map_err(|_| ConfigError::Invalid {
+                    name: "KEYHOLD_METRICS_ADDR",
+                    reason: format!("{text:?} is not an address such as 127.0.0.1:9464"),
+                })?),
+            },
         };
         config.check()
     }

@@ -93,6 +93,11 @@ impl PasswordHasher {
     }
 
     /// Hashes `password` into a PHC string (algorithm and cost travel with the hash).
+    /// Hashes running or waiting for a thread now.
+    pub fn in_flight(&self) -> usize {
+        self.inner.admission.inside()
+    }
+
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
         let params = self.inner.params.clone();
         self.run(move || hash_with(&params, &password)).await?
@@ -122,7 +127,10 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let _admitted = self.inner.admission.enter().ok_or(HashError::Busy)?;
+        let Some(_admitted) = self.inner.admission.enter() else {
+            metrics::counter!("keyhold_password_hashes_shed_total").increment(1);
+            return Err(HashError::Busy);
+        };
         self.inner.pool.run(work).await
     }
 }

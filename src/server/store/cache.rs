@@ -181,6 +181,9 @@ impl UserStore for CachedStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
+    fn pool_usage(&self) -> (u32, u32) {
+        self.inner.pool_usage()
+    }
 }
 
 #[async_trait]
@@ -233,5 +236,8 @@ impl SessionStore for CachedStore {
     async fn delete_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError> {
         let result = self.inner.delete_sessions(user_id, keep).await;
         self.written(user_id, result)
+    }
+    async fn count_sessions(&self, now: i64) -> Result<i64, StoreError> {
+        self.inner.count_sessions(now).await
     }
 }

@@ -159,6 +159,8 @@ pub trait UserStore: Send + Sync {
     async fn remove_image(&self, id: i64) -> Result<User, StoreError>;
     async fn image(&self, hash: &str, large: bool) -> Result<Option<Vec<u8>>, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Connections of the pool: (in use, idle).
+    fn pool_usage(&self) -> (u32, u32);
 }
 
 /// Sign-in sessions.
@@ -186,6 +188,8 @@ pub trait SessionStore: Send + Sync {
     async fn sessions(&self, user_id: i64) -> Result<Vec<Session>, StoreError>;
     async fn delete_session(&self, user_id: i64, id: &str) -> Result<bool, StoreError>;
     async fn delete_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError>;
+    /// Sessions whose absolute end is after `now` (idle ones included until met).
+    async fn count_sessions(&self, now: i64) -> Result<i64, StoreError>;
 }
 
 /// Everything the account rules keep: one database (or the SQLite cache in front of it).

@@ -6,6 +6,7 @@ use super::{
 };
 use crate::server::store::{Rotation, Session, SessionLimits, SessionStore, StoreError, User};
 use async_trait::async_trait;
+use sqlx::Row;
 
 #[async_trait]
 impl SessionStore for SqlStore {
@@ -141,6 +142,13 @@ impl SessionStore for SqlStore {
             .execute(&self.pool)
             .await?;
         Ok(result.rows_affected() == 1)
+    }
+    async fn count_sessions(&self, now: i64) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS live FROM sessions WHERE expires_at > $1")
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("live")?)
     }
     async fn delete_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;

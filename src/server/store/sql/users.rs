@@ -191,4 +191,8 @@ impl UserStore for SqlStore {
             Err(e) => Err(StoreError::Unavailable(e.into())),
         }
     }
+    fn pool_usage(&self) -> (u32, u32) {
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        (self.pool.size().saturating_sub(idle), idle)
+    }
 }

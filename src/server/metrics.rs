@@ -1,0 +1,167 @@
+//! Prometheus metrics (docs/operations.md), served on their own listener
+//! (`KEYHOLD_METRICS_ADDR`, off by default) so they never face the internet with the app.
+//! When off, no recorder is installed: the counters in the code are no-ops and the
+//! request layer is not added at all.
+//!
+//! Counted where things happen: requests (this file's layer: route, method, status
+//! class, latency), log-ins by outcome (`accounts/log_in.rs`), refresh rotations and
+//! detected reuse (`accounts/refresh_rotation.rs`), shed password hashes
+//! (`password/`), database errors (`accounts/`). Sampled every few seconds: hashes in
+//! flight, the database pool, live sessions.
+
+use super::{edge::headers::Around, state::AppState};
+use axum::{extract::MatchedPath, extract::Request, response::Response, routing::get, Router};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::{net::SocketAddr, sync::OnceLock, time::Duration, time::Instant};
+
+/// Request latency buckets, seconds: from a cached users/me to a slow password hash.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+/// How often the gauges are sampled and the histograms' windows kept up.
+const SAMPLE_EVERY: Duration = Duration::from_secs(5);
+
+/// The process's one recorder (a global, so it is installed once).
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the recorder (once per process) and returns what renders it.
+pub fn install() -> Result<PrometheusHandle, String> {
+    if let Some(handle) = HANDLE.get() {
+        return Ok(handle.clone());
+    }
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full("keyhold_http_request_duration_seconds".into()),
+            &LATENCY_BUCKETS,
+        )
+        .map_err(|e| format!("metrics buckets: {e}"))?
+        .build_recorder();
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder).map_err(|e| format!("metrics recorder: {e}"))?;
+    describe();
+    let handle = HANDLE.get_or_init(|| handle).clone();
+    metrics::gauge!("keyhold_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    Ok(handle)
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_histogram!(
+        "keyhold_http_request_duration_seconds",
+        Unit::Seconds,
+        "Requests by route, method and status class, and how long they took"
+    );
+    describe_counter!("keyhold_logins_total", "Log-in attempts by outcome");
+    describe_counter!(
+        "keyhold_refresh_rotations_total",
+        "Refresh tokens rotated (a session kept alive)"
+    );
+    describe_counter!(
+        "keyhold_refresh_reuse_detected_total",
+        "Replayed earlier refresh tokens: each ended a session (likely theft)"
+    );
+    describe_counter!(
+        "keyhold_password_hashes_shed_total",
+        "Password hashes refused (503) because every hashing slot and queue place was taken"
+    );
+    describe_gauge!(
+        "keyhold_password_hashes_in_flight",
+        "Password hashes running or waiting for a hashing thread"
+    );
+    describe_counter!("keyhold_db_errors_total", "Database errors met by requests");
+    describe_gauge!(
+        "keyhold_db_connections",
+        "Database pool connections, by state (in_use, idle)"
+    );
+    describe_gauge!("keyhold_sessions_active", "Sign-in sessions not yet over");
+    describe_gauge!("keyhold_build_info", "The running version (always 1)");
+}
+
+/// Serves `GET /metrics` on `addr` and samples the gauges until the process ends.
+pub async fn serve(
+    addr: SocketAddr,
+    handle: PrometheusHandle,
+    state: AppState,
+) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
+    tracing::info!("metrics on http://{addr}/metrics");
+    let sampler = handle.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SAMPLE_EVERY);
+        loop {
+            tick.tick().await;
+            sampler.run_upkeep();
+            sample(&state).await;
+        }
+    });
+    let app = Router::new().route("/metrics", get(move || std::future::ready(handle.render())));
+    axum::serve(listener, app)
+        .await
+        .map_err(|e| format!("metrics listener: {e}"))
+}
+
+async fn sample(state: &AppState) {
+    let gauges = state.accounts.gauges().await;
+    metrics::gauge!("keyhold_password_hashes_in_flight").set(gauges.hashes_in_flight as f64);
+    metrics::gauge!("keyhold_db_connections", "state" => "in_use")
+        .set(f64::from(gauges.pool_in_use));
+    metrics::gauge!("keyhold_db_connections", "state" => "idle").set(f64::from(gauges.pool_idle));
+    if let Some(sessions) = gauges.sessions_active {
+        metrics::gauge!("keyhold_sessions_active").set(sessions as f64);
+    }
+}
+
+/// Counts and times every request by its route (the pattern it matched, so a scan of
+/// random paths cannot create new series), method and status class.
+#[derive(Clone, Copy, Default)]
+pub struct RequestMetrics;
+
+pub struct Started {
+    at: Instant,
+    route: String,
+    method: &'static str,
+}
+
+impl Around for RequestMetrics {
+    type Carry = Started;
+
+    fn before(&self, request: &mut Request) -> Started {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("unmatched", MatchedPath::as_str)
+            .to_owned();
+        let method = match request.method().as_str() {
+            "GET" => "GET",
+            "POST" => "POST",
+            "DELETE" => "DELETE",
+            "HEAD" => "HEAD",
+            _ => "other",
+        };
+        Started {
+            at: Instant::now(),
+            route,
+            method,
+        }
+    }
+
+    async fn after(started: Started, response: Response) -> Response {
+        let class = match response.status().as_u16() {
+            100..=199 => "1xx",
+            200..=299 => "2xx",
+            300..=399 => "3xx",
+            400..=499 => "4xx",
+            _ => "5xx",
+        };
+        metrics::histogram!(
+            "keyhold_http_request_duration_seconds",
+            "route" => started.route,
+            "method" => started.method,
+            "status" => class,
+        )
+        .record(started.at.elapsed().as_secs_f64());
+        response
+    }
+}
