@@ -100,8 +100,11 @@ impl LoginRequest {
 /// Exchanges a username (or e-mail) and password for a bearer token, exactly as an
 /// OAuth2 password-grant client sends it (`application/x-www-form-urlencoded`).
 /// Each log-in opens a session; the answer also sets the session's refresh cookie,
-/// which browsers use to renew the short-lived token (`POST /api/refresh`). A request
-/// with an `Origin` header must come from the site itself (403 otherwise).
+/// which browsers use to renew the short-lived token (`POST /api/refresh`), and a
+/// device cookie: a later log-in presenting it is throttled on that browser's own
+/// budget, so failed guesses elsewhere never lock it out. 429 with `Retry-After` when
+/// the attempts are spent. A request with an `Origin` header must come from the site
+/// itself (403 otherwise).
 #[cfg_attr(feature = "ssr", utoipa::path(
     post, path = "/api/login", operation_id = "login", tag = "accounts",
     summary = "Exchange username (or e-mail) and password for a bearer token (OAuth2 password form)",
