@@ -1,7 +1,8 @@
 //! Access tokens: HS256 JWTs with pinned algorithm, `kid` key rotation and the claims
 //! RFC 8725 and OWASP ASVS V9 ask for (`sub`, `iat`, `nbf`, `exp`, `iss`, `aud`, `jti`).
 
-use super::clock::Clock;
+pub use super::config::secrets::SecretError;
+use super::{clock::Clock, config::secrets::check_secret};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use jsonwebtoken::{
     decode, decode_header, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header,
@@ -12,8 +13,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
-/// Shortest secret accepted: 256 bits.
-pub const MIN_SECRET_BYTES: usize = 32;
 /// Clock skew tolerated on `exp` and `nbf`.
 const LEEWAY_SECS: u64 = 30;
 
@@ -53,36 +52,6 @@ pub enum TokenError {
     Revoked,
     #[error("a token could not be made: {0}")]
     Signing(String),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SecretError {
-    #[error("{0} must be at least {MIN_SECRET_BYTES} bytes (256 bits)")]
-    TooShort(&'static str),
-    #[error(
-        "{0} is too predictable: it has fewer than {MIN_DISTINCT_BYTES} different characters; \
-         generate one with `openssl rand -base64 48`"
-    )]
-    LowEntropy(&'static str),
-}
-
-/// Fewest different bytes a signing secret may have: a repeated character, a short word
-/// repeated or a counting pattern is not a key, however long.
-pub const MIN_DISTINCT_BYTES: usize = 16;
-
-/// A signing secret long enough and not an obvious pattern.
-fn check_secret(name: &'static str, secret: &[u8]) -> Result<(), SecretError> {
-    if secret.len() < MIN_SECRET_BYTES {
-        return Err(SecretError::TooShort(name));
-    }
-    let distinct = secret
-        .iter()
-        .collect::<std::collections::HashSet<_>>()
-        .len();
-    if distinct < MIN_DISTINCT_BYTES {
-        return Err(SecretError::LowEntropy(name));
-    }
-    Ok(())
 }
 
 struct SigningKey {

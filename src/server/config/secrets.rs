@@ -1,15 +1,46 @@
 //! The configuration's secrets: typed (`secrecy`), so no `Debug`, log line or panic
-//! message can print them, and the JWT secret generated once into the data directory
-//! (mode 0600) when the environment gives none.
+//! message can print them; what a signing secret must be (long, not a pattern); and the
+//! JWT secret generated once into the data directory (mode 0600) when the environment
+//! gives none.
 
-use crate::server::{
-    private_files::{create_private_dir, write_new_private_file},
-    token::MIN_SECRET_BYTES,
-};
+use crate::server::private_files::{create_private_dir, write_new_private_file};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use std::path::Path;
+
+/// Shortest secret accepted: 256 bits.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("{0} must be at least {MIN_SECRET_BYTES} bytes (256 bits)")]
+    TooShort(&'static str),
+    #[error(
+        "{0} is too predictable: it has fewer than {MIN_DISTINCT_BYTES} different characters; \
+         generate one with `openssl rand -base64 48`"
+    )]
+    LowEntropy(&'static str),
+}
+
+/// Fewest different bytes a signing secret may have: a repeated character, a short word
+/// repeated or a counting pattern is not a key, however long.
+pub const MIN_DISTINCT_BYTES: usize = 16;
+
+/// A signing secret long enough and not an obvious pattern.
+pub fn check_secret(name: &'static str, secret: &[u8]) -> Result<(), SecretError> {
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(SecretError::TooShort(name));
+    }
+    let distinct = secret
+        .iter()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    if distinct < MIN_DISTINCT_BYTES {
+        return Err(SecretError::LowEntropy(name));
+    }
+    Ok(())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretFileError {

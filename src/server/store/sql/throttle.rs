@@ -1,5 +1,5 @@
 //! Throttling state in PostgreSQL, so every instance spends the same budgets: the row is
-//! locked (`FOR UPDATE`) while its step is computed, so concurrent attempts on any
+//! locked while its step is computed, so concurrent attempts on any
 //! instance are counted one after the other. (PostgreSQL only: SQLite's single instance
 //! keeps the state in memory.)
 
@@ -26,17 +26,16 @@ impl ThrottleStore for SqlStore {
         now_ms: i64,
     ) -> Result<Result<(), RetryAfter>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        // One statement creates the row if needed and locks it (the no-op update) for
+        // the rest of the transaction, returning its state.
+        let row = sqlx::query(
             "INSERT INTO throttle (key, attempts, until_ms) VALUES ($1, 0, 0) \
-             ON CONFLICT (key) DO NOTHING",
+             ON CONFLICT (key) DO UPDATE SET key = excluded.key \
+             RETURNING attempts, until_ms",
         )
         .bind(key)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
-        let row = sqlx::query("SELECT attempts, until_ms FROM throttle WHERE key = $1 FOR UPDATE")
-            .bind(key)
-            .fetch_one(&mut *tx)
-            .await?;
         let state = State {
             count: row.try_get("attempts")?,
             until_ms: row.try_get("until_ms")?,
