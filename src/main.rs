@@ -1,13 +1,26 @@
 //! Server entry: configuration → state → router → serve, with graceful shutdown.
 
-use keyhold::server::{assets, config::Config, router::router, state::AppState, telemetry};
+use clap::Parser;
+use keyhold::server::{
+    assets,
+    cli::{self, Cli, Command},
+    config::Config,
+    router::router,
+    state::AppState,
+    telemetry::{self, LogFormat},
+};
 use leptos::prelude::get_configuration;
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    telemetry::init();
-    match run().await {
+    let cli = Cli::parse();
+    telemetry::init(LogFormat::from_env());
+    let result = match cli.command {
+        None | Some(Command::Serve) => serve().await,
+        Some(command) => cli::run(command).await,
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");
@@ -16,7 +29,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run() -> Result<(), String> {
+async fn serve() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     let mut leptos_options = get_configuration(None)
         .map_err(|e| format!("leptos configuration: {e}"))?

@@ -48,16 +48,18 @@ debug_without_secrets!(UpdateProfileRequest { username, email });
 pub async fn update_profile(
     #[server(flatten)] request: UpdateProfileRequest,
 ) -> Result<UserView, ApiError> {
-    use crate::server::{accounts::ProfileChange, edge::client_addr};
+    use crate::server::accounts::ProfileChange;
 
-    let (state, user) = super::users::signed_in().await?;
-    let client = client_addr(&state);
+    let (state, principal, caller) = super::users::signed_in_caller().await?;
     let change = ProfileChange {
         username: request.username.as_deref(),
         email: request.email.as_deref(),
         current_password: request.current_password.as_deref(),
     };
-    let updated = state.accounts.update_profile(&user, change, client).await?;
+    let updated = state
+        .accounts
+        .update_profile(&principal, change, caller.client())
+        .await?;
     Ok(updated.into())
 }
 
@@ -99,13 +101,11 @@ debug_without_secrets!(DeleteAccountRequest { confirm });
 pub async fn delete_account(
     #[server(flatten)] request: DeleteAccountRequest,
 ) -> Result<Deleted, ApiError> {
-    use crate::server::edge::client_addr;
-
-    let (state, user) = super::users::signed_in().await?;
-    let client = client_addr(&state);
+    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let (user, client) = (&principal.user, caller.client());
     state
         .accounts
-        .delete_account(&user, &request.password, &request.confirm, client)
+        .delete_account(user, &request.password, &request.confirm, client)
         .await?;
     Ok(Deleted { deleted: true })
 }
@@ -120,6 +120,8 @@ pub struct AccountExport {
     pub security: ExportedSecurity,
     /// The live sign-in sessions (refresh tokens are stored only as hashes: not included).
     pub sessions: Vec<ExportedSession>,
+    /// The security activity log, newest first.
+    pub activity: Vec<crate::api::activity::ActivityEntry>,
 }
 
 /// One sign-in session as stored.
@@ -174,6 +176,8 @@ pub async fn export_data() -> Result<AccountExport, ApiError> {
 
     let (state, principal) = super::users::signed_in_session().await?;
     let sessions = state.accounts.sessions(&principal).await?;
+    let activity = state.accounts.all_activity(&principal.user).await?;
+    let current_session = principal.session_id;
     let user = principal.user;
     let exported_at = state.clock.now();
     let view = UserView::from(user.clone());
@@ -200,6 +204,10 @@ pub async fn export_data() -> Result<AccountExport, ApiError> {
                 last_seen_at: s.last_seen_at,
                 expires_at: s.expires_at,
             })
+            .collect(),
+        activity: activity
+            .into_iter()
+            .map(|event| event.view(&current_session))
             .collect(),
     })
 }

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 pub enum ErrorCode {
     BadRequest,
     InvalidCredentials,
+    /// The password was right, but an administrator disabled the account.
+    AccountDisabled,
     MissingToken,
     InvalidToken,
     Forbidden,
@@ -35,7 +37,10 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             Self::BadRequest => 400,
-            Self::InvalidCredentials | Self::MissingToken | Self::InvalidToken => 401,
+            Self::InvalidCredentials
+            | Self::AccountDisabled
+            | Self::MissingToken
+            | Self::InvalidToken => 401,
             Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,

@@ -41,6 +41,11 @@ pub struct CrossSite(pub ApiError);
 #[response(status = 404, description = "No such session (field `id`).")]
 pub struct NoSuchSession(pub ApiError);
 
+/// 404.
+#[derive(IntoResponses)]
+#[response(status = 404, description = "No such activity entry (field `id`).")]
+pub struct NoSuchEntry(pub ApiError);
+
 /// 405.
 #[derive(IntoResponses)]
 #[response(

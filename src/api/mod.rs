@@ -1,12 +1,14 @@
 //! The public HTTP API: server functions under `/api` and the types they exchange.
 
 pub mod account;
+pub mod activity;
 pub mod auth;
 mod error;
 #[cfg(feature = "ssr")]
 pub mod error_responses;
 pub mod images;
 pub mod refresh;
+pub mod security_events;
 pub mod sessions;
 pub mod users;
 

@@ -93,10 +93,10 @@ pub struct RevokeSessionRequest {
 pub async fn revoke_session(
     #[server(flatten)] request: RevokeSessionRequest,
 ) -> Result<Revoked, ApiError> {
-    let (state, principal) = super::users::signed_in_session().await?;
+    let (state, principal, caller) = super::users::signed_in_caller().await?;
     state
         .accounts
-        .revoke_session(&principal, &request.id)
+        .revoke_session(&principal, &request.id, caller.client())
         .await?;
     Ok(Revoked { revoked: 1 })
 }
@@ -113,8 +113,11 @@ pub async fn revoke_session(
 ))]
 #[server(prefix = "/api", endpoint = "sessions/revoke-others", client = AuthClient)]
 pub async fn revoke_other_sessions() -> Result<Revoked, ApiError> {
-    let (state, principal) = super::users::signed_in_session().await?;
-    let revoked = state.accounts.revoke_other_sessions(&principal).await?;
+    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let revoked = state
+        .accounts
+        .revoke_other_sessions(&principal, caller.client())
+        .await?;
     Ok(Revoked { revoked })
 }
 

@@ -57,17 +57,14 @@ debug_without_secrets!(ChangePasswordRequest {});
 pub async fn change_password(
     #[server(flatten)] request: ChangePasswordRequest,
 ) -> Result<TokenResponse, ApiError> {
-    use crate::server::edge::client_addr;
-
-    let (state, principal) = signed_in_session().await?;
-    let client = client_addr(&state);
+    let (state, principal, caller) = signed_in_caller().await?;
     let issued = state
         .accounts
         .change_password(
             &principal,
             &request.current_password,
             &request.new_password,
-            client,
+            caller.client(),
         )
         .await?;
     Ok(TokenResponse::bearer(issued.token, issued.expires_in))
@@ -94,8 +91,11 @@ pub struct LoggedOut {
 ))]
 #[server(prefix = "/api", endpoint = "users/me/logout-all", client = AuthClient)]
 pub async fn log_out_everywhere() -> Result<LoggedOut, ApiError> {
-    let (state, user) = signed_in().await?;
-    state.accounts.log_out_everywhere(&user).await?;
+    let (state, principal, caller) = signed_in_caller().await?;
+    state
+        .accounts
+        .log_out_everywhere(&principal, caller.client())
+        .await?;
     Ok(LoggedOut { revoked: true })
 }
 
@@ -105,6 +105,22 @@ pub(crate) async fn signed_in(
 ) -> Result<(crate::server::state::AppState, crate::server::store::User), ApiError> {
     let (state, principal) = signed_in_session().await?;
     Ok((state, principal.user))
+}
+
+/// The app state, the user and session of the request's bearer token, and who calls
+/// (for the activity log and the throttles).
+#[cfg(feature = "ssr")]
+pub(crate) async fn signed_in_caller() -> Result<
+    (
+        crate::server::state::AppState,
+        crate::server::accounts::Principal,
+        crate::server::edge::Caller,
+    ),
+    ApiError,
+> {
+    let (state, principal) = signed_in_session().await?;
+    let caller = crate::server::edge::Caller::current(&state)?;
+    Ok((state, principal, caller))
 }
 
 /// The app state and the user and session of the request's bearer token.

@@ -1,6 +1,7 @@
 //! The pages (rendered on the server, then hydrated) and their shared pieces.
 
 pub mod account;
+pub mod activity;
 pub mod form;
 pub mod header;
 pub mod home;

@@ -1,6 +1,7 @@
 //! `/profile`: the signed-in user's name, e-mail and picture (or initials).
 
 use super::account::{DeleteAccount, DownloadData, EditProfile, ImageSection};
+use super::activity::ActivitySection;
 use super::password::AccountSecurity;
 use super::sessions::SessionsSection;
 use super::signed_in::use_session;
@@ -9,9 +10,31 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{hooks::use_navigate, NavigateOptions};
 
+/// Tells the profile's sections that the account's sessions or activity changed (a
+/// session signed out in one section shows in the other's list).
+#[derive(Debug, Clone, Copy)]
+pub struct AccountChanged(RwSignal<u64>);
+
+impl AccountChanged {
+    /// The profile's notifier (a detached one outside the profile page).
+    pub fn get() -> Self {
+        use_context::<Self>().unwrap_or_else(|| Self(RwSignal::new(0)))
+    }
+
+    /// Makes the reactive scope calling it run again after `notify`.
+    pub fn track(self) {
+        self.0.track();
+    }
+
+    pub fn notify(self) {
+        self.0.update(|n| *n += 1);
+    }
+}
+
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let session = use_session();
+    provide_context(AccountChanged(RwSignal::new(0)));
     let navigate = use_navigate();
     // No token (never signed in, logged out, or refused by the server): go to /login.
     Effect::new(move |_| {
@@ -52,6 +75,7 @@ pub fn ProfilePage() -> impl IntoView {
                 <EditProfile identity=identity />
                 <AccountSecurity identity=identity />
                 <SessionsSection />
+                <ActivitySection />
                 <DownloadData />
                 <DeleteAccount username=Signal::derive(move || identity.get().0) />
             </Show>

@@ -2,6 +2,7 @@
 //! for each, "Sign out everywhere else" and "Log out everywhere".
 
 use super::form::FormAlert;
+use super::profile::AccountChanged;
 use super::signed_in::use_session;
 use crate::api::sessions::{
     list_sessions, revoke_other_sessions, revoke_session, RevokeSessionRequest, SessionView,
@@ -21,7 +22,8 @@ pub fn ago(seconds: i64) -> String {
     }
 }
 
-fn now() -> i64 {
+/// The browser's clock in unix seconds (0 while rendering on the server).
+pub(super) fn now() -> i64 {
     #[cfg(feature = "hydrate")]
     {
         (js_sys::Date::now() / 1000.0) as i64
@@ -33,9 +35,12 @@ fn now() -> i64 {
 #[component]
 pub fn SessionsSection() -> impl IntoView {
     let session = use_session();
-    // Reloaded when the token changes (e.g. a password change ended the others).
+    let changed = AccountChanged::get();
+    // Reloaded when the token changes (e.g. a password change ended the others) and
+    // when another section ended sessions.
     let sessions = LocalResource::new(move || {
         session.track_token();
+        changed.track();
         list_sessions()
     });
     let notice = RwSignal::new(None::<String>);
@@ -59,7 +64,7 @@ pub fn SessionsSection() -> impl IntoView {
             Some(Ok(message)) => {
                 error.set(None);
                 notice.set(Some(message));
-                sessions.refetch();
+                changed.notify();
             }
             Some(Err(e)) => error.set(Some(e.message)),
             None => {}

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod assets;
+pub mod cli;
 pub mod client_address;
 pub mod clock;
 pub mod config;

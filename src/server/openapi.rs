@@ -5,7 +5,7 @@
 //! schemes.
 
 use crate::api::{
-    account, auth,
+    account, activity, auth,
     error_responses::{Invalid, Malformed, TooLarge, Unavailable, UnsupportedType, WrongMethod},
     images, refresh, sessions, users, ApiError, ErrorCode,
 };
@@ -26,6 +26,7 @@ pub fn document() -> Document {
     document.merge(images::Endpoints::openapi());
     document.merge(refresh::Endpoints::openapi());
     document.merge(sessions::Endpoints::openapi());
+    document.merge(activity::Endpoints::openapi());
     for item in document.paths.paths.values_mut() {
         if let Some(post) = item.post.as_mut() {
             add_answers::<Malformed>(post);
@@ -108,7 +109,7 @@ mod tests {
             );
         }
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 14, "{:?}", paths.keys().collect::<Vec<_>>());
+        assert_eq!(paths.len(), 16, "{:?}", paths.keys().collect::<Vec<_>>());
         for (path, item) in paths {
             for (method, operation) in item.as_object().unwrap() {
                 let responses = &operation["responses"];

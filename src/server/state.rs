@@ -13,7 +13,7 @@ use super::{
     images::ImageProcessor,
     low_priority_threads::WorkerError,
     password::{HashError, PasswordHasher},
-    store::{CachedStore, DatabaseOptions, SqlStore, Store, StoreError},
+    store::{follow_external_changes, CachedStore, DatabaseOptions, SqlStore, Store, StoreError},
     throttle::{MemoryThrottle, Throttle, ThrottleStore},
     token::{SecretError, TokenService},
     validation::PasswordPolicy,
@@ -23,6 +23,11 @@ use axum::extract::FromRef;
 use leptos::prelude::{use_context, LeptosOptions};
 use secrecy::ExposeSecret;
 use std::{sync::Arc, time::Duration};
+
+/// How often old security activity is removed.
+const PRUNE_ACTIVITY_EVERY: Duration = Duration::from_secs(3_600);
+/// How often a SQLite server checks whether `keyhold admin` wrote to its database.
+const EXTERNAL_CHANGES_EVERY: Duration = Duration::from_secs(1);
 
 /// A cheap handle: every request clones it (axum's state, the server-function
 /// context), so it is one reference count, not one per field.
@@ -104,9 +109,12 @@ impl AppState {
         let throttle = Throttle::new(throttle_store, config.throttle, clock.clone());
         let devices = DeviceCookies::new(secret.expose_secret());
         let images = ImageProcessor::new(config.image_uploads)?;
-        // SQLite belongs to this process alone: user rows can be cached safely.
+        // SQLite belongs to this process (and the admin command line, which says when
+        // it wrote): user rows can be cached safely.
         let store: Arc<dyn Store> = if store.is_sqlite() {
-            Arc::new(CachedStore::new(Arc::new(store)))
+            let cached = Arc::new(CachedStore::new(Arc::new(store.clone())));
+            follow_external_changes(Arc::downgrade(&cached), store, EXTERNAL_CHANGES_EVERY);
+            cached
         } else {
             Arc::new(store)
         };
@@ -121,7 +129,7 @@ impl AppState {
             images,
             sessions: config.sessions,
         });
-        Ok(Self(Arc::new(Shared {
+        let state = Self(Arc::new(Shared {
             clock,
             leptos_options,
             accounts,
@@ -136,7 +144,29 @@ impl AppState {
                     .and_then(|h| http::HeaderName::from_bytes(h.as_bytes()).ok()),
                 trusted_hops: config.trusted_proxy_hops,
             },
-        })))
+        }));
+        state.prune_activity_in_background(config.audit_retention);
+        Ok(state)
+    }
+
+    /// Removes activity entries older than `retention` now and every hour, until the
+    /// state is dropped.
+    fn prune_activity_in_background(&self, retention: Duration) {
+        let state = Arc::downgrade(&self.0);
+        tokio::spawn(async move {
+            loop {
+                let Some(shared) = state.upgrade() else {
+                    return;
+                };
+                match shared.accounts.prune_activity(retention).await {
+                    Ok(0) => {}
+                    Ok(pruned) => tracing::info!(pruned, "old security activity removed"),
+                    Err(e) => tracing::warn!(reason = %e, "cannot prune security activity"),
+                }
+                drop(shared);
+                tokio::time::sleep(PRUNE_ACTIVITY_EVERY).await;
+            }
+        });
     }
 
     /// The state, inside a server function.
@@ -147,7 +177,7 @@ impl AppState {
 
 /// Waits for the database with exponential backoff (up to `db_connect_timeout`), so an
 /// instance started before its database comes up instead of crashing.
-async fn connect_with_retry(config: &Config) -> Result<SqlStore, StoreError> {
+pub async fn connect_with_retry(config: &Config) -> Result<SqlStore, StoreError> {
     let options = DatabaseOptions {
         url: config.database_url.expose_secret().to_owned(),
         pool_size: config.db_pool_size,

@@ -5,6 +5,8 @@
 #[macro_use]
 mod helpers;
 
+mod activity;
+mod admin_cli;
 mod contract;
 mod http_api;
 mod images;

@@ -281,6 +281,22 @@ on_both_databases!(
         // The account itself is fine: a new log-in works.
         let again = sign_in(&server, "victim", "curl/8.5.0").await;
         assert_eq!(me_status(&server, &again.access).await, 200);
+        // And its owner sees what happened in the activity log.
+        let activity = authed(&server, "/api/users/me/activity", &again.access, None).await;
+        let kinds: Vec<Value> = json(activity).await["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].clone())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "login_succeeded",
+                "refresh_reuse_detected",
+                "login_succeeded"
+            ]
+        );
     }
 );
 

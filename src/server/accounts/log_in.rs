@@ -1,6 +1,7 @@
 //! Logging in with a password, and who a bearer token belongs to.
 
 use super::{password_check::Upgrade, AccountError, Accounts, Client, Principal, SignIn};
+use crate::api::security_events::ActivityKind;
 use crate::server::{
     throttle::LoginAttempt,
     token::TokenError,
@@ -26,6 +27,7 @@ impl Accounts {
             Ok(_) => "ok",
             Err(AccountError::InvalidCredentials) => "invalid",
             Err(AccountError::Throttled(_)) => "throttled",
+            Err(AccountError::Disabled) => "disabled",
             Err(AccountError::Busy) => "shed",
             Err(_) => "error",
         };
@@ -42,6 +44,7 @@ impl Accounts {
     ) -> Result<SignIn, AccountError> {
         let key = lookup_key(identifier);
         let found = self.store.credentials(&key).await?;
+        let user_id = found.as_ref().map(|credentials| credentials.user.id);
         let attempt = LoginAttempt {
             account: match &found {
                 Some(credentials) => format!("user:{}", credentials.user.id),
@@ -52,21 +55,44 @@ impl Accounts {
                 device_cookie.and_then(|cookie| self.devices.verify(cookie, credentials.user.id))
             }),
         };
-        self.throttle
-            .login(&attempt)
-            .await?
-            .map_err(AccountError::Throttled)?;
-        let password = normalize_password(password);
-        if password.chars().count() > self.policy.max_chars {
-            return Err(AccountError::InvalidCredentials);
+        if let Err(wait) = self.throttle.login(&attempt).await? {
+            if let Some(user_id) = user_id {
+                self.record(ActivityKind::LoginThrottled, user_id, client, None)
+                    .await;
+            }
+            return Err(AccountError::Throttled(wait));
         }
-        let Some(found) = self.verify_password(found, password, Upgrade::Yes).await? else {
+        let password = normalize_password(password);
+        let checked = if password.chars().count() > self.policy.max_chars {
+            None
+        } else {
+            self.verify_password(found, password, Upgrade::Yes).await?
+        };
+        let Some(found) = checked else {
+            if let Some(user_id) = user_id {
+                self.record(ActivityKind::LoginFailed, user_id, client, None)
+                    .await;
+            }
             return Err(AccountError::InvalidCredentials);
         };
+        let user = &found.user;
+        if user.disabled_at.is_some() {
+            // Only the owner, with the right password, learns why.
+            self.record(ActivityKind::LoginRefusedDisabled, user.id, client, None)
+                .await;
+            return Err(AccountError::Disabled);
+        }
         self.throttle.login_succeeded(&attempt).await?;
-        let mut signed_in = self.open_session(&found.user, client).await?;
+        let mut signed_in = self.open_session(user, client).await?;
+        self.record(
+            ActivityKind::LoginSucceeded,
+            user.id,
+            client,
+            Some(&signed_in.refresh.session_id),
+        )
+        .await;
         if attempt.device.is_none() {
-            signed_in.device = Some(self.devices.issue(found.user.id));
+            signed_in.device = Some(self.devices.issue(user.id));
         }
         Ok(signed_in)
     }

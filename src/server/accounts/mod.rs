@@ -1,8 +1,10 @@
 //! The account rules, one file per job: creating an account (`registration`), logging
 //! in and checking bearer tokens (`log_in`), password checks (`password_check`), the
-//! refresh cookie's rotation (`refresh_rotation`), ending sessions (`session_control`)
-//! and self-service (`self_service`). This file holds what they share.
+//! refresh cookie's rotation (`refresh_rotation`), ending sessions (`session_control`),
+//! self-service (`self_service`) and the security activity log (`activity`). This file
+//! holds what they share.
 
+mod activity;
 mod log_in;
 mod password_check;
 mod refresh_rotation;
@@ -12,6 +14,7 @@ mod session_control;
 #[cfg(test)]
 mod tests;
 
+pub use activity::{record_event, Origin};
 pub use self_service::ProfileChange;
 
 use super::{
@@ -81,6 +84,9 @@ pub enum AccountError {
     Taken(Taken),
     #[error("unknown user or wrong password")]
     InvalidCredentials,
+    /// The right password for an account an administrator disabled.
+    #[error("the account is disabled")]
+    Disabled,
     #[error("no bearer token was sent")]
     MissingToken,
     #[error("the token was refused: {0}")]
@@ -93,6 +99,8 @@ pub enum AccountError {
     SessionEnded,
     #[error("no such session")]
     NoSuchSession,
+    #[error("no such activity entry")]
+    NoSuchEntry,
     /// The password re-entered in field `.0` to confirm a change is wrong.
     #[error("the password confirming the change is wrong")]
     WrongPassword(&'static str),

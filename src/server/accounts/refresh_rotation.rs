@@ -3,6 +3,7 @@
 //! detection). A session opened under an older token generation is over.
 
 use super::{truncate, AccountError, Accounts, Client, Refreshed, SignIn, MAX_USER_AGENT};
+use crate::api::security_events::ActivityKind;
 use crate::server::{
     refresh_token::RefreshToken,
     store::{Rotation, Session, SessionLimits, User},
@@ -118,6 +119,13 @@ impl Accounts {
             user_id = user.id,
             "a replaced refresh token was replayed; the session was ended"
         );
+        self.record(
+            ActivityKind::RefreshReuseDetected,
+            user.id,
+            client,
+            Some(&session.id),
+        )
+        .await;
         Err(AccountError::SessionEnded)
     }
 
@@ -128,7 +136,8 @@ impl Accounts {
             .session(id)
             .await?
             .ok_or(AccountError::SessionEnded)?;
-        let superseded = session.generation != user.token_generation;
+        // Disabling an account ends its sessions; this holds even against a cached row.
+        let superseded = session.generation != user.token_generation || user.disabled_at.is_some();
         if superseded
             || self
                 .sessions

@@ -1,7 +1,8 @@
 //! What a signed-in user changes about the account: password, username and e-mail,
 //! profile image, deletion.
 
-use super::{AccountError, Accounts, Principal};
+use super::{AccountError, Accounts, Client, Principal};
+use crate::api::security_events::ActivityKind;
 use crate::server::{
     images::UploadSlot,
     store::{StoreError, User},
@@ -27,7 +28,7 @@ impl Accounts {
         principal: &Principal,
         current: &str,
         new: &str,
-        client: IpAddr,
+        client: Client<'_>,
     ) -> Result<IssuedToken, AccountError> {
         let user = &principal.user;
         let new = self
@@ -38,7 +39,7 @@ impl Accounts {
                 ..invalid
             })?;
         let old_hash = self
-            .confirm_password(user, current, "current_password", client)
+            .confirm_password(user, current, "current_password", client.addr)
             .await?;
         let hash = self.hasher.hash(new).await?;
         let session = principal.session_id.as_str();
@@ -52,10 +53,13 @@ impl Accounts {
                 StoreError::Missing => AccountError::WrongPassword("current_password"),
                 other => other.into(),
             })?;
-        tracing::info!(
-            user_id = user.id,
-            "password changed; earlier tokens and other sessions revoked"
-        );
+        self.record(
+            ActivityKind::PasswordChanged,
+            user.id,
+            client,
+            Some(session),
+        )
+        .await;
         Ok(self.tokens.issue(user.id, generation, session)?)
     }
 
@@ -64,10 +68,11 @@ impl Accounts {
     /// user id, so nobody is signed out by a rename.
     pub async fn update_profile(
         &self,
-        user: &User,
+        principal: &Principal,
         change: ProfileChange<'_>,
-        client: IpAddr,
+        client: Client<'_>,
     ) -> Result<User, AccountError> {
+        let user = &principal.user;
         let username = match change.username {
             Some(raw) => username_rule(raw)?,
             None => user.username.clone(),
@@ -76,7 +81,7 @@ impl Accounts {
             Some(raw) => email_rule(raw)?,
             None => user.email.clone(),
         };
-        self.spend(Action::ProfileChange, client).await?;
+        self.spend(Action::ProfileChange, client.addr).await?;
         // Either identifier is how the account signs in: a stolen token alone must not
         // change it.
         if username != user.username || lookup_key(&email) != lookup_key(&user.email) {
@@ -88,7 +93,7 @@ impl Accounts {
                     message: "Enter your current password to change your username or e-mail."
                         .into(),
                 })?;
-            self.confirm_password(user, password, "current_password", client)
+            self.confirm_password(user, password, "current_password", client.addr)
                 .await?;
         }
         if username == user.username && email == user.email {
@@ -98,7 +103,15 @@ impl Accounts {
             .store
             .update_identity(user.id, &username, &email)
             .await?;
-        tracing::info!(user_id = user.id, "profile updated");
+        let session = Some(principal.session_id.as_str());
+        if updated.username != user.username {
+            self.record(ActivityKind::UsernameChanged, user.id, client, session)
+                .await;
+        }
+        if updated.email != user.email {
+            self.record(ActivityKind::EmailChanged, user.id, client, session)
+                .await;
+        }
         Ok(updated)
     }
 
@@ -109,7 +122,7 @@ impl Accounts {
         user: &User,
         password: &str,
         confirmation: &str,
-        client: IpAddr,
+        client: Client<'_>,
     ) -> Result<(), AccountError> {
         if lookup_key(confirmation) != lookup_key(&user.username) {
             return Err(Invalid {
@@ -118,10 +131,12 @@ impl Accounts {
             }
             .into());
         }
-        self.confirm_password(user, password, "password", client)
+        self.confirm_password(user, password, "password", client.addr)
             .await?;
         self.store.delete(user.id).await?;
-        tracing::info!(user_id = user.id, "account deleted");
+        // Outlives the account (its other entries went with it) until pruned.
+        self.record(ActivityKind::AccountDeleted, user.id, client, None)
+            .await;
         Ok(())
     }
 

@@ -1,11 +1,9 @@
 //! Ending sessions: signing out, the user's session list and revoking one, the others,
 //! or all of them (log out everywhere).
 
-use super::{AccountError, Accounts, Principal};
-use crate::server::{
-    refresh_token::RefreshToken,
-    store::{Session, User},
-};
+use super::{AccountError, Accounts, Client, Principal};
+use crate::api::security_events::ActivityKind;
+use crate::server::{refresh_token::RefreshToken, store::Session};
 
 impl Accounts {
     /// Ends the session of a valid access token, else of a refresh token (current or
@@ -53,28 +51,43 @@ impl Accounts {
         &self,
         principal: &Principal,
         id: &str,
+        client: Client<'_>,
     ) -> Result<(), AccountError> {
-        if !self.store.delete_session(principal.user.id, id).await? {
+        let user_id = principal.user.id;
+        if !self.store.delete_session(user_id, id).await? {
             return Err(AccountError::NoSuchSession);
         }
-        tracing::info!(user_id = principal.user.id, "session revoked");
+        let by = Some(principal.session_id.as_str());
+        self.record(ActivityKind::SessionRevoked, user_id, client, by)
+            .await;
         Ok(())
     }
 
     /// Ends every session of the user but the caller's; returns how many ended.
-    pub async fn revoke_other_sessions(&self, principal: &Principal) -> Result<u64, AccountError> {
-        let ended = self
-            .store
-            .delete_sessions(principal.user.id, Some(&principal.session_id))
-            .await?;
-        tracing::info!(user_id = principal.user.id, ended, "other sessions revoked");
+    pub async fn revoke_other_sessions(
+        &self,
+        principal: &Principal,
+        client: Client<'_>,
+    ) -> Result<u64, AccountError> {
+        let user_id = principal.user.id;
+        let by = Some(principal.session_id.as_str());
+        let ended = self.store.delete_sessions(user_id, by).await?;
+        self.record(ActivityKind::OtherSessionsRevoked, user_id, client, by)
+            .await;
         Ok(ended)
     }
 
     /// Revokes every token and session of the user, this one included.
-    pub async fn log_out_everywhere(&self, user: &User) -> Result<(), AccountError> {
-        self.store.revoke_tokens(user.id).await?;
-        tracing::info!(user_id = user.id, "logged out everywhere");
+    pub async fn log_out_everywhere(
+        &self,
+        principal: &Principal,
+        client: Client<'_>,
+    ) -> Result<(), AccountError> {
+        let user_id = principal.user.id;
+        self.store.revoke_tokens(user_id).await?;
+        let by = Some(principal.session_id.as_str());
+        self.record(ActivityKind::LoggedOutEverywhere, user_id, client, by)
+            .await;
         Ok(())
     }
 }

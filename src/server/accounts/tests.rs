@@ -185,7 +185,7 @@ async fn log_out_everywhere_and_a_password_change_revoke_earlier_tokens() {
             &principal,
             "not my password",
             "another long passphrase",
-            client().addr,
+            client(),
         )
         .await;
     assert!(matches!(
@@ -194,12 +194,7 @@ async fn log_out_everywhere_and_a_password_change_revoke_earlier_tokens() {
     ));
 
     let fresh = accounts
-        .change_password(
-            &principal,
-            PASSWORD,
-            "another long passphrase",
-            client().addr,
-        )
+        .change_password(&principal, PASSWORD, "another long passphrase", client())
         .await
         .unwrap();
     let revoked = accounts.authenticate(Some(&first.access.token)).await;
@@ -209,7 +204,10 @@ async fn log_out_everywhere_and_a_password_change_revoke_earlier_tokens() {
     ));
     let principal = accounts.authenticate(Some(&fresh.token)).await.unwrap();
 
-    accounts.log_out_everywhere(&principal.user).await.unwrap();
+    accounts
+        .log_out_everywhere(&principal, client())
+        .await
+        .unwrap();
     let after = accounts.authenticate(Some(&fresh.token)).await;
     assert!(matches!(
         after,
@@ -240,7 +238,10 @@ async fn a_log_in_that_read_the_user_before_a_log_out_everywhere_opens_no_sessio
     // A log-in in flight holds the row it read before its (slow) password check...
     let read_before = principal.user.clone();
     // ...while the owner logs out everywhere.
-    accounts.log_out_everywhere(&principal.user).await.unwrap();
+    accounts
+        .log_out_everywhere(&principal, client())
+        .await
+        .unwrap();
     let late = accounts.open_session(&read_before, client()).await;
     assert!(matches!(late, Err(AccountError::SessionEnded)), "{late:?}");
     let ada = accounts
@@ -264,12 +265,7 @@ async fn a_password_change_applies_only_over_the_hash_it_checked() {
     let checked = accounts.store.credentials("ada").await.unwrap().unwrap();
     // A first change lands...
     accounts
-        .change_password(
-            &principal,
-            PASSWORD,
-            "another long passphrase",
-            client().addr,
-        )
+        .change_password(&principal, PASSWORD, "another long passphrase", client())
         .await
         .unwrap();
     // ...so a second one that checked the same old hash must not overwrite it.
@@ -282,4 +278,53 @@ async fn a_password_change_applies_only_over_the_hash_it_checked() {
         .login("ada", "another long passphrase", client(), None)
         .await
         .is_ok());
+}
+
+#[tokio::test]
+async fn repeated_failures_fold_into_one_entry_and_old_entries_are_pruned() {
+    use crate::api::security_events::ActivityKind;
+
+    let (accounts, clock) = accounts().await;
+    let signed_in = signed_up(&accounts, "ada").await;
+    let user = accounts
+        .authenticate(Some(&signed_in.access.token))
+        .await
+        .unwrap()
+        .user;
+    for _ in 0..3 {
+        let wrong = accounts.login("ada", "a wrong password, long enough", client(), None);
+        assert!(matches!(wrong.await, Err(AccountError::InvalidCredentials)));
+    }
+    let kinds = |events: Vec<crate::server::store::StoredEvent>| -> Vec<(ActivityKind, i64)> {
+        events
+            .into_iter()
+            .map(|e| (ActivityKind::from_name(&e.kind), e.count))
+            .collect()
+    };
+    let (events, next) = accounts.activity(&user, None, None).await.unwrap();
+    assert_eq!(
+        kinds(events),
+        [
+            (ActivityKind::LoginFailed, 3),
+            (ActivityKind::LoginSucceeded, 1)
+        ]
+    );
+    assert_eq!(next, None);
+
+    // Past the folding window, a failure is a new entry.
+    clock.advance(Duration::from_secs(16 * 60));
+    let wrong = accounts.login("ada", "a wrong password, long enough", client(), None);
+    assert!(wrong.await.is_err());
+    let (events, _) = accounts.activity(&user, None, None).await.unwrap();
+    assert_eq!(events.len(), 3);
+
+    // Retention: entries older than it go; newer ones stay.
+    clock.advance(89 * DAY);
+    let wrong = accounts.login("ada", "a wrong password, long enough", client(), None);
+    assert!(wrong.await.is_err());
+    assert_eq!(accounts.prune_activity(90 * DAY).await.unwrap(), 0);
+    clock.advance(DAY + Duration::from_secs(1));
+    assert_eq!(accounts.prune_activity(90 * DAY).await.unwrap(), 3);
+    let (events, _) = accounts.activity(&user, None, None).await.unwrap();
+    assert_eq!(kinds(events), [(ActivityKind::LoginFailed, 1)]);
 }

@@ -5,6 +5,7 @@ pub mod secrets;
 use super::{
     images::UploadCapacity,
     session_policy::SessionPolicy,
+    telemetry::LogFormat,
     throttle::{Limits, Rule},
 };
 use secrecy::SecretString;
@@ -81,6 +82,10 @@ pub struct Config {
     pub body_timeout: Duration,
     /// Where Prometheus metrics are served (`GET /metrics`); none: metrics are off.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// How long security activity entries are kept.
+    pub audit_retention: Duration,
+    /// The log's format (`KEYHOLD_LOG_FORMAT`, read by `telemetry::init` too).
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -178,6 +183,18 @@ impl Config {
                     reason: format!("{text:?} is not an address such as 127.0.0.1:9464"),
                 })?),
             },
+            audit_retention: duration(
+                &get,
+                "KEYHOLD_AUDIT_RETENTION",
+                Duration::from_secs(90 * 86_400),
+            )?,
+            log_format: match get("KEYHOLD_LOG_FORMAT") {
+                None => LogFormat::Text,
+                Some(text) => LogFormat::parse(&text).ok_or_else(|| ConfigError::Invalid {
+                    name: "KEYHOLD_LOG_FORMAT",
+                    reason: format!("{text:?} is neither text nor json"),
+                })?,
+            },
         };
         config.check()
     }
@@ -187,6 +204,9 @@ impl Config {
             name,
             reason: reason.into(),
         };
+        if self.audit_retention < Duration::from_secs(86_400) {
+            return Err(invalid("KEYHOLD_AUDIT_RETENTION", "must be at least 1d"));
+        }
         if !(8..=64).contains(&self.password_min_chars) {
             return Err(invalid(
                 "KEYHOLD_PASSWORD_MIN_LENGTH",
@@ -364,79 +384,4 @@ fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use secrecy::ExposeSecret;
-    use std::collections::HashMap;
-
-    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|name| map.get(name).cloned())
-    }
-
-    #[test]
-    fn defaults_are_the_safe_values() {
-        let c = config(&[]).unwrap();
-        assert_eq!(c.argon2, Argon2Cost::default());
-        assert_eq!(c.token_ttl, Duration::from_secs(900));
-        assert_eq!(c.sessions.idle, Duration::from_secs(7 * 86_400));
-        assert!(c.cookie_secure);
-        assert_eq!(c.password_min_chars, 15);
-        assert_eq!(c.image_uploads.slots, 8);
-        assert_eq!(c.image_uploads.queue, 8);
-        assert!((1..=2).contains(&c.image_uploads.threads));
-        assert!(c
-            .database_url
-            .expose_secret()
-            .starts_with("sqlite://data/keyhold.db"));
-    }
-
-    #[test]
-    fn durations_take_units() {
-        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));
-        assert_eq!(parse_duration("2h"), Some(Duration::from_secs(7200)));
-        assert_eq!(parse_duration("1w"), None);
-        assert_eq!(parse_duration("m"), None);
-    }
-
-    #[test]
-    fn bad_values_name_the_variable() {
-        let err = config(&[("KEYHOLD_TOKEN_TTL", "soon")]).unwrap_err();
-        assert!(err.to_string().contains("KEYHOLD_TOKEN_TTL"));
-        assert!(config(&[("KEYHOLD_PASSWORD_MIN_LENGTH", "4")]).is_err());
-        let err = config(&[("KEYHOLD_IMAGE_SLOTS", "0")]).unwrap_err();
-        assert!(err.to_string().contains("KEYHOLD_IMAGE_SLOTS"));
-        assert!(config(&[("KEYHOLD_IMAGE_THREADS", "0")]).is_err());
-    }
-
-    #[test]
-    fn secrets_never_print() {
-        let c = config(&[
-            (
-                "KEYHOLD_JWT_SECRET",
-                "jwt-secret-value-0123456789abcdef-0123",
-            ),
-            (
-                "KEYHOLD_JWT_PREVIOUS_SECRET",
-                "previous-secret-0123456789abcdef-012",
-            ),
-            (
-                "DATABASE_URL",
-                "postgres://keyhold:db-password-42@db/keyhold",
-            ),
-        ])
-        .unwrap();
-        let printed = format!("{c:?} {c:#?}");
-        for secret in ["jwt-secret-value", "previous-secret", "db-password-42"] {
-            assert!(!printed.contains(secret), "{secret} in {printed}");
-        }
-        assert_eq!(
-            c.jwt_secret.as_ref().map(|s| s.expose_secret().len()),
-            Some(38)
-        );
-    }
-}
+mod tests;

@@ -60,7 +60,7 @@ async fn normalize_error(response: Response) -> Response {
                 HeaderValue::from_static(r#"Bearer error="invalid_token""#),
             );
         }
-        ErrorCode::MissingToken | ErrorCode::InvalidCredentials => {
+        ErrorCode::MissingToken | ErrorCode::InvalidCredentials | ErrorCode::AccountDisabled => {
             headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         ErrorCode::Unavailable | ErrorCode::TooManyRequests

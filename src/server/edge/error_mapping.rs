@@ -26,12 +26,21 @@ impl From<AccountError> for ApiError {
                 ErrorCode::InvalidCredentials,
                 "Incorrect username or password.",
             ),
+            AccountError::Disabled => ApiError::new(
+                ErrorCode::AccountDisabled,
+                "This account has been disabled. Contact the administrator of this site.",
+            ),
             AccountError::MissingToken => ApiError::new(
                 ErrorCode::MissingToken,
                 "Sign in first: send the header Authorization: Bearer <token>.",
             ),
             AccountError::InvalidToken(reason) => invalid_token().caused_by(reason),
             AccountError::UnknownUser | AccountError::SessionEnded => invalid_token(),
+            AccountError::NoSuchEntry => ApiError::new(
+                ErrorCode::NotFound,
+                "Your account has no activity entry with that id.",
+            )
+            .on_field("id"),
             AccountError::NoSuchSession => ApiError::new(
                 ErrorCode::NotFound,
                 "You have no session with that id (it may have ended already).",

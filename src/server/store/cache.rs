@@ -5,10 +5,13 @@
 //!
 //! Reads that race a write cannot cache a stale row: every write bumps an epoch, and a
 //! row read from the database is only kept if no write happened while it was read.
+//!
+//! The one other writer is the `keyhold admin` command line: it bumps a serial in the
+//! database, and `follow_external_changes` clears the cache within a second of that.
 
 use super::{
-    Credentials, NewUser, Rotation, Session, SessionLimits, SessionStore, Store, StoreError, Taken,
-    User, UserStore,
+    ActivityStore, Credentials, NewEvent, NewUser, Rotation, Session, SessionLimits, SessionStore,
+    SqlStore, Store, StoreError, StoredEvent, Taken, User, UserStore,
 };
 use crate::server::images::ProcessedImage;
 use async_trait::async_trait;
@@ -16,8 +19,9 @@ use std::{
     collections::HashMap,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc, Mutex, PoisonError,
+        Arc, Mutex, PoisonError, Weak,
     },
+    time::Duration,
 };
 
 /// Rows kept before the cache starts over (bounds memory).
@@ -80,6 +84,13 @@ impl CachedStore {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.users().remove(&id);
         self.sessions().forget_user(id);
+    }
+
+    /// Forgets every cached row (another process wrote to the database).
+    pub fn clear(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.users().clear();
+        *self.sessions() = SessionCache::default();
     }
 
     /// Whether nothing was written since `epoch` was read (a row read meanwhile may
@@ -240,4 +251,44 @@ impl SessionStore for CachedStore {
     async fn count_sessions(&self, now: i64) -> Result<i64, StoreError> {
         self.inner.count_sessions(now).await
     }
+}
+
+#[async_trait]
+impl ActivityStore for CachedStore {
+    async fn record_event(&self, event: NewEvent<'_>) -> Result<(), StoreError> {
+        self.inner.record_event(event).await
+    }
+    async fn events(
+        &self,
+        user_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.inner.events(user_id, before, limit).await
+    }
+    async fn prune_events(&self, cutoff: i64) -> Result<u64, StoreError> {
+        self.inner.prune_events(cutoff).await
+    }
+}
+
+/// Checks `db` every `every` for writes by another process (`keyhold admin`) and clears
+/// `cache` after one; stops when the cache is gone.
+pub fn follow_external_changes(cache: Weak<CachedStore>, db: SqlStore, every: Duration) {
+    tokio::spawn(async move {
+        let mut seen = db.external_changes().await.ok();
+        loop {
+            tokio::time::sleep(every).await;
+            let Some(cache) = cache.upgrade() else { return };
+            match db.external_changes().await {
+                Ok(serial) => {
+                    if seen.is_some_and(|seen| seen != serial) {
+                        cache.clear();
+                        tracing::info!("another process changed the database; cache cleared");
+                    }
+                    seen = Some(serial);
+                }
+                Err(e) => tracing::warn!(reason = %e, "cannot read the database's change serial"),
+            }
+        }
+    });
 }

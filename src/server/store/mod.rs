@@ -4,7 +4,7 @@
 mod cache;
 mod sql;
 
-pub use cache::CachedStore;
+pub use cache::{follow_external_changes, CachedStore};
 pub use sql::{DatabaseOptions, SqlStore};
 
 use async_trait::async_trait;
@@ -21,6 +21,8 @@ pub struct User {
     pub token_generation: i64,
     /// Content hash of the profile image, if there is one.
     pub image_hash: Option<String>,
+    /// When an administrator disabled the account (it cannot sign in until enabled).
+    pub disabled_at: Option<i64>,
 }
 
 /// An account with the hash, for log-in only.
@@ -62,6 +64,36 @@ pub struct Session {
     /// The user's token generation when the session opened (or last survived a password
     /// change); a session of an older generation is over.
     pub generation: i64,
+}
+
+/// One entry of the security activity log, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub user_id: i64,
+    /// An `ActivityKind` name (`login_failed`, …).
+    pub kind: String,
+    /// Unix seconds of the latest occurrence.
+    pub at: i64,
+    pub address: String,
+    pub user_agent: String,
+    pub session_id: Option<String>,
+    /// How many occurrences this entry stands for (repeated failures are folded).
+    pub count: i64,
+}
+
+/// A security event about to be recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEvent<'a> {
+    pub user_id: i64,
+    pub kind: &'a str,
+    pub at: i64,
+    pub address: &'a str,
+    pub user_agent: &'a str,
+    pub session_id: Option<&'a str>,
+    /// Fold into the user's latest entry instead of adding one, if that entry is of
+    /// the same kind, from the same address and no older than this (unix seconds).
+    pub fold_since: Option<i64>,
 }
 
 /// Limits applied when a session is created.
@@ -150,6 +182,7 @@ pub trait UserStore: Send + Sync {
         username: &str,
         email: &str,
     ) -> Result<User, StoreError>;
+    /// Deletes the account with everything it owns, its activity log included.
     async fn delete(&self, id: i64) -> Result<(), StoreError>;
     async fn set_image(
         &self,
@@ -192,10 +225,25 @@ pub trait SessionStore: Send + Sync {
     async fn count_sessions(&self, now: i64) -> Result<i64, StoreError>;
 }
 
-/// Everything the account rules keep: one database (or the SQLite cache in front of it).
-pub trait Store: UserStore + SessionStore {}
+/// The security activity log.
+#[async_trait]
+pub trait ActivityStore: Send + Sync {
+    async fn record_event(&self, event: NewEvent<'_>) -> Result<(), StoreError>;
+    /// The user's entries newest first, those with an id below `before` if given.
+    async fn events(
+        &self,
+        user_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Removes entries last seen before `cutoff` (unix seconds); returns how many.
+    async fn prune_events(&self, cutoff: i64) -> Result<u64, StoreError>;
+}
 
-impl<T: UserStore + SessionStore> Store for T {}
+/// Everything the account rules keep: one database (or the SQLite cache in front of it).
+pub trait Store: UserStore + SessionStore + ActivityStore {}
+
+impl<T: UserStore + SessionStore + ActivityStore> Store for T {}
 
 impl From<User> for crate::api::UserView {
     fn from(user: User) -> Self {

@@ -2,6 +2,8 @@
 //! one migrations folder per engine. Accounts and images in `users.rs`, sessions in
 //! `sessions.rs`; here connecting, and what both share.
 
+mod activity;
+mod admin;
 mod sessions;
 mod throttle;
 mod users;
@@ -22,7 +24,7 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 const USER_COLUMNS: &str =
-    "id, username, email, created_at, updated_at, token_generation, image_hash";
+    "id, username, email, created_at, updated_at, token_generation, image_hash, disabled_at";
 
 const SESSION_COLUMNS: &str = "s.id AS session_id, s.user_id, s.created_at AS session_created_at, \
      s.last_seen_at, s.expires_at, s.user_agent, s.address, s.refresh_hash, s.previous_hash, \
@@ -237,6 +239,7 @@ fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
         updated_at: row.try_get("updated_at")?,
         token_generation: row.try_get("token_generation")?,
         image_hash: row.try_get("image_hash")?,
+        disabled_at: row.try_get("disabled_at")?,
     })
 }
 

@@ -128,15 +128,22 @@ impl UserStore for SqlStore {
         Ok(user_from(&row)?)
     }
     async fn delete(&self, id: i64) -> Result<(), StoreError> {
-        // Everything else an account owns references it with ON DELETE CASCADE, so this
-        // one statement removes it all atomically.
+        // Everything else an account owns references it with ON DELETE CASCADE; the
+        // activity log has no foreign key (an `account_deleted` entry outlives the
+        // account), so its rows go in the same transaction.
+        let mut tx = self.pool.begin().await?;
         let result = sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::Missing);
         }
+        sqlx::query("DELETE FROM security_events WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
     async fn set_image(&self, id: i64, image: &ProcessedImage) -> Result<User, StoreError> {

@@ -1,0 +1,130 @@
+//! The kinds of security events and how one entry of the activity log looks: shared by
+//! the server (which records them), the API and the profile page.
+
+use serde::{Deserialize, Serialize};
+
+/// What happened. New kinds may appear: treat an unknown one as `unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum ActivityKind {
+    LoginSucceeded,
+    /// Wrong password (repeats from one address are one entry with a `count`).
+    LoginFailed,
+    /// Refused before the password was checked: too many attempts.
+    LoginThrottled,
+    /// The right password while the account was disabled.
+    LoginRefusedDisabled,
+    /// A refresh token that had been replaced was presented again: two parties held
+    /// the session, so it was ended.
+    RefreshReuseDetected,
+    SessionRevoked,
+    OtherSessionsRevoked,
+    LoggedOutEverywhere,
+    PasswordChanged,
+    UsernameChanged,
+    EmailChanged,
+    /// The owner said an entry was not them; every other session was ended.
+    ReportedNotMe,
+    AccountDisabled,
+    AccountEnabled,
+    /// An administrator ended the account's sessions.
+    SessionsRevokedByAdmin,
+    AccountDeleted,
+    #[serde(other)]
+    Unknown,
+}
+
+impl ActivityKind {
+    const ALL: [Self; 16] = [
+        Self::LoginSucceeded,
+        Self::LoginFailed,
+        Self::LoginThrottled,
+        Self::LoginRefusedDisabled,
+        Self::RefreshReuseDetected,
+        Self::SessionRevoked,
+        Self::OtherSessionsRevoked,
+        Self::LoggedOutEverywhere,
+        Self::PasswordChanged,
+        Self::UsernameChanged,
+        Self::EmailChanged,
+        Self::ReportedNotMe,
+        Self::AccountDisabled,
+        Self::AccountEnabled,
+        Self::SessionsRevokedByAdmin,
+        Self::AccountDeleted,
+    ];
+
+    /// The name stored and sent (`login_failed`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::LoginSucceeded => "login_succeeded",
+            Self::LoginFailed => "login_failed",
+            Self::LoginThrottled => "login_throttled",
+            Self::LoginRefusedDisabled => "login_refused_disabled",
+            Self::RefreshReuseDetected => "refresh_reuse_detected",
+            Self::SessionRevoked => "session_revoked",
+            Self::OtherSessionsRevoked => "other_sessions_revoked",
+            Self::LoggedOutEverywhere => "logged_out_everywhere",
+            Self::PasswordChanged => "password_changed",
+            Self::UsernameChanged => "username_changed",
+            Self::EmailChanged => "email_changed",
+            Self::ReportedNotMe => "reported_not_me",
+            Self::AccountDisabled => "account_disabled",
+            Self::AccountEnabled => "account_enabled",
+            Self::SessionsRevokedByAdmin => "sessions_revoked_by_admin",
+            Self::AccountDeleted => "account_deleted",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// The kind named `name` (`Unknown` for a name this build does not know).
+    pub fn from_name(name: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .unwrap_or(Self::Unknown)
+    }
+
+    /// What the profile page says about it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::LoginSucceeded => "Signed in",
+            Self::LoginFailed => "Failed sign-in: wrong password",
+            Self::LoginThrottled => "Sign-in refused: too many attempts",
+            Self::LoginRefusedDisabled => "Sign-in refused: account disabled",
+            Self::RefreshReuseDetected => "A stolen or copied session was detected and ended",
+            Self::SessionRevoked => "A session was signed out",
+            Self::OtherSessionsRevoked => "Every other session was signed out",
+            Self::LoggedOutEverywhere => "Logged out everywhere",
+            Self::PasswordChanged => "Password changed",
+            Self::UsernameChanged => "Username changed",
+            Self::EmailChanged => "E-mail address changed",
+            Self::ReportedNotMe => "You reported activity that wasn't you",
+            Self::AccountDisabled => "Account disabled by an administrator",
+            Self::AccountEnabled => "Account enabled by an administrator",
+            Self::SessionsRevokedByAdmin => "Sessions ended by an administrator",
+            Self::AccountDeleted => "Account deleted",
+            Self::Unknown => "Other security event",
+        }
+    }
+}
+
+/// One entry of the security activity log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ActivityEntry {
+    /// Pass it to `POST /api/users/me/activity/not-me`, or as `before` for the next page.
+    pub id: i64,
+    pub kind: ActivityKind,
+    /// Unix seconds (of the latest occurrence, when `count` > 1).
+    pub at: i64,
+    /// How many times it happened in a row from this address.
+    pub count: i64,
+    /// The client address.
+    pub address: String,
+    /// "Firefox on Windows", "curl", …
+    pub device: String,
+    /// True when it happened in the session making this request.
+    pub current_session: bool,
+}
