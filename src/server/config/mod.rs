@@ -1,6 +1,9 @@
 //! Configuration, read once from the environment; every default is the safe value.
 
+mod mail;
 pub mod secrets;
+
+pub use mail::MailConfig;
 
 use super::{
     images::UploadCapacity,
@@ -86,6 +89,7 @@ pub struct Config {
     pub audit_retention: Duration,
     /// The log's format (`KEYHOLD_LOG_FORMAT`, read by `telemetry::init` too).
     pub log_format: LogFormat,
+    pub mail: MailConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +199,7 @@ impl Config {
                     reason: format!("{text:?} is neither text nor json"),
                 })?,
             },
+            mail: mail::mail(&get)?,
         };
         config.check()
     }
@@ -321,6 +326,7 @@ fn limits(get: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> 
             "KEYHOLD_RATE_UPLOAD_ADDRESS",
             defaults.upload_per_address,
         )?,
+        recovery_per_address: rate(get, "KEYHOLD_RATE_RECOVERY", defaults.recovery_per_address)?,
     })
 }
 
