@@ -12,6 +12,8 @@ mod http_api;
 mod images;
 mod instances;
 mod load;
+mod maildev;
+mod recovery;
 mod security;
 mod self_service;
 mod sessions;

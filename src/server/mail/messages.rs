@@ -92,16 +92,16 @@ fn compose(
 ) -> Composed {
     let mut text = String::new();
     let mut html = String::from(
-        "<!doctype html><html><body style=\"font-family: sans-serif; line-height: 1.5\">",
+        "<!doctype html>\n<html><body style=\"font-family: sans-serif; line-height: 1.5\">\n",
     );
     for line in intro {
         text.push_str(&format!("{line}\n\n"));
-        html.push_str(&format!("<p>{}</p>", escape(line)));
+        html.push_str(&format!("<p>{}</p>\n", escape(line)));
     }
     if let Some((label, url)) = action {
         text.push_str(&format!("{label}:\n{url}\n\n"));
         html.push_str(&format!(
-            "<p><a href=\"{}\">{}</a></p><p style=\"font-size: 0.9em\">{}</p>",
+            "<p><a href=\"{}\">{}</a></p>\n<p style=\"font-size: 0.9em\">{}</p>\n",
             escape(url),
             escape(label),
             escape(url)
@@ -109,10 +109,10 @@ fn compose(
     }
     for line in outro {
         text.push_str(&format!("{line}\n\n"));
-        html.push_str(&format!("<p>{}</p>", escape(line)));
+        html.push_str(&format!("<p>{}</p>\n", escape(line)));
     }
     text.push_str(&format!("-- \n{PRODUCT}\n"));
-    html.push_str(&format!("<p>— {PRODUCT}</p></body></html>"));
+    html.push_str(&format!("<p>&mdash; {PRODUCT}</p></body></html>"));
     Composed {
         subject: subject.to_owned(),
         text,

@@ -8,7 +8,10 @@ use crate::server::{
     store::QueuedMail,
 };
 use lettre::{
-    message::{header::ContentType, Mailbox, MultiPart, SinglePart},
+    message::{
+        header::{ContentTransferEncoding, ContentType},
+        Body, Mailbox, MultiPart, SinglePart,
+    },
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 use std::{path::PathBuf, time::Duration};
@@ -95,13 +98,27 @@ fn compose(mail: &QueuedMail, from: &Mailbox) -> Result<Message, TransportError>
                 .singlepart(
                     SinglePart::builder()
                         .header(ContentType::TEXT_PLAIN)
-                        .body(mail.text_body.clone()),
+                        .body(readable(&mail.text_body)),
                 )
                 .singlepart(
                     SinglePart::builder()
                         .header(ContentType::TEXT_HTML)
-                        .body(mail.html_body.clone()),
+                        .body(readable(&mail.html_body)),
                 ),
         )
         .map_err(|e| TransportError::Permanent(format!("cannot build the message: {e}")))
+}
+
+/// As written when it is ASCII in lines of at most 998 octets (7bit allows that, RFC
+/// 5322 §2.1.1; lettre would pick quoted-printable for lines over 76, which breaks
+/// links for anyone reading the outbox's files); otherwise what lettre picks.
+fn readable(text: &str) -> Body {
+    let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    let fits =
+        crlf.is_ascii() && !crlf.contains('\0') && crlf.split("\r\n").all(|l| l.len() <= 998);
+    if fits {
+        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::SevenBit)
+    } else {
+        Body::new(text.to_owned())
+    }
 }

@@ -17,7 +17,7 @@ impl LinkStore for SqlStore {
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Locks the account's row, so two requests (on any instance) take turns here.
-        sqlx::query("UPDATE users SET id = id WHERE id = $1")
+        sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
             .bind(link.user_id)
             .execute(&mut *tx)
             .await?;
