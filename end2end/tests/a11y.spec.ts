@@ -23,7 +23,7 @@ async function expectNoViolations(page: Page, what: string) {
 for (const scheme of ["light", "dark"] as const) {
   test(`no accessibility violations, signed out (${scheme})`, async ({ page }) => {
     await page.emulateMedia({ colorScheme: scheme });
-    for (const path of ["/", "/signup", "/login"]) {
+    for (const path of ["/", "/signup", "/login", "/forgot-password", "/reset-password?token=x", "/undo-email-change?token=x"]) {
       await open(page, path);
       await expectNoViolations(page, path);
     }

@@ -10,7 +10,7 @@ use super::{
 use crate::api::security_events::ActivityKind;
 use crate::server::{
     mail::messages,
-    store::{StoreError, Taken, User},
+    store::{StoreError, User},
     throttle::{Action, RetryAfter},
     validation::Invalid,
 };
@@ -86,12 +86,7 @@ impl Accounts {
             .store
             .confirm_email(link.user_id, &link.email, now)
             .await
-            .map_err(|e| match e {
-                // Neither the address nor the pending one any more: a newer change.
-                StoreError::Missing => AccountError::InvalidLink { expired: false },
-                StoreError::Conflict(Taken::Email) => AccountError::Taken(Taken::Email),
-                other => other.into(),
-            })?;
+            .map_err(outdated_link)?;
         if after.email == before.email {
             self.record(ActivityKind::EmailVerified, after.id, client, None)
                 .await;
@@ -125,14 +120,20 @@ impl Accounts {
             .store
             .restore_email(link.user_id, &link.email, &link.binding, now)
             .await
-            .map_err(|e| match e {
-                StoreError::Missing => AccountError::InvalidLink { expired: false },
-                StoreError::Conflict(Taken::Email) => AccountError::Taken(Taken::Email),
-                other => other.into(),
-            })?;
+            .map_err(outdated_link)?;
         self.store.revoke_tokens(restored.id).await?;
         self.record(ActivityKind::EmailChangeUndone, restored.id, client, None)
             .await;
         Ok(restored)
+    }
+}
+
+/// What a link's address change meeting the database means: nothing matched (the
+/// address moved on since the link was sent: a newer change) is an outdated link.
+fn outdated_link(e: StoreError) -> AccountError {
+    match e {
+        StoreError::Missing => AccountError::InvalidLink { expired: false },
+        StoreError::Conflict(taken) => AccountError::Taken(taken),
+        other => other.into(),
     }
 }
