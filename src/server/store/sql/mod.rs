@@ -5,6 +5,7 @@
 mod activity;
 mod admin;
 mod sessions;
+mod signing_keys;
 mod throttle;
 mod users;
 
