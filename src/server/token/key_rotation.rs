@@ -166,17 +166,22 @@ impl KeySet {
         now: i64,
         promote_after: Duration,
     ) -> Result<StoredSigningKey, KeySetError> {
-        for status in self.statuses(now).await? {
+        let statuses = self.statuses(now).await?;
+        for status in &statuses {
             if status.phase == Phase::Retired {
                 self.store.delete_signing_key(&status.kid).await?;
             }
         }
+        // Strictly after every key there is, so the new key is the one that takes over
+        // (whole seconds: a key made in the same second would otherwise tie).
+        let latest = statuses.iter().map(|s| s.activate_at).max();
         let pair = match pair {
             Some(pair) => pair,
             None => KeyPair::generate(alg)?,
         };
         let delay = i64::try_from(promote_after.as_secs()).unwrap_or(i64::MAX);
-        let key = self.sealed(&pair, now, now.saturating_add(delay));
+        let activate_at = latest.map_or(now, |latest| latest.saturating_add(1));
+        let key = self.sealed(&pair, now, now.saturating_add(delay).max(activate_at));
         if !self.store.add_signing_key(&key, false).await? {
             return Err(KeySetError::Refused(format!(
                 "the key {} is already in the set",
