@@ -238,6 +238,9 @@ async fn examples_in_the_api_docs_run_as_written() {
         "/media/avatars/",
         "content-type: image/webp",
         "\"image_url\":null",
+        "cache-control: public, max-age=600",
+        "{\"keys\":[]}",
+        "jwks_uri http://",
     ] {
         assert!(
             stdout.contains(expected),

@@ -2,7 +2,7 @@
 
 use super::*;
 use jsonwebtoken::EncodingKey;
-use key_ring::RingKey;
+use key_ring::{KeyRing, RingKey};
 
 fn unix_now() -> u64 {
     u64::try_from(crate::server::unix_now()).unwrap()
@@ -241,7 +241,7 @@ fn tokens_expire_on_the_services_clock() {
 
 fn published_service(alg: Algorithm) -> (TokenService, KeyPair) {
     let pair = KeyPair::generate(alg).unwrap();
-    let ring = key_ring::KeyRing::new(vec![RingKey::published(&pair, 0).unwrap()], 60);
+    let ring = KeyRing::new(vec![RingKey::published(&pair, 0).unwrap()], 60);
     let service = TokenService::with_keys(
         Clock::system(),
         Arc::new(ring),
