@@ -117,6 +117,9 @@ fn print_statuses(statuses: &[KeyStatus], as_json: bool) {
         println!("{}", serde_json::Value::Array(list));
         return;
     }
+    if statuses.is_empty() {
+        println!("no keys yet: the first server start makes one");
+    }
     for s in statuses {
         println!(
             "{:<44} {:<6} {:<9} activates at {}",

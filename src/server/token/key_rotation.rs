@@ -180,8 +180,11 @@ impl KeySet {
             None => KeyPair::generate(alg)?,
         };
         let delay = i64::try_from(promote_after.as_secs()).unwrap_or(i64::MAX);
-        let activate_at = latest.map_or(now, |latest| latest.saturating_add(1));
-        let key = self.sealed(&pair, now, now.saturating_add(delay).max(activate_at));
+        // The first key of an empty set signs at once: there is nothing to take over from.
+        let activate_at = latest.map_or(now, |latest| {
+            now.saturating_add(delay).max(latest.saturating_add(1))
+        });
+        let key = self.sealed(&pair, now, activate_at);
         if !self.store.add_signing_key(&key, false).await? {
             return Err(KeySetError::Refused(format!(
                 "the key {} is already in the set",
