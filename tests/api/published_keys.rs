@@ -6,6 +6,7 @@
 use crate::admin_cli::keyhold;
 use crate::helpers::{json, Engine, Instance, TestDatabase, TestServer, PASSWORD};
 use jsonwebtoken::{decode, decode_header, jwk::JwkSet, DecodingKey, Validation};
+use keyhold::server::token::KeyPair;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -114,6 +115,13 @@ on_both_databases!(
             );
             assert!(discovery["response_types_supported"].is_array());
             assert!(discovery["subject_types_supported"].is_array());
+            let refused = server
+                .client
+                .post(server.url("/.well-known/jwks.json"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(refused.status(), 405, "{alg}: no other method");
 
             // Revocation stays instant for Keyhold's own API: the session check holds.
             let response = server
@@ -330,4 +338,65 @@ async fn two_instances_rotate_without_downtime() {
             [second.clone(), first.clone()]
         );
     }
+}
+
+/// The private keys in the database are sealed: a dump holds no usable key, and an
+/// instance given another key-encryption key refuses to start, naming the variable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_private_keys_are_sealed_and_need_their_key() {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+    use sqlx::Connection;
+    let _machine = crate::helpers::shared().await;
+    let db = TestDatabase::create(Engine::Postgres).await;
+    let client = reqwest::Client::new();
+    let env = [
+        ("KEYHOLD_JWT_ALG", "ES256"),
+        ("KEYHOLD_KEY_ENCRYPTION_KEY", KEK),
+    ];
+    let first = Instance::spawn_with(&db.url, &db.data_dir.join("a"), &env)
+        .ready(&client)
+        .await;
+    drop(first);
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let (public, sealed): (String, String) =
+        sqlx::query_as("SELECT public_jwk, sealed_private_key FROM signing_keys")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert!(!public.contains("\"d\""), "{public}");
+    let sealed = URL_SAFE_NO_PAD.decode(sealed).unwrap();
+    for start in [0, 12] {
+        let der = &sealed[start..];
+        assert!(KeyPair::from_pkcs8_der(jsonwebtoken::Algorithm::ES256, der).is_err());
+    }
+
+    let other = [
+        ("KEYHOLD_JWT_ALG", "ES256"),
+        (
+            "KEYHOLD_KEY_ENCRYPTION_KEY",
+            "another-key-encryption-key-0123456789abcdef",
+        ),
+    ];
+    let instance = Instance::spawn_with(&db.url, &db.data_dir.join("b"), &other);
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut instance = instance;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = instance.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "started with the wrong key");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let mut stderr = String::new();
+        let mut pipe = instance.child.stderr.take().unwrap();
+        pipe.read_to_string(&mut stderr).unwrap();
+        (status.code(), stderr)
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("KEYHOLD_KEY_ENCRYPTION_KEY"), "{stderr}");
+    assert!(!stderr.contains(KEK) && !stderr.contains("another-key-encryption"));
 }
