@@ -327,6 +327,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_configured_key_seeds_an_empty_set_only() {
+        let keys = key_set().await;
+        let given = KeyPair::generate(Algorithm::EdDSA).unwrap();
+        let kid = given.kid.clone();
+        let ring = keys
+            .open_ring(Algorithm::EdDSA, Some(given), 10)
+            .await
+            .unwrap();
+        assert_eq!(ring.with_signer(10, |k| k.kid.clone()), Some(kid.clone()));
+        let other = KeyPair::generate(Algorithm::EdDSA).unwrap();
+        let ring = keys
+            .open_ring(Algorithm::EdDSA, Some(other), 11)
+            .await
+            .unwrap();
+        assert_eq!(
+            ring.with_signer(11, |k| k.kid.clone()),
+            Some(kid),
+            "the set decides"
+        );
+    }
+
+    #[tokio::test]
     async fn another_key_encryption_key_cannot_open_the_set() {
         let keys = key_set().await;
         keys.open_ring(Algorithm::ES256, None, 1).await.unwrap();
