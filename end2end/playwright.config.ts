@@ -11,6 +11,10 @@ const root = resolve(__dirname, "..");
 const binary = process.env.KEYHOLD_BIN ?? join(root, "target/release/keyhold");
 const dataDir = process.env.E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), "keyhold-e2e-"));
 export const baseURL = `http://127.0.0.1:${port}`;
+// A real SMTP server (maildev); tests read what arrived through its HTTP API.
+const smtpPort = Number(process.env.E2E_SMTP_PORT ?? port + 25);
+const maildevPort = Number(process.env.E2E_MAILDEV_PORT ?? port + 80);
+export const maildevURL = `http://127.0.0.1:${maildevPort}`;
 
 const serverEnv: Record<string, string> = {
   LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
@@ -25,6 +29,10 @@ const serverEnv: Record<string, string> = {
   KEYHOLD_RATE_PROFILE: "100000/1m",
   KEYHOLD_RATE_UPLOAD: "100000/1m",
   KEYHOLD_RATE_UPLOAD_ADDRESS: "100000/1m",
+  KEYHOLD_RATE_RECOVERY: "100000/1m",
+  KEYHOLD_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+  KEYHOLD_PUBLIC_URL: baseURL,
+  KEYHOLD_MAIL_RETRY: "1",
 };
 if (process.env.E2E_DATABASE_URL) {
   serverEnv.DATABASE_URL = process.env.E2E_DATABASE_URL;
@@ -57,14 +65,23 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `"${binary}"`,
-    cwd: root,
-    url: `${baseURL}/healthz`,
-    env: serverEnv,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "pipe",
-    stderr: "pipe",
-  },
+  webServer: [
+    {
+      command: `node_modules/.bin/maildev --ip 127.0.0.1 --web-ip 127.0.0.1 --smtp ${smtpPort} --web ${maildevPort} --silent`,
+      cwd: __dirname,
+      url: `${maildevURL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
+      command: `"${binary}"`,
+      cwd: root,
+      url: `${baseURL}/healthz`,
+      env: serverEnv,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  ],
 });

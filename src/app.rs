@@ -1,8 +1,15 @@
 //! The HTML shell (with the per-request CSP nonce), the routes and the page layout.
 
 use crate::pages::{
-    header::SiteHeader, home::HomePage, login::LoginPage, not_found::NotFound,
-    profile::ProfilePage, signed_in::SignedIn, signup::SignupPage,
+    confirm_email::{UndoEmailChangePage, VerifyEmailPage},
+    header::SiteHeader,
+    home::HomePage,
+    login::LoginPage,
+    not_found::NotFound,
+    profile::ProfilePage,
+    recovery::{ForgotPasswordPage, ResetPasswordPage},
+    signed_in::SignedIn,
+    signup::SignupPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
@@ -98,6 +105,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=SignupPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/profile") view=ProfilePage />
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                    <Route path=path!("/reset-password") view=ResetPasswordPage />
+                    <Route path=path!("/verify-email") view=VerifyEmailPage />
+                    <Route path=path!("/undo-email-change") view=UndoEmailChangePage />
                 </Routes>
             </main>
         </Router>

@@ -15,6 +15,11 @@ pub enum ErrorCode {
     InvalidCredentials,
     /// The password was right, but an administrator disabled the account.
     AccountDisabled,
+    /// The password was right, but the e-mail address is not confirmed yet (only with
+    /// `KEYHOLD_REQUIRE_VERIFIED_EMAIL=true`); a new link was sent.
+    EmailNotVerified,
+    /// A link sent by mail that is unknown, used, expired or voided (field `token`).
+    InvalidLink,
     MissingToken,
     InvalidToken,
     Forbidden,
@@ -36,9 +41,10 @@ impl ErrorCode {
     /// The HTTP status this code is sent with.
     pub fn status(self) -> u16 {
         match self {
-            Self::BadRequest => 400,
+            Self::BadRequest | Self::InvalidLink => 400,
             Self::InvalidCredentials
             | Self::AccountDisabled
+            | Self::EmailNotVerified
             | Self::MissingToken
             | Self::InvalidToken => 401,
             Self::Forbidden => 403,

@@ -62,6 +62,14 @@ pub struct WrongMethod(pub ApiError);
 )]
 pub struct Conflict(pub ApiError);
 
+/// 400 `invalid_link`.
+#[derive(IntoResponses)]
+#[response(
+    status = 400,
+    description = "The link's token is unknown, used, replaced by a newer link, voided by a password change or expired (`error`: `invalid_link`, field `token`)."
+)]
+pub struct InvalidLink(pub ApiError);
+
 /// 413.
 #[derive(IntoResponses)]
 #[response(

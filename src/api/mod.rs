@@ -3,10 +3,12 @@
 pub mod account;
 pub mod activity;
 pub mod auth;
+pub mod email;
 mod error;
 #[cfg(feature = "ssr")]
 pub mod error_responses;
 pub mod images;
+pub mod recovery;
 pub mod refresh;
 pub mod security_events;
 pub mod sessions;
@@ -22,6 +24,13 @@ pub struct UserView {
     pub username: String,
     pub email: String,
     pub image_url: Option<String>,
+    /// Whether the person followed a confirmation link sent to `email`.
+    #[serde(default)]
+    pub email_verified: bool,
+    /// A new address waiting for its confirmation link to be followed (the change
+    /// takes effect then).
+    #[serde(default)]
+    pub pending_email: Option<String>,
 }
 
 /// The OAuth2 token response (RFC 6749 section 5.1).

@@ -22,21 +22,30 @@ pub enum ActivityKind {
     OtherSessionsRevoked,
     LoggedOutEverywhere,
     PasswordChanged,
+    /// The password was set with a link sent by mail ("forgot password").
+    PasswordReset,
     UsernameChanged,
+    /// A new address was asked for; it takes effect once confirmed.
+    EmailChangeRequested,
     EmailChanged,
+    EmailVerified,
+    /// The old address's "undo" link put it back; every session ended.
+    EmailChangeUndone,
     /// The owner said an entry was not them; every other session was ended.
     ReportedNotMe,
     AccountDisabled,
     AccountEnabled,
     /// An administrator ended the account's sessions.
     SessionsRevokedByAdmin,
+    /// An administrator made a password reset link for the account.
+    ResetLinkIssuedByAdmin,
     AccountDeleted,
     #[serde(other)]
     Unknown,
 }
 
 impl ActivityKind {
-    const ALL: [Self; 16] = [
+    const ALL: [Self; 21] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -46,12 +55,17 @@ impl ActivityKind {
         Self::OtherSessionsRevoked,
         Self::LoggedOutEverywhere,
         Self::PasswordChanged,
+        Self::PasswordReset,
         Self::UsernameChanged,
+        Self::EmailChangeRequested,
         Self::EmailChanged,
+        Self::EmailVerified,
+        Self::EmailChangeUndone,
         Self::ReportedNotMe,
         Self::AccountDisabled,
         Self::AccountEnabled,
         Self::SessionsRevokedByAdmin,
+        Self::ResetLinkIssuedByAdmin,
         Self::AccountDeleted,
     ];
 
@@ -67,12 +81,17 @@ impl ActivityKind {
             Self::OtherSessionsRevoked => "other_sessions_revoked",
             Self::LoggedOutEverywhere => "logged_out_everywhere",
             Self::PasswordChanged => "password_changed",
+            Self::PasswordReset => "password_reset",
             Self::UsernameChanged => "username_changed",
+            Self::EmailChangeRequested => "email_change_requested",
             Self::EmailChanged => "email_changed",
+            Self::EmailVerified => "email_verified",
+            Self::EmailChangeUndone => "email_change_undone",
             Self::ReportedNotMe => "reported_not_me",
             Self::AccountDisabled => "account_disabled",
             Self::AccountEnabled => "account_enabled",
             Self::SessionsRevokedByAdmin => "sessions_revoked_by_admin",
+            Self::ResetLinkIssuedByAdmin => "reset_link_issued_by_admin",
             Self::AccountDeleted => "account_deleted",
             Self::Unknown => "unknown",
         }
@@ -98,12 +117,17 @@ impl ActivityKind {
             Self::OtherSessionsRevoked => "Every other session was signed out",
             Self::LoggedOutEverywhere => "Logged out everywhere",
             Self::PasswordChanged => "Password changed",
+            Self::PasswordReset => "Password reset with a link sent by e-mail",
             Self::UsernameChanged => "Username changed",
+            Self::EmailChangeRequested => "New e-mail address waiting for confirmation",
             Self::EmailChanged => "E-mail address changed",
+            Self::EmailVerified => "E-mail address confirmed",
+            Self::EmailChangeUndone => "E-mail address change undone",
             Self::ReportedNotMe => "You reported activity that wasn't you",
             Self::AccountDisabled => "Account disabled by an administrator",
             Self::AccountEnabled => "Account enabled by an administrator",
             Self::SessionsRevokedByAdmin => "Sessions ended by an administrator",
+            Self::ResetLinkIssuedByAdmin => "Password reset link made by an administrator",
             Self::AccountDeleted => "Account deleted",
             Self::Unknown => "Other security event",
         }

@@ -43,6 +43,7 @@ pub fn LoginPage() -> impl IntoView {
                     autocomplete="current-password"
                     error=errors.for_field("password")
                 />
+                <p class="form__aside"><a href="/forgot-password">"Forgot password?"</a></p>
                 <SubmitButton
                     label="Log in"
                     pending_label="Logging in…"

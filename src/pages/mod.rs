@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod activity;
+pub mod confirm_email;
 pub mod form;
 pub mod header;
 pub mod home;
@@ -9,6 +10,7 @@ pub mod login;
 pub mod not_found;
 pub mod password;
 pub mod profile;
+pub mod recovery;
 pub mod sessions;
 pub mod signed_in;
 pub mod signup;

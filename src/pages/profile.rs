@@ -96,13 +96,57 @@ fn ProfileDetails(user: UserView) -> impl IntoView {
         <dl class="details">
             <div class="details__row">
                 <dt>"Username"</dt>
-                <dd data-testid="profile-username">{user.username}</dd>
+                <dd data-testid="profile-username">{user.username.clone()}</dd>
             </div>
             <div class="details__row">
                 <dt>"Email"</dt>
-                <dd data-testid="profile-email">{user.email}</dd>
+                <dd data-testid="profile-email">{user.email.clone()}</dd>
+            </div>
+            <div class="details__row">
+                <dt>"Email status"</dt>
+                <dd><EmailStatus user /></dd>
             </div>
         </dl>
+    }
+}
+
+/// Confirmed or not (or a new address waiting), with "Resend" for the link.
+#[component]
+fn EmailStatus(user: UserView) -> impl IntoView {
+    use crate::api::email::resend_confirmation;
+
+    let resend = Action::new(|_: &()| resend_confirmation());
+    let outcome = move || match resend.value().get() {
+        Some(Ok(sent)) => Some(format!("We sent a new link to {}.", sent.sent_to)),
+        Some(Err(e)) => Some(e.message),
+        None => None,
+    };
+    let (badge, class, text) = match (&user.pending_email, user.email_verified) {
+        (Some(pending), _) => (
+            "Change waiting",
+            "badge badge--warning",
+            format!("Follow the link we sent to {pending} to make it your address."),
+        ),
+        (None, true) => ("Verified", "badge", String::new()),
+        (None, false) => (
+            "Not verified",
+            "badge badge--warning",
+            "Follow the link we sent to your address to confirm it.".to_owned(),
+        ),
+    };
+    let can_resend = user.pending_email.is_some() || !user.email_verified;
+    view! {
+        <span class=class data-testid="email-status">{badge}</span>
+        {(!text.is_empty()).then(|| view! { <span class="details__note">" " {text}</span> })}
+        {can_resend.then(|| view! {
+            <button
+                type="button"
+                class="button button--ghost button--small"
+                disabled=move || resend.pending().get()
+                on:click=move |_| { resend.dispatch(()); }
+            >"Resend"</button>
+        })}
+        <span class="details__note" role="status">{outcome}</span>
     }
 }
 

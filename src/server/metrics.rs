@@ -74,6 +74,10 @@ fn describe() {
         "Database pool connections, by state (in_use, idle)"
     );
     describe_gauge!("keyhold_sessions_active", "Sign-in sessions not yet over");
+    describe_gauge!(
+        "keyhold_mail_queue_depth",
+        "Messages waiting to be sent (or retried)"
+    );
     describe_gauge!("keyhold_build_info", "The running version (always 1)");
 }
 
@@ -108,6 +112,9 @@ async fn sample(state: &AppState) {
     metrics::gauge!("keyhold_db_connections", "state" => "in_use")
         .set(f64::from(gauges.pool_in_use));
     metrics::gauge!("keyhold_db_connections", "state" => "idle").set(f64::from(gauges.pool_idle));
+    if let Some(queued) = gauges.mail_queued {
+        metrics::gauge!("keyhold_mail_queue_depth").set(queued as f64);
+    }
     if let Some(sessions) = gauges.sessions_active {
         metrics::gauge!("keyhold_sessions_active").set(sessions as f64);
     }

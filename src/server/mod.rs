@@ -13,6 +13,7 @@ pub mod edge;
 pub mod images;
 pub mod load_shedding;
 pub mod low_priority_threads;
+pub mod mail;
 pub mod media;
 pub mod metrics;
 pub mod openapi;

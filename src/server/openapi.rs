@@ -5,9 +5,9 @@
 //! schemes.
 
 use crate::api::{
-    account, activity, auth,
+    account, activity, auth, email,
     error_responses::{Invalid, Malformed, TooLarge, Unavailable, UnsupportedType, WrongMethod},
-    images, refresh, sessions, users, ApiError, ErrorCode,
+    images, recovery, refresh, sessions, users, ApiError, ErrorCode,
 };
 use utoipa::{
     openapi::{
@@ -27,6 +27,8 @@ pub fn document() -> Document {
     document.merge(refresh::Endpoints::openapi());
     document.merge(sessions::Endpoints::openapi());
     document.merge(activity::Endpoints::openapi());
+    document.merge(recovery::Endpoints::openapi());
+    document.merge(email::Endpoints::openapi());
     for item in document.paths.paths.values_mut() {
         if let Some(post) = item.post.as_mut() {
             add_answers::<Malformed>(post);
@@ -109,7 +111,7 @@ mod tests {
             );
         }
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 16, "{:?}", paths.keys().collect::<Vec<_>>());
+        assert_eq!(paths.len(), 21, "{:?}", paths.keys().collect::<Vec<_>>());
         for (path, item) in paths {
             for (method, operation) in item.as_object().unwrap() {
                 let responses = &operation["responses"];

@@ -50,7 +50,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
             get(move || std::future::ready(openapi_json(document.clone()))),
         )
         .route("/media/avatars/{hash}/{file}", get(super::media::avatar))
-        .merge(well_known::routes(config, state.leptos_options.site_addr))
+        .merge(well_known::routes(config))
         .route("/api/{*path}", any(edge::api_not_found))
         .leptos_routes_with_context(
             &state,

@@ -12,6 +12,7 @@ use super::{
     device_cookie::DeviceCookies,
     images::ImageProcessor,
     low_priority_threads::WorkerError,
+    mail::{start_delivery, Mailer, RetryPolicy, Transport},
     password::{HashError, PasswordHasher},
     store::{follow_external_changes, CachedStore, DatabaseOptions, SqlStore, Store, StoreError},
     throttle::{MemoryThrottle, Throttle, ThrottleStore},
@@ -27,6 +28,8 @@ use leptos::prelude::{use_context, LeptosOptions};
 use secrecy::ExposeSecret;
 use std::{sync::Arc, time::Duration};
 
+/// A message still unsent this long after it was queued is dropped.
+const MAIL_GIVE_UP_AFTER: Duration = Duration::from_secs(3 * 86_400);
 /// How often old security activity is removed.
 const PRUNE_ACTIVITY_EVERY: Duration = Duration::from_secs(3_600);
 /// How often a SQLite server checks whether `keyhold admin` wrote to its database.
@@ -79,6 +82,8 @@ pub enum StartupError {
     Hash(#[from] HashError),
     #[error(transparent)]
     Threads(#[from] WorkerError),
+    #[error("{0}")]
+    Mail(String),
 }
 
 impl AppState {
@@ -115,6 +120,18 @@ impl AppState {
         } else {
             Arc::new(store)
         };
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let transport = Transport::new(
+            config.mail.smtp_url.as_ref().map(|url| url.expose_secret()),
+            &config.mail.from,
+            &config.data_dir,
+        )
+        .map_err(StartupError::Mail)?;
+        let retry = RetryPolicy {
+            base: config.mail.retry_base,
+            give_up_after: MAIL_GIVE_UP_AFTER,
+        };
+        start_delivery(&store, transport, wake.clone(), clock.clone(), retry);
         let accounts = Accounts::new(Parts {
             clock: clock.clone(),
             store,
@@ -125,6 +142,8 @@ impl AppState {
             devices,
             images,
             sessions: config.sessions,
+            mailer: Mailer::new(&config.mail.public_url, wake),
+            require_verified_email: config.mail.require_verified_email,
         });
         let state = Self(Arc::new(Shared {
             clock,

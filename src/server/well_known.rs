@@ -5,7 +5,7 @@
 use super::{config::Config, state::AppState};
 use axum::{extract::State, http::header, response::IntoResponse, routing::get, Json, Router};
 use serde_json::json;
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
@@ -21,9 +21,10 @@ struct Issuer {
     token_endpoint: String,
 }
 
-/// The two routes.
-pub fn routes(config: &Config, listen: SocketAddr) -> Router<AppState> {
-    let base = public_url(config, listen);
+/// The two routes. Links are absolute, from `KEYHOLD_PUBLIC_URL` (the one mail links
+/// use), never from the request's `Host` (the answers are cached publicly).
+pub fn routes(config: &Config) -> Router<AppState> {
+    let base = &config.mail.public_url;
     let issuer = Arc::new(Issuer {
         issuer: config.jwt_issuer.clone(),
         jwks_uri: format!("{base}{JWKS_PATH}"),
@@ -33,20 +34,6 @@ pub fn routes(config: &Config, listen: SocketAddr) -> Router<AppState> {
         DISCOVERY_PATH,
         get(move |state: State<AppState>| discovery(state, issuer.clone())),
     )
-}
-
-/// Where clients reach Keyhold: `KEYHOLD_PUBLIC_URL`; else the issuer when it is a URL;
-/// else the first `KEYHOLD_PUBLIC_ORIGIN`; else the address the server listens on.
-/// Never the request's `Host` (the answers are cached publicly).
-pub fn public_url(config: &Config, listen: SocketAddr) -> String {
-    let issuer_url = Some(config.jwt_issuer.trim_end_matches('/'))
-        .filter(|issuer| issuer.starts_with("https://") || issuer.starts_with("http://"));
-    config
-        .public_url
-        .clone()
-        .or_else(|| issuer_url.map(str::to_owned))
-        .or_else(|| config.allowed_origins.first().cloned())
-        .unwrap_or_else(|| format!("http://{listen}"))
 }
 
 /// `GET /.well-known/jwks.json`: current, standby and previous public keys.

@@ -5,7 +5,7 @@
 use crate::helpers::{json, Engine, TestServer, PASSWORD};
 use serde_json::{json, Value};
 
-const NEW_PASSWORD: &str = "a brand new passphrase for ada";
+const NEW_PASSWORD: &str = "a totally fresh passphrase, long";
 
 async fn sign_in(server: &TestServer, username: &str, password: &str, agent: &str) -> String {
     let response = server
@@ -146,7 +146,7 @@ on_both_databases!(
             ("login_succeeded", 1),
             ("logged_out_everywhere", 1),
             ("password_changed", 1),
-            ("email_changed", 1),
+            ("email_change_requested", 1),
             ("username_changed", 1),
             ("other_sessions_revoked", 1),
             ("session_revoked", 1),

@@ -212,6 +212,25 @@ on_both_databases!(
         let missing = keyhold(&db, &["admin", "users", "show", "bob"], &[]).await;
         assert!(!missing.ok);
         assert!(missing.stderr.contains("\"bob\""), "{}", missing.stderr);
+        // A reset link made on the command line works once, through the API.
+        let link = keyhold(&db, &["admin", "password-reset-link", "--user", "ada"], &[]).await;
+        assert!(link.ok, "{}", link.stderr);
+        let token = link
+            .stdout
+            .trim()
+            .split("token=")
+            .nth(1)
+            .expect("a link with a token");
+        let new_password = "set through an administrator's link";
+        let body = json!({"token": token, "password": new_password});
+        let reset = client
+            .post(server.url("/api/password/reset"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reset.status(), 200);
+        assert_eq!(login(&client, &server, new_password).await.status(), 200);
         let bob = client
             .post(server.url("/api/login"))
             .form(&[("username", "bob"), ("password", PASSWORD)])

@@ -211,7 +211,11 @@ async fn run(program: &str, args: &[&str], script: &str) -> String {
 async fn examples_in_the_api_docs_run_as_written() {
     let _machine = crate::helpers::shared().await;
     let server = TestServer::start(Engine::Sqlite).await;
-    let live = |text: String| text.replace("http://127.0.0.1:3000", &server.base);
+    let outbox = server.data_dir().join("outbox");
+    let live = |text: String| {
+        text.replace("http://127.0.0.1:3000", &server.base)
+            .replace("./data/outbox", &outbox.display().to_string())
+    };
 
     let shell = doc_blocks("sh");
     assert!(shell.len() >= 11, "found {} sh blocks", shell.len());
@@ -241,6 +245,9 @@ async fn examples_in_the_api_docs_run_as_written() {
         "cache-control: public, max-age=600",
         "{\"keys\":[]}",
         "jwks_uri http://",
+        "If an account uses that address",
+        "\"reset\":true",
+        "{\"email\":\"lin@example.com\",\"verified\":true}",
     ] {
         assert!(
             stdout.contains(expected),

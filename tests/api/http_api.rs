@@ -18,7 +18,7 @@ on_both_databases!(
         let body = json(response).await;
         assert_eq!(
             body,
-            serde_json::json!({"username": "alice", "email": "Alice@example.com", "image_url": null})
+            serde_json::json!({"username": "alice", "email": "Alice@example.com", "image_url": null, "email_verified": false, "pending_email": null})
         );
 
         // POST /login with the OAuth2 password form.
@@ -37,7 +37,7 @@ on_both_databases!(
         assert_eq!(response.headers()["cache-control"], "no-store");
         assert_eq!(
             json(response).await,
-            serde_json::json!({"username": "alice", "email": "Alice@example.com", "image_url": null})
+            serde_json::json!({"username": "alice", "email": "Alice@example.com", "image_url": null, "email_verified": false, "pending_email": null})
         );
 
         // The e-mail works as the login name too, in any case.

@@ -103,8 +103,12 @@ on_both_databases!(
             .await
             .unwrap();
             assert_eq!(discovery["issuer"], claims["iss"]);
-            assert_eq!(discovery["jwks_uri"], server.url("/.well-known/jwks.json"));
-            assert_eq!(discovery["token_endpoint"], server.url("/api/login"));
+            // Absolute, from KEYHOLD_PUBLIC_URL (here its default, LEPTOS_SITE_ADDR's).
+            let jwks_uri = discovery["jwks_uri"].as_str().unwrap();
+            assert!(jwks_uri.starts_with("http://127.0.0.1:"), "{jwks_uri}");
+            assert!(jwks_uri.ends_with("/.well-known/jwks.json"), "{jwks_uri}");
+            let token_endpoint = discovery["token_endpoint"].as_str().unwrap();
+            assert!(token_endpoint.ends_with("/api/login"), "{token_endpoint}");
             assert_eq!(
                 discovery["grant_types_supported"],
                 json!(["password", "refresh_token"])

@@ -129,7 +129,25 @@ on_both_databases!(
         )
         .await;
         assert_eq!(response.status(), 200);
-        assert_eq!(json(response).await["email"], "New@example.com");
+        // The new address takes effect once the link mailed to it is followed.
+        let pending = json(response).await;
+        assert_eq!(pending["email"], "mailer@example.com");
+        assert_eq!(pending["pending_email"], "New@example.com");
+        assert_eq!(
+            server.login("new@example.com", PASSWORD).await.status(),
+            401
+        );
+        let link =
+            crate::maildev::outbox_token(server.data_dir(), "New@example.com", "verify-email")
+                .await;
+        let confirmed = server
+            .client
+            .post(server.url("/api/email/verify"))
+            .json(&json!({"token": link}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(json(confirmed).await["email"], "New@example.com");
         assert_eq!(
             server.login("new@example.com", PASSWORD).await.status(),
             200

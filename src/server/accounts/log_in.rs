@@ -28,6 +28,7 @@ impl Accounts {
             Err(AccountError::InvalidCredentials) => "invalid",
             Err(AccountError::Throttled(_)) => "throttled",
             Err(AccountError::Disabled) => "disabled",
+            Err(AccountError::EmailNotVerified) => "unverified",
             Err(AccountError::Busy) => "shed",
             Err(_) => "error",
         };
@@ -83,6 +84,12 @@ impl Accounts {
             return Err(AccountError::Disabled);
         }
         self.throttle.login_succeeded(&attempt).await?;
+        if self.require_verified_email && user.email_verified_at.is_none() {
+            // A fresh link (at most one a minute), so the way in is in the inbox.
+            self.send_confirmation(user, &user.email, false, true)
+                .await?;
+            return Err(AccountError::EmailNotVerified);
+        }
         let mut signed_in = self.open_session(user, client).await?;
         self.record(
             ActivityKind::LoginSucceeded,

@@ -1,12 +1,16 @@
 //! The account rules, one file per job: creating an account (`registration`), logging
 //! in and checking bearer tokens (`log_in`), password checks (`password_check`), the
 //! refresh cookie's rotation (`refresh_rotation`), ending sessions (`session_control`),
-//! self-service (`self_service`) and the security activity log (`activity`). This file
-//! holds what they share.
+//! self-service (`self_service`), the security activity log (`activity`), "forgot
+//! password" (`recovery`), confirming addresses (`email_verification`) and the links
+//! both mail (`links`). This file holds what they share.
 
 mod activity;
+mod email_verification;
+mod links;
 mod log_in;
 mod password_check;
+mod recovery;
 mod refresh_rotation;
 mod registration;
 mod self_service;
@@ -15,12 +19,14 @@ mod session_control;
 mod tests;
 
 pub use activity::{record_event, Origin};
+pub use links::{new_link, sha256_hex, RESET};
 pub use self_service::ProfileChange;
 
 use super::{
     clock::Clock,
     device_cookie::DeviceCookies,
     images::{ImageError, ImageProcessor},
+    mail::Mailer,
     password::{HashError, PasswordHasher},
     refresh_token::RefreshToken,
     session_policy::SessionPolicy,
@@ -67,6 +73,7 @@ pub struct Gauges {
     pub pool_in_use: u32,
     pub pool_idle: u32,
     pub sessions_active: Option<i64>,
+    pub mail_queued: Option<i64>,
 }
 
 /// Who a valid access token speaks for: the user and the session it belongs to.
@@ -87,6 +94,12 @@ pub enum AccountError {
     /// The right password for an account an administrator disabled.
     #[error("the account is disabled")]
     Disabled,
+    /// The right password, but the address is not confirmed (and that is required).
+    #[error("the e-mail address is not confirmed")]
+    EmailNotVerified,
+    /// A mailed link that is unknown, used, replaced, voided or (`expired`) too old.
+    #[error("the link is not valid (expired: {expired})")]
+    InvalidLink { expired: bool },
     #[error("no bearer token was sent")]
     MissingToken,
     #[error("the token was refused: {0}")]
@@ -149,6 +162,8 @@ pub struct Accounts {
     devices: DeviceCookies,
     images: ImageProcessor,
     sessions: SessionPolicy,
+    mailer: Mailer,
+    require_verified_email: bool,
 }
 
 /// What `Accounts` is built from.
@@ -162,6 +177,9 @@ pub struct Parts {
     pub devices: DeviceCookies,
     pub images: ImageProcessor,
     pub sessions: SessionPolicy,
+    pub mailer: Mailer,
+    /// `KEYHOLD_REQUIRE_VERIFIED_EMAIL`.
+    pub require_verified_email: bool,
 }
 
 impl Accounts {
@@ -176,6 +194,8 @@ impl Accounts {
             devices: parts.devices,
             images: parts.images,
             sessions: parts.sessions,
+            mailer: parts.mailer,
+            require_verified_email: parts.require_verified_email,
         }
     }
 
@@ -196,6 +216,7 @@ impl Accounts {
             pool_in_use,
             pool_idle,
             sessions_active: self.store.count_sessions(self.clock.now()).await.ok(),
+            mail_queued: self.store.mail_queue_depth().await.ok(),
         }
     }
 

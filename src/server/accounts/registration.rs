@@ -35,6 +35,13 @@ impl Accounts {
             })
             .await?;
         tracing::info!(user_id = user.id, "account created");
+        // The account exists whatever happens to the mail: "Resend" is on the profile.
+        if let Err(e) = self
+            .send_confirmation(&user, &user.email, false, false)
+            .await
+        {
+            tracing::warn!(user_id = user.id, reason = %e, "cannot queue the confirmation mail");
+        }
         Ok(user)
     }
 }

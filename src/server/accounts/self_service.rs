@@ -96,21 +96,36 @@ impl Accounts {
             self.confirm_password(user, password, "current_password", client.addr)
                 .await?;
         }
-        if username == user.username && email == user.email {
-            return Ok(user.clone());
+        // Another address takes effect once its link is followed; until then it waits
+        // (a change of letter case is the same mailbox: at once).
+        let new_address = lookup_key(&email) != lookup_key(&user.email);
+        if new_address {
+            if let Some(taken) = self.store.taken("", &lookup_key(&email)).await? {
+                return Err(AccountError::Taken(taken));
+            }
         }
-        let updated = self
-            .store
-            .update_identity(user.id, &username, &email)
-            .await?;
+        let email_now = if new_address { &user.email } else { &email };
+        let mut updated = if username != user.username || *email_now != user.email {
+            self.store
+                .update_identity(user.id, &username, email_now)
+                .await?
+        } else {
+            user.clone()
+        };
         let session = Some(principal.session_id.as_str());
         if updated.username != user.username {
             self.record(ActivityKind::UsernameChanged, user.id, client, session)
                 .await;
         }
-        if updated.email != user.email {
-            self.record(ActivityKind::EmailChanged, user.id, client, session)
+        if new_address {
+            updated = self.store.set_pending_email(user.id, Some(&email)).await?;
+            self.send_confirmation(&updated, &email, true, false)
+                .await?;
+            self.record(ActivityKind::EmailChangeRequested, user.id, client, session)
                 .await;
+        } else if change.email.is_some() && updated.pending_email.is_some() {
+            // Back to the current address: the pending change is dropped.
+            updated = self.store.set_pending_email(user.id, None).await?;
         }
         Ok(updated)
     }

@@ -65,6 +65,11 @@ async fn accounts() -> (Accounts, Clock) {
         })
         .expect("image threads"),
         sessions: SessionPolicy::default(),
+        mailer: crate::server::mail::Mailer::new(
+            "https://id.example",
+            Arc::new(tokio::sync::Notify::new()),
+        ),
+        require_verified_email: false,
     });
     (accounts, clock)
 }

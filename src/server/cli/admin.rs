@@ -5,8 +5,8 @@
 
 use crate::api::security_events::ActivityKind;
 use crate::server::{
-    accounts::{record_event, Origin},
-    store::{ActivityStore, SessionStore, SqlStore, User, UserStore},
+    accounts::{new_link, record_event, sha256_hex, Origin, RESET},
+    store::{ActivityStore, LinkStore, SessionStore, SqlStore, User, UserStore},
     unix_now,
     user_agent::describe_device,
     validation::lookup_key,
@@ -32,6 +32,12 @@ pub enum AdminCommand {
     Sessions {
         #[command(subcommand)]
         command: SessionsCommand,
+    },
+    /// Print a one-time password reset link for the account (valid 30 minutes), to
+    /// hand to its owner yourself; earlier reset links stop working.
+    PasswordResetLink {
+        #[arg(long)]
+        user: String,
     },
 }
 
@@ -85,10 +91,29 @@ pub enum SessionsCommand {
     },
 }
 
-pub async fn run(db: &SqlStore, command: AdminCommand) -> Result<(), String> {
+pub async fn run(db: &SqlStore, public_url: &str, command: AdminCommand) -> Result<(), String> {
     match command {
         AdminCommand::Users { command } => users(db, command).await,
         AdminCommand::Sessions { command } => sessions(db, command).await,
+        AdminCommand::PasswordResetLink { user } => {
+            let found = db
+                .credentials(&lookup_key(&user))
+                .await
+                .map_err(fail)?
+                .ok_or_else(|| format!("no account has the username or e-mail {user:?}"))?;
+            let binding = sha256_hex(&found.password_hash);
+            let (token, link) = new_link(
+                found.user.id,
+                RESET,
+                &found.user.email,
+                &binding,
+                unix_now(),
+            );
+            db.issue_link(&link, None).await.map_err(fail)?;
+            changed(db, ActivityKind::ResetLinkIssuedByAdmin, &found.user).await?;
+            println!("{public_url}/reset-password?token={token}");
+            Ok(())
+        }
     }
 }
 

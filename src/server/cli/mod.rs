@@ -55,7 +55,7 @@ pub async fn run(command: Command) -> Result<(), String> {
         Command::CheckConfig => check_config::run().await,
         Command::Admin { command } => {
             let config = Config::from_env().map_err(|e| e.to_string())?;
-            admin::run(&connect(&config).await?, command).await
+            admin::run(&connect(&config).await?, &config.mail.public_url, command).await
         }
         Command::Keys { command } => {
             let config = Config::from_env().map_err(|e| e.to_string())?;

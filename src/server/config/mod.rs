@@ -1,9 +1,12 @@
 //! Configuration, read once from the environment; every default is the safe value.
 
+mod mail;
 pub mod secrets;
 mod token_keys;
 
 use super::token::key_material::parse_algorithm;
+pub use mail::MailConfig;
+
 use super::{
     images::UploadCapacity,
     session_policy::SessionPolicy,
@@ -55,9 +58,6 @@ pub struct Config {
     pub jwt_keys_reload: Duration,
     pub jwt_issuer: String,
     pub jwt_audience: String,
-    /// Where clients reach Keyhold (`https://keyhold.example`), for absolute links such
-    /// as the discovery document's `jwks_uri`.
-    pub public_url: Option<String>,
     /// Lifetime of access tokens (short: the refresh cookie renews them).
     pub token_ttl: Duration,
     pub sessions: SessionPolicy,
@@ -101,6 +101,7 @@ pub struct Config {
     pub audit_retention: Duration,
     /// The log's format (`KEYHOLD_LOG_FORMAT`, read by `telemetry::init` too).
     pub log_format: LogFormat,
+    pub mail: MailConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -155,8 +156,6 @@ impl Config {
             )?,
             jwt_keys_reload: duration(&get, "KEYHOLD_JWT_KEYS_RELOAD", Duration::from_secs(30))?,
             jwt_issuer: get("KEYHOLD_JWT_ISSUER").unwrap_or_else(|| "keyhold".into()),
-            public_url: get("KEYHOLD_PUBLIC_URL")
-                .map(|url| url.trim().trim_end_matches('/').into()),
             jwt_audience: get("KEYHOLD_JWT_AUDIENCE").unwrap_or_else(|| "keyhold-api".into()),
             token_ttl: duration(&get, "KEYHOLD_TOKEN_TTL", Duration::from_secs(15 * 60))?,
             sessions: SessionPolicy {
@@ -227,6 +226,7 @@ impl Config {
                     reason: format!("{text:?} is neither text nor json"),
                 })?,
             },
+            mail: mail::mail(&get)?,
         };
         config.check()
     }
@@ -354,6 +354,7 @@ fn limits(get: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> 
             "KEYHOLD_RATE_UPLOAD_ADDRESS",
             defaults.upload_per_address,
         )?,
+        recovery_per_address: rate(get, "KEYHOLD_RATE_RECOVERY", defaults.recovery_per_address)?,
     })
 }
 

@@ -1,5 +1,5 @@
-//! The settings of published token keys (`KEYHOLD_JWT_ALG=EdDSA|ES256`) and of the
-//! public URL, checked together.
+//! The settings of published token keys (`KEYHOLD_JWT_ALG=EdDSA|ES256`), checked
+//! together.
 
 use super::{secrets, Config, ConfigError};
 use secrecy::ExposeSecret;
@@ -16,14 +16,6 @@ impl Config {
             name,
             reason: reason.into(),
         };
-        if let Some(url) = &self.public_url {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(invalid(
-                    "KEYHOLD_PUBLIC_URL",
-                    "is not a URL such as https://keyhold.example",
-                ));
-            }
-        }
         if self.jwt_keys_reload < Duration::from_secs(1) {
             return Err(invalid("KEYHOLD_JWT_KEYS_RELOAD", "must be at least 1s"));
         }

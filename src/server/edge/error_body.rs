@@ -60,7 +60,10 @@ async fn normalize_error(response: Response) -> Response {
                 HeaderValue::from_static(r#"Bearer error="invalid_token""#),
             );
         }
-        ErrorCode::MissingToken | ErrorCode::InvalidCredentials | ErrorCode::AccountDisabled => {
+        ErrorCode::MissingToken
+        | ErrorCode::InvalidCredentials
+        | ErrorCode::AccountDisabled
+        | ErrorCode::EmailNotVerified => {
             headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         ErrorCode::Unavailable | ErrorCode::TooManyRequests

@@ -30,6 +30,19 @@ impl From<AccountError> for ApiError {
                 ErrorCode::AccountDisabled,
                 "This account has been disabled. Contact the administrator of this site.",
             ),
+            AccountError::EmailNotVerified => ApiError::new(
+                ErrorCode::EmailNotVerified,
+                "Confirm your e-mail address first: we sent a link to it. Follow it, then log in.",
+            ),
+            AccountError::InvalidLink { expired } => ApiError::new(
+                ErrorCode::InvalidLink,
+                if expired {
+                    "This link has expired. Ask for a new one."
+                } else {
+                    "This link is not valid: it was already used, replaced by a newer one, or mistyped. Ask for a new one."
+                },
+            )
+            .on_field("token"),
             AccountError::MissingToken => ApiError::new(
                 ErrorCode::MissingToken,
                 "Sign in first: send the header Authorization: Bearer <token>.",

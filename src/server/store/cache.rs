@@ -10,8 +10,9 @@
 //! database, and `follow_external_changes` clears the cache within a second of that.
 
 use super::{
-    ActivityStore, Credentials, NewEvent, NewUser, Rotation, Session, SessionLimits, SessionStore,
-    SqlStore, Store, StoreError, StoredEvent, Taken, User, UserStore,
+    ActivityStore, Credentials, LinkStore, MailStore, NewEvent, NewUser, OneTimeLink, QueuedMail,
+    Rotation, Session, SessionLimits, SessionStore, SqlStore, Store, StoreError, StoredEvent,
+    Taken, User, UserStore,
 };
 use crate::server::images::ProcessedImage;
 use async_trait::async_trait;
@@ -189,6 +190,24 @@ impl UserStore for CachedStore {
     async fn image(&self, hash: &str, large: bool) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.image(hash, large).await
     }
+    async fn set_pending_email(&self, id: i64, email: Option<&str>) -> Result<User, StoreError> {
+        let result = self.inner.set_pending_email(id, email).await;
+        self.written(id, result)
+    }
+    async fn confirm_email(&self, id: i64, email: &str, now: i64) -> Result<User, StoreError> {
+        let result = self.inner.confirm_email(id, email, now).await;
+        self.written(id, result)
+    }
+    async fn restore_email(
+        &self,
+        id: i64,
+        old: &str,
+        from: &str,
+        now: i64,
+    ) -> Result<User, StoreError> {
+        let result = self.inner.restore_email(id, old, from, now).await;
+        self.written(id, result)
+    }
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
@@ -268,6 +287,54 @@ impl ActivityStore for CachedStore {
     }
     async fn prune_events(&self, cutoff: i64) -> Result<u64, StoreError> {
         self.inner.prune_events(cutoff).await
+    }
+}
+
+#[async_trait]
+impl LinkStore for CachedStore {
+    async fn issue_link(
+        &self,
+        link: &OneTimeLink,
+        not_since: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        self.inner.issue_link(link, not_since).await
+    }
+    async fn find_link(
+        &self,
+        hash: &str,
+        purpose: &'static str,
+    ) -> Result<Option<OneTimeLink>, StoreError> {
+        self.inner.find_link(hash, purpose).await
+    }
+    async fn take_link(
+        &self,
+        hash: &str,
+        purpose: &'static str,
+    ) -> Result<Option<OneTimeLink>, StoreError> {
+        self.inner.take_link(hash, purpose).await
+    }
+}
+
+#[async_trait]
+impl MailStore for CachedStore {
+    async fn enqueue_mail(&self, mail: &QueuedMail) -> Result<(), StoreError> {
+        self.inner.enqueue_mail(mail).await
+    }
+    async fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Option<QueuedMail>, StoreError> {
+        self.inner.claim_mail(now, lease_until).await
+    }
+    async fn mail_sent(&self, id: i64) -> Result<(), StoreError> {
+        self.inner.mail_sent(id).await
+    }
+    async fn mail_failed(&self, id: i64, retry_at: i64, error: &str) -> Result<(), StoreError> {
+        self.inner.mail_failed(id, retry_at, error).await
+    }
+    async fn mail_queue_depth(&self) -> Result<i64, StoreError> {
+        self.inner.mail_queue_depth().await
     }
 }
 

@@ -23,6 +23,10 @@ pub struct User {
     pub image_hash: Option<String>,
     /// When an administrator disabled the account (it cannot sign in until enabled).
     pub disabled_at: Option<i64>,
+    /// When the person followed a link sent to `email` (none: not confirmed yet).
+    pub email_verified_at: Option<i64>,
+    /// A new address waiting for its confirmation link to be followed.
+    pub pending_email: Option<String>,
 }
 
 /// An account with the hash, for log-in only.
@@ -95,6 +99,48 @@ pub struct NewEvent<'a> {
     /// the same kind, from the same address and no older than this (unix seconds).
     pub fold_since: Option<i64>,
 }
+
+/// A link sent by mail (reset a password, confirm an address, undo a change), as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OneTimeLink {
+    /// SHA-256 (hex) of the secret the link carries.
+    pub hash: String,
+    pub user_id: i64,
+    pub purpose: &'static str,
+    /// The address it confirms or restores.
+    pub email: String,
+    /// What must still hold when it is used (see the migration `0007_recovery.sql`).
+    pub binding: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+debug_without_secrets!(OneTimeLink {
+    user_id,
+    purpose,
+    created_at,
+    expires_at
+});
+
+/// A message in the mail queue.
+#[derive(Clone, PartialEq, Eq)]
+pub struct QueuedMail {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub created_at: i64,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+debug_without_secrets!(QueuedMail {
+    id,
+    subject,
+    created_at,
+    attempts
+});
 
 /// Limits applied when a session is created.
 #[derive(Debug, Clone, Copy)]
@@ -190,6 +236,21 @@ pub trait UserStore: Send + Sync {
         image: &crate::server::images::ProcessedImage,
     ) -> Result<User, StoreError>;
     async fn remove_image(&self, id: i64) -> Result<User, StoreError>;
+    /// Sets (or clears) the address waiting for confirmation.
+    async fn set_pending_email(&self, id: i64, email: Option<&str>) -> Result<User, StoreError>;
+    /// Marks `email` confirmed: the current address, or the pending one, which then
+    /// replaces it (`Conflict` if another account took it meanwhile). `Missing` when
+    /// it is neither any more.
+    async fn confirm_email(&self, id: i64, email: &str, now: i64) -> Result<User, StoreError>;
+    /// Puts `old` back as the (confirmed) address if the account's address is still
+    /// `from`; `Missing` otherwise.
+    async fn restore_email(
+        &self,
+        id: i64,
+        old: &str,
+        from: &str,
+        now: i64,
+    ) -> Result<User, StoreError>;
     async fn image(&self, hash: &str, large: bool) -> Result<Option<Vec<u8>>, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
     /// Connections of the pool: (in use, idle).
@@ -223,6 +284,44 @@ pub trait SessionStore: Send + Sync {
     async fn delete_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError>;
     /// Sessions whose absolute end is after `now` (idle ones included until met).
     async fn count_sessions(&self, now: i64) -> Result<i64, StoreError>;
+}
+
+/// Links sent by mail.
+#[async_trait]
+pub trait LinkStore: Send + Sync {
+    /// Stores `link` in place of the user's earlier links of its purpose, unless one of
+    /// them was created after `not_since` (then nothing changes: `false`).
+    async fn issue_link(
+        &self,
+        link: &OneTimeLink,
+        not_since: Option<i64>,
+    ) -> Result<bool, StoreError>;
+    async fn find_link(
+        &self,
+        hash: &str,
+        purpose: &'static str,
+    ) -> Result<Option<OneTimeLink>, StoreError>;
+    /// Deletes the link and returns it: of two requests using it, one gets it.
+    async fn take_link(
+        &self,
+        hash: &str,
+        purpose: &'static str,
+    ) -> Result<Option<OneTimeLink>, StoreError>;
+}
+
+/// The mail queue.
+#[async_trait]
+pub trait MailStore: Send + Sync {
+    async fn enqueue_mail(&self, mail: &QueuedMail) -> Result<(), StoreError>;
+    /// The oldest message due at `now`, leased until `lease_until` (attempt counted).
+    async fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Option<QueuedMail>, StoreError>;
+    async fn mail_sent(&self, id: i64) -> Result<(), StoreError>;
+    async fn mail_failed(&self, id: i64, retry_at: i64, error: &str) -> Result<(), StoreError>;
+    async fn mail_queue_depth(&self) -> Result<i64, StoreError>;
 }
 
 /// The security activity log.
@@ -270,13 +369,15 @@ pub trait SigningKeyStore: Send + Sync {
 }
 
 /// Everything the account rules keep: one database (or the SQLite cache in front of it).
-pub trait Store: UserStore + SessionStore + ActivityStore {}
+pub trait Store: UserStore + SessionStore + ActivityStore + LinkStore + MailStore {}
 
-impl<T: UserStore + SessionStore + ActivityStore> Store for T {}
+impl<T: UserStore + SessionStore + ActivityStore + LinkStore + MailStore> Store for T {}
 
 impl From<User> for crate::api::UserView {
     fn from(user: User) -> Self {
         Self {
+            email_verified: user.email_verified_at.is_some(),
+            pending_email: user.pending_email,
             username: user.username,
             email: user.email,
             image_url: user

@@ -10,7 +10,8 @@
 //! - A password re-entered to confirm a change: a bucket per account that only its
 //!   signed-in sessions reach.
 //! - Registration and profile changes per address; image uploads per account and per
-//!   address.
+//!   address; account recovery (forgot password, links followed, resent confirmations)
+//!   per address.
 //!
 //! The state lives where every instance sees it: PostgreSQL when that is the store
 //! (`store/sql/throttle.rs`), this process's memory for SQLite, which one instance owns.
@@ -59,6 +60,8 @@ pub struct Limits {
     pub profile_per_address: Rule,
     pub upload_per_account: Rule,
     pub upload_per_address: Rule,
+    /// "Forgot password" requests, links followed and confirmations resent.
+    pub recovery_per_address: Rule,
 }
 
 impl Default for Limits {
@@ -81,6 +84,7 @@ impl Default for Limits {
             profile_per_address: bucket(20, 30),
             upload_per_account: bucket(10, 60),
             upload_per_address: bucket(30, 20),
+            recovery_per_address: bucket(10, 60),
         }
     }
 }
@@ -91,6 +95,7 @@ pub enum Action {
     Registration,
     ProfileChange,
     Upload { user_id: i64 },
+    Recovery,
 }
 
 /// Who is trying to log in: the account (or the unknown name typed), from where, and
@@ -152,6 +157,12 @@ impl Throttle {
         self.forget(&format!("account:{}", attempt.account)).await
     }
 
+    /// Forgets the failures counted against account `user_id` (after a password reset:
+    /// the owner may log in at once with the new password).
+    pub async fn forgive_account(&self, user_id: i64) -> Result<(), StoreError> {
+        self.forget(&format!("account:user:{user_id}")).await
+    }
+
     /// Reserves a password check confirming a change to account `user_id`.
     pub async fn confirm(&self, user_id: i64) -> Result<Result<(), RetryAfter>, StoreError> {
         self.spend(&format!("confirm:{user_id}"), self.limits.confirm)
@@ -174,6 +185,13 @@ impl Throttle {
                 self.spend(
                     &format!("register:{from}"),
                     self.limits.registration_per_address,
+                )
+                .await
+            }
+            Action::Recovery => {
+                self.spend(
+                    &format!("recovery:{from}"),
+                    self.limits.recovery_per_address,
                 )
                 .await
             }

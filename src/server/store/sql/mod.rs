@@ -4,6 +4,8 @@
 
 mod activity;
 mod admin;
+mod links;
+mod mail_queue;
 mod sessions;
 mod signing_keys;
 mod throttle;
@@ -25,7 +27,8 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 const USER_COLUMNS: &str =
-    "id, username, email, created_at, updated_at, token_generation, image_hash, disabled_at";
+    "id, username, email, created_at, updated_at, token_generation, image_hash, disabled_at, \
+     email_verified_at, pending_email";
 
 const SESSION_COLUMNS: &str = "s.id AS session_id, s.user_id, s.created_at AS session_created_at, \
      s.last_seen_at, s.expires_at, s.user_agent, s.address, s.refresh_hash, s.previous_hash, \
@@ -241,6 +244,8 @@ fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
         token_generation: row.try_get("token_generation")?,
         image_hash: row.try_get("image_hash")?,
         disabled_at: row.try_get("disabled_at")?,
+        email_verified_at: row.try_get("email_verified_at")?,
+        pending_email: row.try_get("pending_email")?,
     })
 }
 

@@ -60,7 +60,7 @@ impl SessionStore for SqlStore {
     async fn session(&self, id: &str) -> Result<Option<(Session, User)>, StoreError> {
         let sql = format!(
             "SELECT {SESSION_COLUMNS}, u.id, u.username, u.email, u.created_at, u.updated_at, \
-             u.token_generation, u.image_hash, u.disabled_at \
+             u.token_generation, u.image_hash, u.disabled_at, u.email_verified_at, u.pending_email \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
         );
         let row = sqlx::query(&sql)

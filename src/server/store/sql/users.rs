@@ -177,6 +177,62 @@ impl UserStore for SqlStore {
         tx.commit().await?;
         Ok(user)
     }
+    async fn set_pending_email(&self, id: i64, email: Option<&str>) -> Result<User, StoreError> {
+        let sql = format!(
+            "UPDATE users SET pending_email = $1, updated_at = $2 WHERE id = $3 \
+             RETURNING {USER_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(email)
+            .bind(unix_now())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::Missing)?;
+        Ok(user_from(&row)?)
+    }
+    async fn confirm_email(&self, id: i64, email: &str, now: i64) -> Result<User, StoreError> {
+        // Confirming the current address keeps a pending change; confirming the pending
+        // one makes it the address.
+        let sql = format!(
+            "UPDATE users SET email = $1, email_key = $2, email_verified_at = $3, updated_at = $3, \
+             pending_email = CASE WHEN email_key = $2 THEN pending_email ELSE NULL END \
+             WHERE id = $4 AND (email_key = $2 OR pending_email = $1) RETURNING {USER_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(email)
+            .bind(email.to_lowercase())
+            .bind(now)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .on_constraints()?
+            .ok_or(StoreError::Missing)?;
+        Ok(user_from(&row)?)
+    }
+    async fn restore_email(
+        &self,
+        id: i64,
+        old: &str,
+        from: &str,
+        now: i64,
+    ) -> Result<User, StoreError> {
+        let sql = format!(
+            "UPDATE users SET email = $1, email_key = $2, email_verified_at = $3, updated_at = $3, \
+             pending_email = NULL WHERE id = $4 AND email_key = $5 RETURNING {USER_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(old)
+            .bind(old.to_lowercase())
+            .bind(now)
+            .bind(id)
+            .bind(from.to_lowercase())
+            .fetch_optional(&self.pool)
+            .await
+            .on_constraints()?
+            .ok_or(StoreError::Missing)?;
+        Ok(user_from(&row)?)
+    }
     async fn image(&self, hash: &str, large: bool) -> Result<Option<Vec<u8>>, StoreError> {
         let column = if large { "large" } else { "small" };
         let row = sqlx::query(&format!(

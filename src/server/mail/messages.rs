@@ -1,0 +1,147 @@
+//! What Keyhold writes: each message in plain text and simple HTML, with the product's
+//! name, what happened, the link, how long it works and what to do if it was not you.
+
+/// A message's subject and bodies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Composed {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+const PRODUCT: &str = "Keyhold";
+
+pub fn password_reset(link: &str, minutes: i64) -> Composed {
+    compose(
+        "Reset your Keyhold password",
+        &["Somebody (we hope you) asked to reset the password of your Keyhold account."],
+        Some(("Choose a new password", link)),
+        &[
+            &format!("The link works once, for {minutes} minutes."),
+            "If you did not ask for this, ignore this message: your password stays as it is. \
+             If it keeps happening, somebody knows your e-mail address; nothing more.",
+        ],
+    )
+}
+
+pub fn password_changed(login_url: &str) -> Composed {
+    compose(
+        "Your Keyhold password was changed",
+        &[
+            "The password of your Keyhold account was just reset with a link sent to this \
+           address. Every device that was signed in has been signed out.",
+        ],
+        Some(("Log in", login_url)),
+        &[
+            "If this was not you, reset your password again right away from the log-in page \
+           (\"Forgot password?\"), and check that nobody else can read your e-mail.",
+        ],
+    )
+}
+
+pub fn verify_email(link: &str, hours: i64, change: bool) -> Composed {
+    let what = if change {
+        "You asked to use this address for your Keyhold account. It takes effect when you \
+         confirm it."
+    } else {
+        "Welcome to Keyhold! Please confirm that this address is yours."
+    };
+    compose(
+        "Confirm your e-mail address for Keyhold",
+        &[what],
+        Some(("Confirm this address", link)),
+        &[
+            &format!("The link works once, for {hours} hours."),
+            "If you did not sign up or ask for this, ignore this message: nothing changes.",
+        ],
+    )
+}
+
+pub fn email_changed(new_address: &str, undo_link: &str, days: i64) -> Composed {
+    compose(
+        "Your Keyhold e-mail address was changed",
+        &[&format!(
+            "The e-mail address of your Keyhold account was changed to {new_address}. \
+             Messages about the account now go there."
+        )],
+        Some(("This wasn't me: undo the change", undo_link)),
+        &[&format!(
+            "If this was you, there is nothing to do. If not, follow the link within \
+             {days} days: it puts this address back and signs every device out; then \
+             reset your password."
+        )],
+    )
+}
+
+/// `name@example.com` → `n***@example.com`: enough to recognise, not to read out.
+pub fn masked(address: &str) -> String {
+    match address.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
+fn compose(
+    subject: &str,
+    intro: &[&str],
+    action: Option<(&str, &str)>,
+    outro: &[&str],
+) -> Composed {
+    let mut text = String::new();
+    let mut html = String::from(
+        "<!doctype html>\n<html><body style=\"font-family: sans-serif; line-height: 1.5\">\n",
+    );
+    for line in intro {
+        text.push_str(&format!("{line}\n\n"));
+        html.push_str(&format!("<p>{}</p>\n", escape(line)));
+    }
+    if let Some((label, url)) = action {
+        text.push_str(&format!("{label}:\n{url}\n\n"));
+        html.push_str(&format!(
+            "<p><a href=\"{}\">{}</a></p>\n<p style=\"font-size: 0.9em\">{}</p>\n",
+            escape(url),
+            escape(label),
+            escape(url)
+        ));
+    }
+    for line in outro {
+        text.push_str(&format!("{line}\n\n"));
+        html.push_str(&format!("<p>{}</p>\n", escape(line)));
+    }
+    text.push_str(&format!("-- \n{PRODUCT}\n"));
+    html.push_str(&format!("<p>&mdash; {PRODUCT}</p></body></html>"));
+    Composed {
+        subject: subject.to_owned(),
+        text,
+        html,
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_carry_the_link_its_lifetime_and_what_to_do() {
+        let link = "https://id.example/reset-password?token=abc";
+        let mail = password_reset(link, 30);
+        assert!(mail.text.contains(link));
+        assert!(mail.text.contains("30 minutes"));
+        assert!(mail.text.contains("If you did not ask for this"));
+        assert!(mail
+            .html
+            .contains("href=\"https://id.example/reset-password?token=abc\""));
+        assert_eq!(masked("ada@example.com"), "a***@example.com");
+        assert!(escape("<a href=\"x\">&").eq("&lt;a href=&quot;x&quot;&gt;&amp;"));
+    }
+}
