@@ -141,6 +141,21 @@ if ceiling.get("rps"):
     print(f"Keyhold reaches {100 * K['me']['rps'] / ceiling['rps']:.0f}% of it. 20x the reference "
           f"would be {need:,.0f}/s, {need / ceiling['rps']:.2f}x the ceiling.")
 
+# What verification costs: users/me with tokens signed by each algorithm.
+algs = [(alg, load(f"me-alg-{alg}")) for alg in ("HS256", "EdDSA", "ES256")]
+algs = [(alg, d) for alg, d in algs if d.get("rps")]
+if algs:
+    base = algs[0][1]["rps"] if algs[0][0] == "HS256" else None
+    print()
+    table(
+        ("users/me, tokens signed (64 conn)", "requests/s", "p50", "p99", "vs HS256"),
+        [
+            (alg, fmt(d["rps"], "/s"), fmt(ms(d["p50_us"]), "ms"), fmt(ms(d["p99_us"]), "ms"),
+             f"{100 * d['rps'] / base:.0f}%" if base else "")
+            for alg, d in algs
+        ],
+    )
+
 # Targets
 print("\nTargets:")
 me_ratio = K["me"]["rps"] / F["me"]["rps"]

@@ -9,6 +9,8 @@
 #   BENCH_SKIP_BUILD=0  1: use the existing release binary even if older than the sources
 #   BENCH_HYDRATION=1   0: skip the headless Chromium hydration timing
 #   BENCH_CEILING=1     0: skip the machine-ceiling run (examples/ceiling.rs, users/me only)
+#   BENCH_ALGORITHMS="HS256 EdDSA ES256"  users/me with tokens signed by each (phase 1b,
+#                       bench/token_algorithms.sh); empty: skip
 #   CARGO_TARGET_DIR    where the Keyhold release binary is (default ~/.cache/keyhold/target)
 # Raw output goes to bench/results/<timestamp>/ (git-ignored); the table is printed at the end.
 set -euo pipefail
@@ -171,6 +173,13 @@ if [ "${BENCH_CEILING:-1}" = 1 ]; then
   wrk_me "http://127.0.0.1:$CE_PORT" /api/users/me "$KH_TOKEN" 64 >"$OUT/me-ceiling.txt"
   # Reaped, so its CPU counts as ours, not as foreign load.
   kill "$CE_PID" 2>/dev/null || true; wait "$CE_PID" 2>/dev/null || true
+fi
+
+# ---------------------------------------------------------------- 1b. token algorithms
+if [ -n "${BENCH_ALGORITHMS-HS256 EdDSA ES256}" ]; then
+  log "1b. GET users/me with tokens signed HS256, EdDSA, ES256 (one server each), ${DURATION}s each"
+  BENCH_DURATION="$DURATION" BENCH_ALGORITHMS="${BENCH_ALGORITHMS-HS256 EdDSA ES256}" \
+    LEPTOS_SITE_ROOT="$SITE_ROOT" "$BENCH_DIR/token_algorithms.sh" "$BIN" "$OUT"
 fi
 
 # ---------------------------------------------------------------- 2. login

@@ -90,7 +90,18 @@ if ! "$VENV/bin/python" -c "import prometheus_client, sys; sys.exit(prometheus_c
   "$VENV/bin/pip" install -q "prometheus-client==$PROMETHEUS_CLIENT_VERSION"
 fi
 
-# --- npm tools for the TypeScript generated client (openapi-typescript, openapi-fetch) -
+# FastAPI, PyJWT (with cryptography) and httpx: the resource server that verifies
+# Keyhold's tokens with the published keys alone (scripts/resource_servers.sh).
+FASTAPI_VERSION="0.163.2"
+PYJWT_VERSION="2.15.1"
+HTTPX_VERSION="0.28.1"
+if ! "$VENV/bin/python" -c "import fastapi, jwt, httpx, cryptography, sys; sys.exit((fastapi.__version__, jwt.__version__, httpx.__version__) != ('$FASTAPI_VERSION', '$PYJWT_VERSION', '$HTTPX_VERSION'))" 2>/dev/null; then
+  say "installing fastapi $FASTAPI_VERSION, pyjwt[crypto] $PYJWT_VERSION and httpx $HTTPX_VERSION into $VENV"
+  "$VENV/bin/pip" install -q "fastapi==$FASTAPI_VERSION" "pyjwt[crypto]==$PYJWT_VERSION" "httpx==$HTTPX_VERSION"
+fi
+
+# --- npm tools for the TypeScript generated client (openapi-typescript, openapi-fetch)
+# and the resource server that verifies tokens with jose ------------------------------
 STAMP=clients/node_modules/.keyhold-lock
 if [ ! -f "$STAMP" ] || ! cmp -s clients/package-lock.json "$STAMP"; then
   say "installing npm packages in clients/"

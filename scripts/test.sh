@@ -4,7 +4,9 @@
 #   2. Rust unit and integration tests (real HTTP, SQLite and PostgreSQL)
 #   3. release build (server + WASM) with cargo-leptos
 #   4. schemathesis against the release server's OpenAPI document, and clients generated
-#      from it (Python: openapi-python-client; TypeScript: openapi-typescript + openapi-fetch)
+#      from it (Python: openapi-python-client; TypeScript: openapi-typescript + openapi-fetch);
+#      resource servers verifying EdDSA and ES256 tokens with the published keys alone
+#      (FastAPI + PyJWT, Node + jose)
 #   5. Playwright in Chromium against the release server, on SQLite and on PostgreSQL
 # The last line is the total: "N passed, N failed".
 set -uo pipefail
@@ -48,6 +50,7 @@ if cargo leptos build --release --precompress; then
   export KEYHOLD_BIN="$CARGO_TARGET_DIR/release/keyhold"
   check "schema fuzzing (schemathesis)" scripts/fuzz.sh "$KEYHOLD_BIN"
   check "generated clients (Python, TypeScript)" scripts/clients.sh "$KEYHOLD_BIN"
+  check "resource servers (PyJWT, jose)" scripts/resource_servers.sh "$KEYHOLD_BIN"
   check "metrics (Prometheus text, parsed by prometheus_client)" scripts/metrics.sh "$KEYHOLD_BIN"
   for database in sqlite postgres; do
     stage "browser tests on $database (Playwright, Chromium)"

@@ -30,6 +30,7 @@ pub mod throttle;
 pub mod token;
 pub mod user_agent;
 pub mod validation;
+pub mod well_known;
 
 /// The current time in unix seconds.
 pub fn unix_now() -> i64 {

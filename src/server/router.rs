@@ -1,4 +1,5 @@
-//! The axum router: pages, server functions, health check and the layers around them.
+//! The axum router: pages, server functions, health check, the published keys
+//! (`well_known.rs`) and the layers around them.
 
 use super::{
     config::Config,
@@ -10,6 +11,7 @@ use super::{
     metrics::RequestMetrics,
     openapi,
     state::AppState,
+    well_known,
 };
 use crate::app::{shell, App};
 use axum::{
@@ -48,6 +50,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
             get(move || std::future::ready(openapi_json(document.clone()))),
         )
         .route("/media/avatars/{hash}/{file}", get(super::media::avatar))
+        .merge(well_known::routes(config))
         .route("/api/{*path}", any(edge::api_not_found))
         .leptos_routes_with_context(
             &state,

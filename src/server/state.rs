@@ -16,7 +16,10 @@ use super::{
     password::{HashError, PasswordHasher},
     store::{follow_external_changes, CachedStore, DatabaseOptions, SqlStore, Store, StoreError},
     throttle::{MemoryThrottle, Throttle, ThrottleStore},
-    token::{SecretError, TokenService},
+    token::{
+        key_rotation::{KeySet, KeySetError},
+        KeyError, SecretError, TokenService,
+    },
     validation::PasswordPolicy,
 };
 use crate::api::ApiError;
@@ -69,6 +72,10 @@ pub enum StartupError {
     Secret(#[from] SecretError),
     #[error(transparent)]
     SecretFile(#[from] SecretFileError),
+    #[error("the signing keys: {0}")]
+    KeySet(#[from] KeySetError),
+    #[error("KEYHOLD_JWT_PRIVATE_KEY: {0}")]
+    PrivateKey(#[from] KeyError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -87,17 +94,7 @@ impl AppState {
         let store = connect_with_retry(config).await?;
         let secret = load_or_create_jwt_secret(config.jwt_secret.as_ref(), &config.data_dir)?;
         let clock = Clock::system();
-        let tokens = TokenService::new(
-            clock.clone(),
-            secret.expose_secret(),
-            config
-                .jwt_previous_secret
-                .as_ref()
-                .map(|previous| previous.expose_secret().as_bytes()),
-            &config.jwt_issuer,
-            &config.jwt_audience,
-            config.token_ttl,
-        )?;
+        let tokens = token_service(config, &store, &clock, secret.expose_secret()).await?;
         let hasher =
             PasswordHasher::new(config.argon2, config.hash_concurrency, config.hash_queue)?;
         let policy = PasswordPolicy {
@@ -192,6 +189,47 @@ impl AppState {
     pub fn from_context() -> Result<Self, ApiError> {
         use_context::<Self>().ok_or_else(|| ApiError::for_status(500))
     }
+}
+
+/// Access tokens as configured: HS256 with the shared secret, or the published keys
+/// kept in the database (reloaded in the background).
+async fn token_service(
+    config: &Config,
+    store: &SqlStore,
+    clock: &Clock,
+    secret: &[u8],
+) -> Result<TokenService, StartupError> {
+    if !config.publishes_keys() {
+        let previous = config
+            .jwt_previous_secret
+            .as_ref()
+            .map(|previous| previous.expose_secret().as_bytes());
+        return Ok(TokenService::new(
+            clock.clone(),
+            secret,
+            previous,
+            &config.jwt_issuer,
+            &config.jwt_audience,
+            config.token_ttl,
+        )?);
+    }
+    let keys = KeySet::from_config(config, Arc::new(store.clone()))?;
+    let initial = KeySet::configured_key(config)?;
+    let ring = keys.open_ring(config.jwt_alg, initial, clock.now()).await?;
+    let unknown_kid = Arc::new(tokio::sync::Notify::new());
+    keys.reload_in_background(
+        Arc::downgrade(&ring),
+        config.jwt_keys_reload,
+        unknown_kid.clone(),
+    );
+    Ok(TokenService::with_keys(
+        clock.clone(),
+        ring,
+        Some(unknown_kid),
+        &config.jwt_issuer,
+        &config.jwt_audience,
+        config.token_ttl,
+    ))
 }
 
 /// Waits for the database with exponential backoff (up to `db_connect_timeout`), so an

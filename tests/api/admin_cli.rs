@@ -11,13 +11,13 @@ use std::{
 };
 
 /// What a run of `keyhold <args>` printed, and whether it succeeded.
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
 }
 
-async fn keyhold(db: &TestDatabase, args: &[&str], extra: &[(&str, &str)]) -> Run {
+pub(crate) async fn keyhold(db: &TestDatabase, args: &[&str], extra: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_keyhold"));
     command
         .args(args)

@@ -183,6 +183,11 @@ impl TestServer {
         }
     }
 
+    /// The server's database (for running `keyhold` commands on it).
+    pub fn database(&self) -> &TestDatabase {
+        &self._db
+    }
+
     /// Where this server keeps its files (the SQLite database, the generated secret).
     pub fn data_dir(&self) -> &std::path::Path {
         &self._db.data_dir

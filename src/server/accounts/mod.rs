@@ -220,6 +220,11 @@ impl Accounts {
         }
     }
 
+    /// The token keys (for the published JWKS).
+    pub fn token_keys(&self) -> &Arc<crate::server::token::key_ring::KeyRing> {
+        self.tokens.keys()
+    }
+
     /// Whether the database answers (for `/healthz`).
     pub async fn database_reachable(&self) -> bool {
         self.store.ping().await.is_ok()

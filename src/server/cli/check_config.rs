@@ -2,7 +2,10 @@
 //! refuse, checks that the database answers, and prints the effective settings (secrets
 //! shown as redacted). Changes nothing.
 
-use crate::server::config::{secrets::check_secret, Config};
+use crate::server::{
+    config::{secrets::check_secret, Config},
+    token::key_rotation::KeySet,
+};
 use secrecy::ExposeSecret;
 use sqlx::{AnyConnection, Connection};
 
@@ -16,6 +19,7 @@ pub async fn run() -> Result<(), String> {
             check_secret(name, secret.expose_secret().as_bytes()).map_err(|e| e.to_string())?;
         }
     }
+    KeySet::configured_key(&config).map_err(|e| format!("KEYHOLD_JWT_PRIVATE_KEY: {e}"))?;
     sqlx::any::install_default_drivers();
     let connect = AnyConnection::connect(config.database_url.expose_secret());
     match tokio::time::timeout(config.db_connect_timeout, connect).await {

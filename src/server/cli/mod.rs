@@ -1,9 +1,11 @@
 //! The command line of the `keyhold` binary: serving (the default), `migrate`,
-//! `check-config` and `admin` (accounts and sessions, `admin.rs`). Every command reads
+//! `check-config`, `admin` (accounts and sessions, `admin.rs`) and `keys` (the published
+//! token signing keys, `keys.rs`). Every command reads
 //! the same environment as the server and works while it runs.
 
 mod admin;
 mod check_config;
+mod keys;
 
 use super::{config::Config, state::connect_with_retry, store::SqlStore};
 use clap::{Parser, Subcommand};
@@ -32,6 +34,12 @@ pub enum Command {
         #[command(subcommand)]
         command: admin::AdminCommand,
     },
+    /// The published token signing keys (KEYHOLD_JWT_ALG=EdDSA or ES256): list,
+    /// rotate, revoke (safe while the server runs).
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
 }
 
 /// Runs a command other than `serve`; the error is what to print before exiting 1.
@@ -48,6 +56,10 @@ pub async fn run(command: Command) -> Result<(), String> {
         Command::Admin { command } => {
             let config = Config::from_env().map_err(|e| e.to_string())?;
             admin::run(&connect(&config).await?, &config.mail.public_url, command).await
+        }
+        Command::Keys { command } => {
+            let config = Config::from_env().map_err(|e| e.to_string())?;
+            keys::run(&config, &connect(&config).await?, command).await
         }
     }
 }

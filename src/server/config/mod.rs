@@ -2,7 +2,9 @@
 
 mod mail;
 pub mod secrets;
+mod token_keys;
 
+use super::token::key_material::parse_algorithm;
 pub use mail::MailConfig;
 
 use super::{
@@ -44,6 +46,16 @@ pub struct Config {
     pub db_statement_timeout: Duration,
     pub jwt_secret: Option<SecretString>,
     pub jwt_previous_secret: Option<SecretString>,
+    /// `HS256` (the shared secret) or `EdDSA` / `ES256` (published keys).
+    pub jwt_alg: jsonwebtoken::Algorithm,
+    /// The first published key (PKCS#8 PEM); generated when not given.
+    pub jwt_private_key: Option<SecretString>,
+    /// Seals the published keys' private parts in the database.
+    pub key_encryption_key: Option<SecretString>,
+    /// How long `keyhold keys rotate` publishes a new key before it signs.
+    pub jwt_key_promote_after: Duration,
+    /// How often each instance reloads the published keys from the database.
+    pub jwt_keys_reload: Duration,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     /// Lifetime of access tokens (short: the refresh cookie renews them).
@@ -128,6 +140,21 @@ impl Config {
             )?),
             jwt_secret: get("KEYHOLD_JWT_SECRET").map(SecretString::from),
             jwt_previous_secret: get("KEYHOLD_JWT_PREVIOUS_SECRET").map(SecretString::from),
+            jwt_alg: match get("KEYHOLD_JWT_ALG") {
+                None => jsonwebtoken::Algorithm::HS256,
+                Some(text) => parse_algorithm(&text).ok_or_else(|| ConfigError::Invalid {
+                    name: "KEYHOLD_JWT_ALG",
+                    reason: format!("{text:?} is not HS256, EdDSA or ES256"),
+                })?,
+            },
+            jwt_private_key: get("KEYHOLD_JWT_PRIVATE_KEY").map(SecretString::from),
+            key_encryption_key: get("KEYHOLD_KEY_ENCRYPTION_KEY").map(SecretString::from),
+            jwt_key_promote_after: duration(
+                &get,
+                "KEYHOLD_JWT_KEY_PROMOTE_AFTER",
+                Duration::from_secs(20 * 60),
+            )?,
+            jwt_keys_reload: duration(&get, "KEYHOLD_JWT_KEYS_RELOAD", Duration::from_secs(30))?,
             jwt_issuer: get("KEYHOLD_JWT_ISSUER").unwrap_or_else(|| "keyhold".into()),
             jwt_audience: get("KEYHOLD_JWT_AUDIENCE").unwrap_or_else(|| "keyhold-api".into()),
             token_ttl: duration(&get, "KEYHOLD_TOKEN_TTL", Duration::from_secs(15 * 60))?,
@@ -246,6 +273,7 @@ impl Config {
                 "must be at most 1 minute (replays inside it are not detected)",
             ));
         }
+        self.check_token_keys()?;
         if let Some(bad) = self
             .allowed_origins
             .iter()
@@ -369,7 +397,7 @@ fn duration(
 }
 
 /// `1800`, `1800s`, `30m`, `2h` or `1d`.
-fn parse_duration(text: &str) -> Option<Duration> {
+pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
         Some(at) => text.split_at(at),

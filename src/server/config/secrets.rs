@@ -1,7 +1,7 @@
 //! The configuration's secrets: typed (`secrecy`), so no `Debug`, log line or panic
 //! message can print them; what a signing secret must be (long, not a pattern); and the
-//! JWT secret generated once into the data directory (mode 0600) when the environment
-//! gives none.
+//! JWT secret and the key-encryption key generated once into the data directory (mode
+//! 0600) when the environment gives none.
 
 use crate::server::private_files::{create_private_dir, write_new_private_file};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
@@ -60,10 +60,29 @@ pub fn load_or_create_jwt_secret(
     from_env: Option<&SecretString>,
     data_dir: &Path,
 ) -> Result<SecretBox<[u8]>, SecretFileError> {
+    load_or_create_secret(from_env, data_dir, "jwt-secret")
+}
+
+/// The key that seals private signing keys at rest: from the environment if given, else
+/// generated once into `<data_dir>/key-encryption-key` (mode 0600; SQLite only, see
+/// `Config::check`).
+pub fn load_or_create_key_encryption_key(
+    from_env: Option<&SecretString>,
+    data_dir: &Path,
+) -> Result<SecretBox<[u8]>, SecretFileError> {
+    load_or_create_secret(from_env, data_dir, "key-encryption-key")
+}
+
+/// A secret from the environment, else generated once into `<data_dir>/<file>` (0600).
+fn load_or_create_secret(
+    from_env: Option<&SecretString>,
+    data_dir: &Path,
+    file: &str,
+) -> Result<SecretBox<[u8]>, SecretFileError> {
     if let Some(secret) = from_env {
         return Ok(bytes(secret.expose_secret().as_bytes()));
     }
-    let path = data_dir.join("jwt-secret");
+    let path = data_dir.join(file);
     let file_error = |e: std::io::Error| SecretFileError::Io {
         path: path.display().to_string(),
         reason: e.to_string(),

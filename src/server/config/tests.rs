@@ -62,14 +62,52 @@ fn secrets_never_print() {
             "DATABASE_URL",
             "postgres://keyhold:db-password-42@db/keyhold",
         ),
+        (
+            "KEYHOLD_KEY_ENCRYPTION_KEY",
+            "key-encryption-value-0123456789abcdef",
+        ),
+        (
+            "KEYHOLD_JWT_PRIVATE_KEY",
+            "-----BEGIN PRIVATE KEY-----private-pem-body",
+        ),
     ])
     .unwrap();
     let printed = format!("{c:?} {c:#?}");
-    for secret in ["jwt-secret-value", "previous-secret", "db-password-42"] {
+    for secret in [
+        "jwt-secret-value",
+        "previous-secret",
+        "db-password-42",
+        "key-encryption-value",
+        "private-pem-body",
+    ] {
         assert!(!printed.contains(secret), "{secret} in {printed}");
     }
     assert_eq!(
         c.jwt_secret.as_ref().map(|s| s.expose_secret().len()),
         Some(38)
     );
+}
+
+#[test]
+fn published_keys_need_a_key_encryption_key_on_postgresql() {
+    let c = config(&[("KEYHOLD_JWT_ALG", "EdDSA")]).unwrap();
+    assert!(c.publishes_keys());
+    assert_eq!(c.jwt_key_promote_after, Duration::from_secs(1200));
+    assert!(!config(&[]).unwrap().publishes_keys());
+    let error = config(&[("KEYHOLD_JWT_ALG", "RS256")])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("KEYHOLD_JWT_ALG"), "{error}");
+    let postgres = ("DATABASE_URL", "postgres://localhost/keyhold");
+    let error = config(&[("KEYHOLD_JWT_ALG", "ES256"), postgres])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("KEYHOLD_KEY_ENCRYPTION_KEY"), "{error}");
+    let kek = (
+        "KEYHOLD_KEY_ENCRYPTION_KEY",
+        "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWo",
+    );
+    assert!(config(&[("KEYHOLD_JWT_ALG", "ES256"), postgres, kek]).is_ok());
+    let weak = ("KEYHOLD_KEY_ENCRYPTION_KEY", "short");
+    assert!(config(&[("KEYHOLD_JWT_ALG", "ES256"), weak]).is_err());
 }

@@ -202,7 +202,7 @@ pub enum CachePolicy {
     Revalidate,
     /// Pages: never stored, each carries its own CSP nonce.
     NoStore,
-    /// Media set their own policy.
+    /// Media and the published keys set their own policy.
     Handler,
 }
 
@@ -218,7 +218,7 @@ impl CachePolicy {
             }
         } else if path == "/favicon.svg" {
             Self::Revalidate
-        } else if path.starts_with("/media/") {
+        } else if path.starts_with("/media/") || path.starts_with("/.well-known/") {
             Self::Handler
         } else {
             Self::NoStore

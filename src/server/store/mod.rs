@@ -339,6 +339,35 @@ pub trait ActivityStore: Send + Sync {
     async fn prune_events(&self, cutoff: i64) -> Result<u64, StoreError>;
 }
 
+/// A token signing key as stored: its public JWK, and its private key sealed
+/// (`token/key_encryption.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSigningKey {
+    pub kid: String,
+    pub alg: String,
+    pub public_jwk: String,
+    pub sealed_private_key: String,
+    pub created_at: i64,
+    /// Unix time from which it signs (`token/key_ring.rs`).
+    pub activate_at: i64,
+}
+
+/// The published token signing keys (`token/key_rotation.rs`), shared by every instance.
+#[async_trait]
+pub trait SigningKeyStore: Send + Sync {
+    /// Every stored key, earliest activation first.
+    async fn signing_keys(&self) -> Result<Vec<StoredSigningKey>, StoreError>;
+    /// Stores `key`; with `only_if_none`, only if no key is stored (the first key, which
+    /// instances starting together may all try to make). Whether it was stored.
+    async fn add_signing_key(
+        &self,
+        key: &StoredSigningKey,
+        only_if_none: bool,
+    ) -> Result<bool, StoreError>;
+    /// Deletes the key `kid` (retired, or revoked at once); whether there was one.
+    async fn delete_signing_key(&self, kid: &str) -> Result<bool, StoreError>;
+}
+
 /// Everything the account rules keep: one database (or the SQLite cache in front of it).
 pub trait Store: UserStore + SessionStore + ActivityStore + LinkStore + MailStore {}
 

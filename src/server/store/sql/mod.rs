@@ -7,6 +7,7 @@ mod admin;
 mod links;
 mod mail_queue;
 mod sessions;
+mod signing_keys;
 mod throttle;
 mod users;
 
