@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { test, expect, open, signUp, logIn, uniqueName, PASSWORD } from "./fixtures";
+import { test, expect, open, signUp, logIn, uniqueName, PASSWORD, mailTo, linkIn } from "./fixtures";
 
 const PNG = readFileSync(join(__dirname, "../../docs/example-avatar.png"));
 
@@ -81,7 +81,16 @@ test("edit the username and e-mail", async ({ page }) => {
   await expect(page.locator("#edit-current_password-error")).toContainText("current password");
   await page.getByLabel("Password (needed to change your username or email)").fill(PASSWORD);
   await page.getByRole("button", { name: "Save profile" }).click();
+  // The new address takes effect once the link mailed to it is followed.
+  await expect(page.getByText(`Your profile was saved. Follow the link we sent to ${renamed}@example.org`)).toBeVisible();
+  await expect(page.getByTestId("profile-email")).toHaveText(`${name}@example.com`);
+  await expect(page.getByTestId("email-status")).toHaveText("Change waiting");
+  const link = linkIn(await mailTo(page.request, `${renamed}@example.org`, "Confirm your e-mail address"));
+  await open(page, link.replace(/^https?:\/\/[^/]+/, ""));
+  await expect(page.getByTestId("link-done")).toContainText(`${renamed}@example.org is confirmed`);
+  await open(page, "/profile");
   await expect(page.getByTestId("profile-email")).toHaveText(`${renamed}@example.org`);
+  await mailTo(page.request, `${name}@example.com`, "address was changed");
   // Still signed in after the rename (tokens carry the user id).
   await page.reload();
   await expect(page.getByTestId("profile-username")).toHaveText(renamed);

@@ -1,4 +1,5 @@
-import { test as base, expect, type Page } from "@playwright/test";
+import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
+import { maildevURL } from "../playwright.config";
 
 export const PASSWORD = "correct horse battery staple";
 
@@ -61,3 +62,25 @@ export const test = base.extend<{ cspGuard: void }>({
 });
 
 export { expect };
+
+/** Mail that arrived at maildev (the real SMTP server the tests run beside Keyhold). */
+export type Mail = { subject: string; text: string; envelope: { to: { address: string }[] } };
+
+/** Waits for the `nth` message to `to` whose subject contains `subject` (maildev's API). */
+export async function mailTo(request: APIRequestContext, to: string, subject: string, nth = 1): Promise<Mail> {
+  let found: Mail[] = [];
+  await expect
+    .poll(
+      async () => {
+        const all = (await (await request.get(`${maildevURL}/email`)).json()) as Mail[];
+        found = all.filter((m) => m.envelope.to.some((t) => t.address === to) && m.subject.includes(subject));
+        return found.length;
+      },
+      { timeout: 20_000 },
+    )
+    .toBeGreaterThanOrEqual(nth);
+  return found[nth - 1];
+}
+
+export const linkIn = (mail: Mail) => mail.text.match(/https?:\/\/\S+token=[A-Za-z0-9_-]+/)![0];
+

@@ -1,28 +1,6 @@
-import type { APIRequestContext } from "@playwright/test";
-import { test, expect, open, signUp, logIn, uniqueName } from "./fixtures";
-import { maildevURL } from "../playwright.config";
+import { test, expect, open, signUp, logIn, uniqueName, mailTo, linkIn } from "./fixtures";
 
 const NEW_PASSWORD = "a new passphrase from the mail link";
-
-type Mail = { subject: string; text: string; envelope: { to: { address: string }[] } };
-
-/** Waits for the `nth` message to `to` whose subject contains `subject` (maildev's API). */
-async function mailTo(request: APIRequestContext, to: string, subject: string, nth = 1): Promise<Mail> {
-  let found: Mail[] = [];
-  await expect
-    .poll(
-      async () => {
-        const all = (await (await request.get(`${maildevURL}/email`)).json()) as Mail[];
-        found = all.filter((m) => m.envelope.to.some((t) => t.address === to) && m.subject.includes(subject));
-        return found.length;
-      },
-      { timeout: 20_000 },
-    )
-    .toBeGreaterThanOrEqual(nth);
-  return found[nth - 1];
-}
-
-const linkIn = (mail: Mail) => mail.text.match(/https?:\/\/\S+token=[A-Za-z0-9_-]+/)![0];
 
 test("forgot password: the mailed link sets a new password, then log in with it", async ({ page, request }) => {
   const name = uniqueName("forgot");

@@ -36,6 +36,14 @@ for (const scheme of ["light", "dark"] as const) {
       await page.screenshot({ path: `screenshots/login-notice-${scheme}-${size.label}.png`, animations: "disabled" });
       await page.goto("/no-such-page");
       await shot("not-found");
+      await open(page, "/forgot-password");
+      await shot("forgot-password");
+      await open(page, "/reset-password?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+      await page.getByLabel("New password", { exact: true }).fill("a new passphrase, long enough");
+      await shot("reset-password");
+      await open(page, "/verify-email?token=used");
+      await expect(page.getByRole("alert")).not.toBeEmpty();
+      await shot("verify-email-used");
       await signUp(page, uniqueName(`shot_${scheme}`));
       await shot("profile");
       // Nothing may stick out sideways at any width.

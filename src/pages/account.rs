@@ -175,7 +175,7 @@ pub fn EditProfile(identity: Signal<(String, String)>) -> impl IntoView {
         NodeRef::<Input>::new(),
     );
     let errors = FormErrors::with_prefix(&["username", "email", "current_password"], "edit-");
-    let saved = RwSignal::new(false);
+    let saved = RwSignal::new(None::<String>);
     let action = Action::new(|change: &(String, String, String)| {
         let (username, email, password) = change.clone();
         update_profile(UpdateProfileRequest {
@@ -184,8 +184,13 @@ pub fn EditProfile(identity: Signal<(String, String)>) -> impl IntoView {
             current_password: Some(password).filter(|p| !p.is_empty()),
         })
     });
-    on_result(action, errors, move |_| {
-        saved.set(true);
+    on_result(action, errors, move |user: crate::api::UserView| {
+        saved.set(Some(match user.pending_email {
+            Some(pending) => format!(
+                "Your profile was saved. Follow the link we sent to {pending} to make it your e-mail address."
+            ),
+            None => "Your profile was saved.".to_owned(),
+        }));
         session.reload_user();
         if let Some(input) = password.get_untracked() {
             input.set_value("");
@@ -202,7 +207,7 @@ pub fn EditProfile(identity: Signal<(String, String)>) -> impl IntoView {
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.set(None);
-        saved.set(false);
+        saved.set(None);
         action.dispatch((
             input_value(username),
             input_value(email),
@@ -226,7 +231,7 @@ pub fn EditProfile(identity: Signal<(String, String)>) -> impl IntoView {
                     required=false
                     error=errors.for_field("current_password")
                 />
-                <p class="notice" role="status">{move || saved.get().then_some("Your profile was saved.")}</p>
+                <p class="notice" role="status">{move || saved.get()}</p>
                 <SubmitButton
                     label="Save profile"
                     pending_label="Saving…"

@@ -86,13 +86,16 @@ pub fn ActivitySection() -> impl IntoView {
                         {when(entry.at)} " · " {entry.device} " · " {entry.address}
                     </p>
                 </div>
-                <button
-                    type="button"
-                    class="button button--ghost button--small"
-                    aria-label=label
-                    disabled=move || report.pending().get()
-                    on:click=move |_| { report.dispatch(id); }
-                >"This wasn't me"</button>
+                // Not on what this very session did: that was the person reading.
+                {(!entry.current_session).then(|| view! {
+                    <button
+                        type="button"
+                        class="button button--ghost button--small"
+                        aria-label=label
+                        disabled=move || report.pending().get()
+                        on:click=move |_| { report.dispatch(id); }
+                    >"This wasn't me"</button>
+                })}
             </li>
         }
     };

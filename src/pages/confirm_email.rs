@@ -3,6 +3,7 @@
 //! confirms they want that. Both say clearly when the link is expired or used.
 
 use super::form::FormAlert;
+use super::signed_in::use_session;
 use crate::api::email::{undo_email_change, verify_email, LinkToken};
 use crate::api::ApiError;
 use leptos::prelude::*;
@@ -41,6 +42,7 @@ fn LinkOutcome(
 #[component]
 pub fn VerifyEmailPage() -> impl IntoView {
     let token = link_token();
+    let session = use_session();
     let action = Action::new(|token: &String| {
         let token = token.clone();
         async move {
@@ -53,6 +55,12 @@ pub fn VerifyEmailPage() -> impl IntoView {
     Effect::new(move |ran: Option<()>| {
         if ran.is_none() {
             action.dispatch(token());
+        }
+    });
+    // A signed-in browser shows the new state at once.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            session.reload_user();
         }
     });
     view! {

@@ -91,6 +91,9 @@ pub fn PasswordRules(
                 .all(|part| part.chars().count() < 3 || !lowered.contains(part.as_str()))
         })
     };
+    // Unknown on the reset page (nobody is signed in): the server checks it then.
+    let identity_known =
+        move || identity.with(|(name, email)| !name.is_empty() || !email.is_empty());
     let strength = move || estimate_strength(&password.get());
     let rule = |met: bool| if met { "rule rule--met" } else { "rule" };
     view! {
@@ -98,9 +101,15 @@ pub fn PasswordRules(
             <li class=move || rule(long_enough())>
                 {move || format!("At least {MIN_PASSWORD_CHARS} characters ({} so far)", length())}
             </li>
-            <li class=move || rule(free_of_identity() && length() > 0)>
-                "Does not contain your username or e-mail"
-            </li>
+            {move || if identity_known() {
+                view! {
+                    <li class=rule(free_of_identity() && length() > 0)>"Does not contain your username or e-mail"</li>
+                }.into_any()
+            } else {
+                view! {
+                    <li class="rule rule--info">"Does not contain your username or e-mail (checked when you submit)"</li>
+                }.into_any()
+            }}
             <li class="rule rule--info">"Not one of the 10 000 most common passwords (checked when you submit)"</li>
         </ul>
         <p class="strength-line" aria-live="polite">
