@@ -33,6 +33,7 @@ pub struct ActivityPage {
     ),
     responses(
         (status = 200, description = "A page of entries.", body = ActivityPage),
+        (status = 400, description = "`limit` or `before` is not a whole number.", body = ApiError),
         Unauthenticated,
         Invalid,
     ),
