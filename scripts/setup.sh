@@ -85,7 +85,7 @@ fi
 
 # prometheus_client: its text-format parser reads /metrics in scripts/metrics.sh.
 PROMETHEUS_CLIENT_VERSION="0.21.1"
-if ! "$VENV/bin/python" -c "import prometheus_client, sys; sys.exit(prometheus_client.__version__ != '$PROMETHEUS_CLIENT_VERSION')" 2>/dev/null; then
+if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('prometheus-client') != '$PROMETHEUS_CLIENT_VERSION')" 2>/dev/null; then
   say "installing prometheus-client $PROMETHEUS_CLIENT_VERSION into $VENV"
   "$VENV/bin/pip" install -q "prometheus-client==$PROMETHEUS_CLIENT_VERSION"
 fi
