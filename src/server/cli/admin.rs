@@ -6,7 +6,7 @@
 use crate::api::security_events::ActivityKind;
 use crate::server::{
     accounts::{new_link, record_event, sha256_hex, Origin, RESET},
-    store::{ActivityStore, LinkStore, SessionStore, SqlStore, User, UserStore},
+    store::{ActivityStore, Credentials, LinkStore, SessionStore, SqlStore, User, UserStore},
     unix_now,
     user_agent::describe_device,
     validation::lookup_key,
@@ -96,11 +96,7 @@ pub async fn run(db: &SqlStore, public_url: &str, command: AdminCommand) -> Resu
         AdminCommand::Users { command } => users(db, command).await,
         AdminCommand::Sessions { command } => sessions(db, command).await,
         AdminCommand::PasswordResetLink { user } => {
-            let found = db
-                .credentials(&lookup_key(&user))
-                .await
-                .map_err(fail)?
-                .ok_or_else(|| format!("no account has the username or e-mail {user:?}"))?;
+            let found = find_credentials(db, &user).await?;
             let binding = sha256_hex(&found.password_hash);
             let (token, link) = new_link(
                 found.user.id,
@@ -238,10 +234,14 @@ async fn sessions(db: &SqlStore, command: SessionsCommand) -> Result<(), String>
 
 /// The account with this username or e-mail address.
 async fn find(db: &SqlStore, name: &str) -> Result<User, String> {
+    Ok(find_credentials(db, name).await?.user)
+}
+
+/// The account with this username or e-mail address, with its password hash.
+async fn find_credentials(db: &SqlStore, name: &str) -> Result<Credentials, String> {
     db.credentials(&lookup_key(name))
         .await
         .map_err(fail)?
-        .map(|credentials| credentials.user)
         .ok_or_else(|| format!("no account has the username or e-mail {name:?}"))
 }
 
