@@ -101,6 +101,9 @@ pub fn TextField(
     #[prop(default = "field-")]
     id_prefix: &'static str,
     #[prop(default = true)] required: bool,
+    /// The on-screen keyboard to offer (`numeric` for codes).
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
 ) -> impl IntoView {
     let id = format!("{id_prefix}{name}");
     let base = if id_prefix == "field-" {
@@ -148,6 +151,7 @@ pub fn TextField(
                 name=name
                 type=input_type
                 autocomplete=autocomplete
+                inputmode=inputmode
                 required=required
                 aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
                 aria-describedby=described_by

@@ -21,6 +21,7 @@ pub mod password;
 pub mod private_files;
 pub mod refresh_token;
 pub mod router;
+pub mod second_factors;
 pub mod serve;
 pub mod session_policy;
 pub mod state;

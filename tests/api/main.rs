@@ -16,6 +16,7 @@ mod load;
 mod maildev;
 mod published_keys;
 mod recovery;
+mod second_factors;
 mod security;
 mod self_service;
 mod sessions;

@@ -49,15 +49,25 @@ pub fn sha256_hex(text: &str) -> String {
 /// The stored hash of a token, if it has a token's shape (no database look-up for
 /// anything else).
 fn token_hash(token: &str) -> Result<String, AccountError> {
+    secret_hash(token).ok_or(AccountError::InvalidLink { expired: false })
+}
+
+/// SHA-256 (hex) of a secret made by `new_secret`, if `token` has its shape.
+pub(super) fn secret_hash(token: &str) -> Option<String> {
     let shaped = token.len() == TOKEN_CHARS
         && token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if shaped {
-        Ok(sha256_hex(token))
-    } else {
-        Err(AccountError::InvalidLink { expired: false })
-    }
+    shaped.then(|| sha256_hex(token))
+}
+
+/// 256 random bits from the OS, unpadded base64url, and their SHA-256 (hex).
+pub(super) fn new_secret() -> (String, String) {
+    let mut secret = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    let token = URL_SAFE_NO_PAD.encode(secret);
+    let hash = sha256_hex(&token);
+    (token, hash)
 }
 
 /// A fresh token and the link record that stores its hash.
@@ -68,11 +78,9 @@ pub fn new_link(
     binding: &str,
     now: i64,
 ) -> (String, OneTimeLink) {
-    let mut secret = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut secret);
-    let token = URL_SAFE_NO_PAD.encode(secret);
+    let (token, hash) = new_secret();
     let link = OneTimeLink {
-        hash: sha256_hex(&token),
+        hash,
         user_id,
         purpose: purpose.name,
         email: email.to_owned(),
