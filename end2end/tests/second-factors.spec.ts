@@ -21,6 +21,7 @@ async function turnOn(page: Page): Promise<{ secret: string; codes: string[] }> 
   await section.getByRole("button", { name: "Set up an authenticator app" }).click();
   await expect(section.locator(".qr-code svg")).toBeVisible();
   await expectNoViolations(page, "profile with the QR code");
+  await section.screenshot({ path: "screenshots/two-step-qr-code.png" });
   const secret = (await section.getByTestId("totp-secret").textContent())!.trim();
   expect(secret).toMatch(/^[A-Z2-7]{32}$/);
   await expect(section.getByLabel("Code from the app")).toBeFocused();
@@ -29,6 +30,7 @@ async function turnOn(page: Page): Promise<{ secret: string; codes: string[] }> 
   const list = section.getByTestId("recovery-codes");
   await expect(list.locator("li")).toHaveCount(10);
   await expectNoViolations(page, "profile with the recovery codes");
+  await section.screenshot({ path: "screenshots/two-step-recovery-codes.png" });
   const codes = (await list.locator("li").allTextContents()).map((c) => c.trim());
   expect(codes[0]).toMatch(/^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/);
   await section.getByRole("button", { name: "I saved them" }).click();

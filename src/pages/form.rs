@@ -76,6 +76,16 @@ impl FormErrors {
     }
 }
 
+/// Moves keyboard focus to `input` as soon as it is on the page (a step that appears
+/// in place of another: the person types there next).
+pub fn focus_when_shown(input: NodeRef<Input>) {
+    Effect::new(move |_| {
+        if let Some(input) = input.get() {
+            let _ = input.focus();
+        }
+    });
+}
+
 /// The current text of an input.
 pub fn input_value(input: NodeRef<Input>) -> String {
     input

@@ -1,7 +1,9 @@
 //! The second step of `/login` for an account with a second factor: a code from the
 //! authenticator app, or a recovery code.
 
-use super::form::{enter_profile, input_value, FormAlert, FormErrors, SubmitButton, TextField};
+use super::form::{
+    enter_profile, focus_when_shown, input_value, FormAlert, FormErrors, SubmitButton, TextField,
+};
 use super::signed_in::use_session;
 use crate::api::{
     auth::{login_mfa, LoginMfaRequest},
@@ -66,12 +68,7 @@ pub fn SecondStepForm(
         }
         None => {}
     });
-    // The code field is where the person types next.
-    Effect::new(move |_| {
-        if let Some(input) = code.get() {
-            let _ = input.focus();
-        }
-    });
+    focus_when_shown(code);
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.set(None);

@@ -2,7 +2,9 @@
 //! first code, recovery codes shown once) and off, new recovery codes; and the code
 //! field the sensitive forms show once the account has a second factor.
 
-use super::form::{input_value, FormAlert, FormErrors, SubmitButton, TextField};
+use super::form::{
+    focus_when_shown, input_value, on_result, FormAlert, FormErrors, SubmitButton, TextField,
+};
 use super::profile::AccountChanged;
 use super::signed_in::use_session;
 use crate::api::second_factors::{
@@ -124,14 +126,7 @@ fn SetUpAuthenticator(shown_codes: RwSignal<Option<Vec<String>>>) -> impl IntoVi
         })
     });
     let pending = RwSignal::new(None::<AuthenticatorSetupView>);
-    Effect::new(move |_| match setup.value().get() {
-        Some(Ok(view)) => pending.set(Some(view)),
-        Some(Err(error)) => {
-            errors.set(Some(error));
-            errors.focus_first();
-        }
-        None => {}
-    });
+    on_result(setup, errors, move |view| pending.set(Some(view)));
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.set(None);
@@ -179,19 +174,10 @@ fn ActivateAuthenticator(
     let errors = FormErrors::with_prefix(&["code"], "totp-");
     let activate =
         Action::new(|code: &String| authenticator_activate(ActivateRequest { code: code.clone() }));
-    Effect::new(move |_| match activate.value().get() {
-        Some(Ok(answer)) => shown_codes.set(Some(answer.recovery_codes)),
-        Some(Err(error)) => {
-            errors.set(Some(error));
-            errors.focus_first();
-        }
-        None => {}
+    on_result(activate, errors, move |answer| {
+        shown_codes.set(Some(answer.recovery_codes))
     });
-    Effect::new(move |_| {
-        if let Some(input) = code.get() {
-            let _ = input.focus();
-        }
-    });
+    focus_when_shown(code);
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.set(None);
@@ -261,22 +247,10 @@ fn ManageAuthenticator(
     let regenerate =
         Action::new(|request: &ConfirmedRequest| recovery_codes_regenerate(request.clone()));
     let remove = Action::new(|request: &ConfirmedRequest| authenticator_remove(request.clone()));
-    Effect::new(move |_| match regenerate.value().get() {
-        Some(Ok(answer)) => shown_codes.set(Some(answer.recovery_codes)),
-        Some(Err(error)) => {
-            errors.set(Some(error));
-            errors.focus_first();
-        }
-        None => {}
+    on_result(regenerate, errors, move |answer| {
+        shown_codes.set(Some(answer.recovery_codes))
     });
-    Effect::new(move |_| match remove.value().get() {
-        Some(Ok(_)) => changed.notify(),
-        Some(Err(error)) => {
-            errors.set(Some(error));
-            errors.focus_first();
-        }
-        None => {}
-    });
+    on_result(remove, errors, move |_| changed.notify());
     let busy = Signal::derive(move || regenerate.pending().get() || remove.pending().get());
     let left = status.recovery_codes_left;
     view! {

@@ -38,6 +38,17 @@ async fn post(
     request.send().await.unwrap()
 }
 
+/// `GET` `path` with the bearer token: the JSON answer.
+async fn get(server: &TestServer, token: &str, path: &str) -> Value {
+    let response = server.client.get(server.url(path)).bearer_auth(token);
+    json(response.send().await.unwrap()).await
+}
+
+/// What `GET /api/users/me/second-factors` says.
+async fn factors(server: &TestServer, token: &str) -> Value {
+    get(server, token, "/api/users/me/second-factors").await
+}
+
 /// `POST /api/login` from `addr`.
 async fn login_from(
     server: &TestServer,
@@ -146,16 +157,7 @@ on_both_databases!(turning_the_app_on, |engine| async move {
         login_from(&server, "tara", PASSWORD, HERE).await.status(),
         200
     );
-    let status = json(
-        server
-            .client
-            .get(server.url("/api/users/me/second-factors"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let status = factors(&server, &token).await;
     assert_eq!(
         status,
         json!({"authenticator_app": false, "recovery_codes_left": 0})
@@ -176,16 +178,7 @@ on_both_databases!(turning_the_app_on, |engine| async move {
     assert_eq!(on.status(), 200);
     let codes = json(on).await["recovery_codes"].as_array().unwrap().clone();
     assert_eq!(codes.len(), 10);
-    let status = json(
-        server
-            .client
-            .get(server.url("/api/users/me/second-factors"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let status = factors(&server, &token).await;
     assert_eq!(
         status,
         json!({"authenticator_app": true, "recovery_codes_left": 10})
@@ -253,16 +246,7 @@ on_both_databases!(log_in_with_the_code, |engine| async move {
         .to_owned();
     assert_eq!(claims(&access)["amr"], json!(["pwd", "otp", "mfa"]));
     assert_eq!(server.me(&access).await.status(), 200);
-    let sessions = json(
-        server
-            .client
-            .get(server.url("/api/sessions"))
-            .bearer_auth(&access)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let sessions = get(&server, &access, "/api/sessions").await;
     let current = sessions
         .as_array()
         .unwrap()
@@ -333,16 +317,7 @@ on_both_databases!(recovery_codes_work_once, |engine| async move {
     .await;
     assert_eq!(again.status(), 401);
     assert_eq!(json(again).await["field"], "recovery_code");
-    let status = json(
-        server
-            .client
-            .get(server.url("/api/users/me/second-factors"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let status = factors(&server, &token).await;
     assert_eq!(status["recovery_codes_left"], 9);
     // New codes: the old ones stop working.
     let fresh = post(
@@ -477,14 +452,7 @@ on_both_databases!(guessing_codes_is_throttled, |engine| async move {
     .await;
     assert_eq!(waiting.status(), 429);
     // The owner sees the failures, folded into one entry with its count.
-    let page = server
-        .client
-        .get(server.url("/api/users/me/activity"))
-        .bearer_auth(&owner)
-        .send()
-        .await
-        .unwrap();
-    let page = json(page).await;
+    let page = get(&server, &owner, "/api/users/me/activity").await;
     let failed = page["entries"]
         .as_array()
         .unwrap()
@@ -565,16 +533,7 @@ on_both_databases!(sensitive_changes_need_the_code, |engine| async move {
         json!({"authenticator_app": false, "recovery_codes_left": 0})
     );
     assert_eq!(login_from(&server, "ada", new, HERE).await.status(), 200);
-    let kinds = json(
-        server
-            .client
-            .get(server.url("/api/users/me/activity?limit=100"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let kinds = get(&server, &token, "/api/users/me/activity?limit=100").await;
     let kinds: Vec<&str> = kinds["entries"]
         .as_array()
         .unwrap()
