@@ -52,6 +52,8 @@ test("turning on the authenticator app, then signing in with its code", async ({
 
   await logIn(page, name);
   await expect(page.getByRole("heading", { name: "Two-step verification" })).toBeVisible();
+  // The password step is gone (it cannot be sent twice).
+  await expect(page.getByLabel("Password", { exact: true })).toBeHidden();
   const code = page.getByLabel("Code", { exact: true });
   await expect(code).toBeFocused();
   // A wrong code: the message, the field cleared and focused, still on /login.
