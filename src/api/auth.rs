@@ -118,18 +118,10 @@ impl LoginRequest {
 ))]
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(#[server(flatten)] request: LoginRequest) -> Result<TokenResponse, ApiError> {
-    use crate::server::{
-        edge::{check_origin, set_cookie, Caller},
-        state::AppState,
-    };
+    use crate::server::state::AppState;
 
     let state = AppState::from_context()?;
-    let caller = Caller::current(&state)?;
-    // A browser on another site must not sign this browser in to an account of its
-    // choosing (login CSRF: the answer sets the refresh cookie). Programs send no Origin.
-    if caller.headers.contains_key(http::header::ORIGIN) {
-        check_origin(&state, &caller.headers)?;
-    }
+    let caller = log_in_caller(&state)?;
     let device = state.cookies.read_device(&caller.headers);
     let signed_in = state
         .accounts
@@ -140,6 +132,34 @@ pub async fn login(#[server(flatten)] request: LoginRequest) -> Result<TokenResp
             device.as_deref(),
         )
         .await?;
+    Ok(hand_over(&state, signed_in))
+}
+
+/// Who is logging in. A browser on another site must not sign this browser in to an
+/// account of its choosing (login CSRF: the answer sets the refresh cookie), so a request
+/// with an `Origin` must come from this site; programs send none.
+#[cfg(feature = "ssr")]
+pub(crate) fn log_in_caller(
+    state: &crate::server::state::AppState,
+) -> Result<crate::server::edge::Caller, ApiError> {
+    use crate::server::edge::{check_origin, Caller};
+
+    let caller = Caller::current(state)?;
+    if caller.headers.contains_key(http::header::ORIGIN) {
+        check_origin(state, &caller.headers)?;
+    }
+    Ok(caller)
+}
+
+/// The answer to a successful log-in (with a password or a passkey): the refresh and
+/// device cookies set, the access token returned.
+#[cfg(feature = "ssr")]
+pub(crate) fn hand_over(
+    state: &crate::server::state::AppState,
+    signed_in: crate::server::accounts::SignIn,
+) -> TokenResponse {
+    use crate::server::edge::set_cookie;
+
     set_cookie(
         state
             .cookies
@@ -149,7 +169,7 @@ pub async fn login(#[server(flatten)] request: LoginRequest) -> Result<TokenResp
         set_cookie(state.cookies.set_device(device));
     }
     let access = signed_in.access;
-    Ok(TokenResponse::bearer(access.token, access.expires_in))
+    TokenResponse::bearer(access.token, access.expires_in)
 }
 
 /// The endpoints of this module, for the OpenAPI document.

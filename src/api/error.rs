@@ -20,6 +20,8 @@ pub enum ErrorCode {
     EmailNotVerified,
     /// A link sent by mail that is unknown, used, expired or voided (field `token`).
     InvalidLink,
+    /// A passkey ceremony that is unknown, used or expired (field `ceremony`): start again.
+    InvalidCeremony,
     MissingToken,
     InvalidToken,
     Forbidden,
@@ -41,7 +43,7 @@ impl ErrorCode {
     /// The HTTP status this code is sent with.
     pub fn status(self) -> u16 {
         match self {
-            Self::BadRequest | Self::InvalidLink => 400,
+            Self::BadRequest | Self::InvalidLink | Self::InvalidCeremony => 400,
             Self::InvalidCredentials
             | Self::AccountDisabled
             | Self::EmailNotVerified

@@ -8,6 +8,7 @@ mod error;
 #[cfg(feature = "ssr")]
 pub mod error_responses;
 pub mod images;
+pub mod passkeys;
 pub mod recovery;
 pub mod refresh;
 pub mod security_events;

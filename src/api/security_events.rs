@@ -40,12 +40,21 @@ pub enum ActivityKind {
     /// An administrator made a password reset link for the account.
     ResetLinkIssuedByAdmin,
     AccountDeleted,
+    PasskeyAdded,
+    PasskeyRemoved,
+    /// Signed in with a passkey alone (no password).
+    PasskeyLoginSucceeded,
+    /// A registered passkey was presented to sign in but did not verify (repeats from
+    /// one address are one entry with a `count`).
+    PasskeyLoginFailed,
+    /// A passkey's signature counter went backwards: a copy of it may exist; refused.
+    PasskeyCloneSuspected,
     #[serde(other)]
     Unknown,
 }
 
 impl ActivityKind {
-    const ALL: [Self; 21] = [
+    const ALL: [Self; 26] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -67,6 +76,11 @@ impl ActivityKind {
         Self::SessionsRevokedByAdmin,
         Self::ResetLinkIssuedByAdmin,
         Self::AccountDeleted,
+        Self::PasskeyAdded,
+        Self::PasskeyRemoved,
+        Self::PasskeyLoginSucceeded,
+        Self::PasskeyLoginFailed,
+        Self::PasskeyCloneSuspected,
     ];
 
     /// The name stored and sent (`login_failed`, …).
@@ -93,6 +107,11 @@ impl ActivityKind {
             Self::SessionsRevokedByAdmin => "sessions_revoked_by_admin",
             Self::ResetLinkIssuedByAdmin => "reset_link_issued_by_admin",
             Self::AccountDeleted => "account_deleted",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
+            Self::PasskeyLoginSucceeded => "passkey_login_succeeded",
+            Self::PasskeyLoginFailed => "passkey_login_failed",
+            Self::PasskeyCloneSuspected => "passkey_clone_suspected",
             Self::Unknown => "unknown",
         }
     }
@@ -129,6 +148,13 @@ impl ActivityKind {
             Self::SessionsRevokedByAdmin => "Sessions ended by an administrator",
             Self::ResetLinkIssuedByAdmin => "Password reset link made by an administrator",
             Self::AccountDeleted => "Account deleted",
+            Self::PasskeyAdded => "Passkey added",
+            Self::PasskeyRemoved => "Passkey removed",
+            Self::PasskeyLoginSucceeded => "Signed in with a passkey",
+            Self::PasskeyLoginFailed => "Failed sign-in with a passkey",
+            Self::PasskeyCloneSuspected => {
+                "Sign-in refused: a copy of one of your passkeys may exist (its counter went back)"
+            }
             Self::Unknown => "Other security event",
         }
     }

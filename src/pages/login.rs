@@ -1,10 +1,11 @@
-//! `/login`: username (or e-mail) and password.
+//! `/login`: username (or e-mail) and password, or a passkey alone.
 
 use super::form::{
     enter_profile, input_value, on_result, AuthCard, FormAlert, FormErrors, SubmitButton, TextField,
 };
 use super::signed_in::use_session;
 use crate::api::auth::{login, LoginRequest};
+use crate::client::passkeys::sign_in_with_passkey;
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 use leptos_meta::Title;
 
@@ -17,6 +18,9 @@ pub fn LoginPage() -> impl IntoView {
         login(LoginRequest::new(username.clone(), password.clone()))
     });
     on_result(action, errors, enter_profile(session));
+    let passkey = Action::new(|_: &()| sign_in_with_passkey());
+    on_result(passkey, errors, enter_profile(session));
+    let pending = Signal::derive(move || action.pending().get() || passkey.pending().get());
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.set(None);
@@ -48,9 +52,22 @@ pub fn LoginPage() -> impl IntoView {
                     label="Log in"
                     pending_label="Logging in…"
                     pending=action.pending().into()
-                    ready=Signal::derive(move || session.ready())
+                    ready=Signal::derive(move || session.ready() && !passkey.pending().get())
                 />
             </form>
+            <p class="divider" aria-hidden="true">"or"</p>
+            <button
+                type="button"
+                class="button button--ghost button--block"
+                disabled=move || pending.get() || !session.ready()
+                aria-busy=move || if passkey.pending().get() { "true" } else { "false" }
+                on:click=move |_| {
+                    errors.set(None);
+                    passkey.dispatch(());
+                }
+            >
+                {move || if passkey.pending().get() { "Waiting for your passkey…" } else { "Sign in with a passkey" }}
+            </button>
             <p class="card__footer">"New here? " <a href="/signup">"Create an account"</a></p>
         </AuthCard>
     }

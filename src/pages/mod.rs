@@ -8,6 +8,7 @@ pub mod header;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod passkeys;
 pub mod password;
 pub mod profile;
 pub mod recovery;

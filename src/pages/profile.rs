@@ -2,6 +2,7 @@
 
 use super::account::{DeleteAccount, DownloadData, EditProfile, ImageSection};
 use super::activity::ActivitySection;
+use super::passkeys::PasskeysSection;
 use super::password::AccountSecurity;
 use super::sessions::SessionsSection;
 use super::signed_in::use_session;
@@ -74,6 +75,7 @@ pub fn ProfilePage() -> impl IntoView {
                 <ImageSection />
                 <EditProfile identity=identity />
                 <AccountSecurity identity=identity />
+                <PasskeysSection />
                 <SessionsSection />
                 <ActivitySection />
                 <DownloadData />

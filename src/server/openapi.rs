@@ -7,7 +7,7 @@
 use crate::api::{
     account, activity, auth, email,
     error_responses::{Invalid, Malformed, TooLarge, Unavailable, UnsupportedType, WrongMethod},
-    images, recovery, refresh, sessions, users, ApiError, ErrorCode,
+    images, passkeys, recovery, refresh, sessions, users, ApiError, ErrorCode,
 };
 use utoipa::{
     openapi::{
@@ -29,6 +29,7 @@ pub fn document() -> Document {
     document.merge(activity::Endpoints::openapi());
     document.merge(recovery::Endpoints::openapi());
     document.merge(email::Endpoints::openapi());
+    document.merge(passkeys::Endpoints::openapi());
     for item in document.paths.paths.values_mut() {
         if let Some(post) = item.post.as_mut() {
             add_answers::<Malformed>(post);
@@ -111,7 +112,7 @@ mod tests {
             );
         }
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 21, "{:?}", paths.keys().collect::<Vec<_>>());
+        assert_eq!(paths.len(), 28, "{:?}", paths.keys().collect::<Vec<_>>());
         for (path, item) in paths {
             for (method, operation) in item.as_object().unwrap() {
                 let responses = &operation["responses"];

@@ -46,18 +46,29 @@ pub fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
-/// The stored hash of a token, if it has a token's shape (no database look-up for
-/// anything else).
+/// The stored hash of a link's token, if it has a token's shape (no database look-up
+/// for anything else).
 fn token_hash(token: &str) -> Result<String, AccountError> {
+    shaped_token_hash(token).ok_or(AccountError::InvalidLink { expired: false })
+}
+
+/// SHA-256 (hex) of `token` if it has the shape of a [`random_token`].
+pub(super) fn shaped_token_hash(token: &str) -> Option<String> {
     let shaped = token.len() == TOKEN_CHARS
         && token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if shaped {
-        Ok(sha256_hex(token))
-    } else {
-        Err(AccountError::InvalidLink { expired: false })
-    }
+    shaped.then(|| sha256_hex(token))
+}
+
+/// 256 random bits from the OS in unpadded base64url, and their SHA-256 (hex), which is
+/// all the server keeps.
+pub(super) fn random_token() -> (String, String) {
+    let mut secret = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    let token = URL_SAFE_NO_PAD.encode(secret);
+    let hash = sha256_hex(&token);
+    (token, hash)
 }
 
 /// A fresh token and the link record that stores its hash.
@@ -68,11 +79,9 @@ pub fn new_link(
     binding: &str,
     now: i64,
 ) -> (String, OneTimeLink) {
-    let mut secret = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut secret);
-    let token = URL_SAFE_NO_PAD.encode(secret);
+    let (token, hash) = random_token();
     let link = OneTimeLink {
-        hash: sha256_hex(&token),
+        hash,
         user_id,
         purpose: purpose.name,
         email: email.to_owned(),
