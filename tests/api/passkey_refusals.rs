@@ -66,9 +66,9 @@ on_both_databases!(
 
         // A registration ceremony does not finish a log-in, and the reverse.
         let mut credential = credential;
-        let (ceremony, options) = start(base, Some(&ada), REGISTER_START).await;
-        let wrong =
-            json!({"ceremony": ceremony, "credential": device.get(&mut credential, &options)});
+        let (register_ceremony, register_options) = start(base, Some(&ada), REGISTER_START).await;
+        let (log_in_ceremony, log_in_options) = start(base, None, LOG_IN_START).await;
+        let wrong = json!({"ceremony": register_ceremony, "credential": device.get(&mut credential, &log_in_options)});
         refused(
             post(base, None, LOG_IN_FINISH, wrong).await,
             400,
@@ -76,9 +76,7 @@ on_both_databases!(
             None,
         )
         .await;
-        let (ceremony, options) = start(base, None, LOG_IN_START).await;
-        let wrong =
-            json!({"ceremony": ceremony, "name": "Key", "credential": device.create(&options).1});
+        let wrong = json!({"ceremony": log_in_ceremony, "name": "Key", "credential": device.create(&register_options).1});
         refused(
             post(base, Some(&ada), REGISTER_FINISH, wrong).await,
             400,
@@ -117,28 +115,30 @@ on_both_databases!(garbage_is_a_client_error, |engine: Engine| async move {
     let server = server(engine).await;
     let base = &server.base;
     let ada = server.signed_up("ada").await;
-    let (ceremony, _) = start(base, Some(&ada), REGISTER_START).await;
     for credential in [
         json!("text"),
         json!(null),
         json!({}),
         json!({"id": "x", "rawId": "!!", "type": "public-key", "response": {}}),
         json!({"id": "x", "rawId": "AAAA", "type": "public-key",
-                   "response": {"clientDataJSON": "AAAA", "attestationObject": "AAAA"}}),
+               "response": {"clientDataJSON": "AAAA", "attestationObject": "AAAA"}}),
     ] {
+        let (ceremony, _) = start(base, Some(&ada), REGISTER_START).await;
         let body = json!({"ceremony": ceremony, "name": "Key", "credential": credential});
         let response = post(base, Some(&ada), REGISTER_FINISH, body).await;
         refused(response, 422, "validation_failed", Some("credential")).await;
     }
-    let (ceremony, _) = start(base, None, LOG_IN_START).await;
     for credential in [json!([1, 2]), json!({"id": 1})] {
+        let (ceremony, _) = start(base, None, LOG_IN_START).await;
         let body = json!({"ceremony": ceremony, "credential": credential});
         let response = post(base, None, LOG_IN_FINISH, body).await;
         refused(response, 422, "validation_failed", Some("credential")).await;
     }
+    let (ceremony, _) = start(base, None, LOG_IN_START).await;
     let body = json!({"ceremony": ceremony, "credential": {
-            "id": "x", "rawId": "AAAA", "type": "public-key",
-            "response": {"clientDataJSON": "AAAA", "authenticatorData": "AAAA", "signature": "AAAA", "userHandle": "AAAA"}}});
+        "id": "x", "rawId": "AAAA", "type": "public-key",
+        "response": {"clientDataJSON": "AAAA", "authenticatorData": "AAAA",
+                     "signature": "AAAA", "userHandle": "AAAA"}}});
     refused(
         post(base, None, LOG_IN_FINISH, body).await,
         401,

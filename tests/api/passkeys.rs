@@ -5,7 +5,7 @@
 //! are in `passkey_refusals.rs`.
 
 use crate::admin_cli::keyhold;
-use crate::authenticator::{Authenticator, Credential};
+use crate::authenticator::{encode, Authenticator, Credential};
 use crate::helpers::{json, Engine, Instance, TestServer};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -131,7 +131,7 @@ on_both_databases!(
         assert_eq!(selection["userVerification"], "required");
         assert_eq!(selection["residentKey"], "required");
 
-        let (_, added) = register(&server, &token, &device, "  Laptop ").await;
+        let (laptop, added) = register(&server, &token, &device, "  Laptop ").await;
         assert_eq!(added["name"], "Laptop");
         assert_eq!(added["last_used_at"], Value::Null);
         let (_, phone) = register(&server, &token, &device, "Phone").await;
@@ -151,7 +151,8 @@ on_both_databases!(
             .unwrap();
         assert_eq!(excluded.len(), 2);
         // The same handle every time: an authenticator keeps one passkey per account.
-        assert_eq!(options["publicKey"]["user"]["id"], public_key["user"]["id"]);
+        let handle = encode(&laptop.user_handle);
+        assert_eq!(options["publicKey"]["user"]["id"], handle.as_str());
 
         let renamed = post(
             &server.base,
@@ -301,7 +302,7 @@ on_both_databases!(
             settings.insert("KEYHOLD_PUBLIC_URL", "http://192.0.2.10:3000".into());
         })
         .await;
-        let token = server.signed_up("ip").await;
+        let token = server.signed_up("ipaddr").await;
         for (path, token) in [
             (
                 "/api/users/me/passkeys/register/start",

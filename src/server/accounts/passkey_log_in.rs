@@ -79,9 +79,9 @@ impl Accounts {
             .passkey(client.addr)
             .await?
             .map_err(AccountError::Throttled)?;
+        let ceremony = self.take_ceremony(ceremony, LOG_IN).await?;
         let response: PublicKeyCredential = serde_json::from_value(credential)
             .map_err(|e| AccountError::InvalidPasskeyResponse(e.to_string()))?;
-        let ceremony = self.take_ceremony(ceremony, LOG_IN).await?;
         let state: DiscoverableAuthentication =
             serde_json::from_str(&ceremony.state).map_err(internal)?;
         // The authenticator names the account (its handle) and the passkey it used.

@@ -141,12 +141,12 @@ impl Accounts {
         let rp = self.relying_party()?;
         let user = &principal.user;
         let name = passkey_name(name)?;
-        let response: RegisterPublicKeyCredential = serde_json::from_value(credential)
-            .map_err(|e| AccountError::InvalidPasskeyResponse(e.to_string()))?;
         let ceremony = self.take_ceremony(ceremony, REGISTER).await?;
         if ceremony.user_id != Some(user.id) {
             return Err(AccountError::InvalidCeremony { expired: false });
         }
+        let response: RegisterPublicKeyCredential = serde_json::from_value(credential)
+            .map_err(|e| AccountError::InvalidPasskeyResponse(e.to_string()))?;
         let Registration { handle, state } =
             serde_json::from_str(&ceremony.state).map_err(internal)?;
         let passkey = rp
