@@ -81,9 +81,19 @@ fn explain(name: &str, ceremony: Ceremony) -> ApiError {
 }
 
 /// Hands `options` (`{"publicKey": …}`) to the browser's WebAuthn API and returns the
-/// authenticator's answer in its JSON form.
+/// authenticator's answer in its JSON form. (The browser is single-threaded: the future
+/// is `Send` only in name, as the actions that run it require.)
 #[cfg(feature = "hydrate")]
-async fn ask_authenticator(
+fn ask_authenticator(
+    ceremony: Ceremony,
+    options: &serde_json::Value,
+) -> impl std::future::Future<Output = Result<serde_json::Value, ApiError>> + Send {
+    let options = options.clone();
+    send_wrapper::SendWrapper::new(async move { ask_browser(ceremony, &options).await })
+}
+
+#[cfg(feature = "hydrate")]
+async fn ask_browser(
     ceremony: Ceremony,
     options: &serde_json::Value,
 ) -> Result<serde_json::Value, ApiError> {

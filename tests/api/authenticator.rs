@@ -24,6 +24,20 @@ pub struct Credential {
     pub counter: u32,
 }
 
+impl Credential {
+    /// A `PublicKeyCredential` of this passkey in its JSON form, around `response`.
+    fn answer(&self, response: Value) -> Value {
+        json!({
+            "id": encode(&self.id),
+            "rawId": encode(&self.id),
+            "type": "public-key",
+            "response": response,
+            "clientExtensionResults": {},
+            "authenticatorAttachment": "platform",
+        })
+    }
+}
+
 /// How the authenticator and browser behave.
 #[derive(Clone)]
 pub struct Authenticator {
@@ -81,18 +95,11 @@ impl Authenticator {
         attestation.map(0);
         attestation.text("authData");
         attestation.bytes(&auth_data);
-        json!({
-            "id": encode(&credential.id),
-            "rawId": encode(&credential.id),
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": encode(client_data.as_bytes()),
-                "attestationObject": encode(&attestation.0),
-                "transports": ["internal"],
-            },
-            "clientExtensionResults": {},
-            "authenticatorAttachment": "platform",
-        })
+        credential.answer(json!({
+            "clientDataJSON": encode(client_data.as_bytes()),
+            "attestationObject": encode(&attestation.0),
+            "transports": ["internal"],
+        }))
     }
 
     /// Signs `options` (`{"publicKey": …}` from a log-in start) with `credential`,
@@ -113,19 +120,12 @@ impl Authenticator {
         let mut signed = auth_data.clone();
         signed.extend_from_slice(&Sha256::digest(client_data.as_bytes()));
         let signature: Signature = credential.key.sign(&signed);
-        json!({
-            "id": encode(&credential.id),
-            "rawId": encode(&credential.id),
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": encode(client_data.as_bytes()),
-                "authenticatorData": encode(&auth_data),
-                "signature": encode(signature.to_der().as_bytes()),
-                "userHandle": encode(&credential.user_handle),
-            },
-            "clientExtensionResults": {},
-            "authenticatorAttachment": "platform",
-        })
+        credential.answer(json!({
+            "clientDataJSON": encode(client_data.as_bytes()),
+            "authenticatorData": encode(&auth_data),
+            "signature": encode(signature.to_der().as_bytes()),
+            "userHandle": encode(&credential.user_handle),
+        }))
     }
 
     fn client_data(&self, kind: &str, public_key: &Value) -> String {
