@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
 import { maildevURL } from "../playwright.config";
 
@@ -84,3 +85,20 @@ export async function mailTo(request: APIRequestContext, to: string, subject: st
 
 export const linkIn = (mail: Mail) => mail.text.match(/https?:\/\/\S+token=[A-Za-z0-9_-]+/)![0];
 
+// axe-core on every page, signed out and in, light and dark: zero WCAG 2.1 A/AA violations.
+export async function expectNoViolations(page: Page, what: string) {
+  // Colours are judged once they settle (a toast fading in is briefly low-contrast).
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== "running"));
+  const results = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
+    .analyze();
+  const summary = results.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
+  );
+  expect(summary, `${what}: accessibility violations`).toEqual([]);
+  // axe really looked at the page (colour contrast, labels, landmarks, ...).
+  expect(results.passes.length, `${what}: rules checked`).toBeGreaterThan(10);
+  // One h1 per page, inside the main landmark.
+  await expect(page.locator("h1"), `${what}: one h1`).toHaveCount(1);
+  await expect(page.locator("main h1"), `${what}: h1 in main`).toHaveCount(1);
+}

@@ -24,6 +24,9 @@ pub struct UpdateProfileRequest {
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schema(format = "password"))]
     pub current_password: Option<String>,
+    /// With the password, when the account has a second factor.
+    #[serde(flatten)]
+    pub second_factor: super::second_factors::SecondFactorFields,
 }
 
 debug_without_secrets!(UpdateProfileRequest { username, email });
@@ -55,6 +58,7 @@ pub async fn update_profile(
         username: request.username.as_deref(),
         email: request.email.as_deref(),
         current_password: request.current_password.as_deref(),
+        second_factor: request.second_factor.proof(),
     };
     let updated = state
         .accounts
@@ -78,6 +82,9 @@ pub struct DeleteAccountRequest {
     pub password: String,
     /// The username, typed again to confirm.
     pub confirm: String,
+    /// Needed when the account has a second factor.
+    #[serde(flatten)]
+    pub second_factor: super::second_factors::SecondFactorFields,
 }
 
 debug_without_secrets!(DeleteAccountRequest { confirm });
@@ -102,10 +109,14 @@ pub async fn delete_account(
     #[server(flatten)] request: DeleteAccountRequest,
 ) -> Result<Deleted, ApiError> {
     let (state, principal, caller) = super::users::signed_in_caller().await?;
-    let (user, client) = (&principal.user, caller.client());
     state
         .accounts
-        .delete_account(user, &request.password, &request.confirm, client)
+        .delete_account(
+            &principal,
+            (&request.password, &request.confirm),
+            request.second_factor.proof(),
+            caller.client(),
+        )
         .await?;
     Ok(Deleted { deleted: true })
 }
@@ -137,6 +148,8 @@ pub struct ExportedSession {
     pub last_seen_at: i64,
     /// Unix seconds.
     pub expires_at: i64,
+    /// How the session was signed in (RFC 8176 values).
+    pub amr: Vec<String>,
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -158,6 +171,8 @@ pub struct ExportedSecurity {
     pub password_storage: String,
     /// How many times every token was revoked (password changes, log out everywhere).
     pub token_revocations: i64,
+    /// The second factors (their secrets and codes are never exported).
+    pub second_factors: super::second_factors::SecondFactorsView,
 }
 
 /// "Download my data": a JSON document with everything stored about the account.
@@ -177,6 +192,10 @@ pub async fn export_data() -> Result<AccountExport, ApiError> {
     let (state, principal) = super::users::signed_in_session().await?;
     let sessions = state.accounts.sessions(&principal).await?;
     let activity = state.accounts.all_activity(&principal.user).await?;
+    let second_factors = state
+        .accounts
+        .second_factor_status(principal.user.id)
+        .await?;
     let current_session = principal.session_id;
     let user = principal.user;
     let exported_at = state.clock.now();
@@ -193,6 +212,7 @@ pub async fn export_data() -> Result<AccountExport, ApiError> {
         security: ExportedSecurity {
             password_storage: "argon2id hash (not included)".into(),
             token_revocations: user.token_generation,
+            second_factors: super::second_factors::status_view(second_factors),
         },
         sessions: sessions
             .into_iter()
@@ -203,6 +223,7 @@ pub async fn export_data() -> Result<AccountExport, ApiError> {
                 created_at: s.created_at,
                 last_seen_at: s.last_seen_at,
                 expires_at: s.expires_at,
+                amr: s.amr.split(',').map(str::to_owned).collect(),
             })
             .collect(),
         activity: activity

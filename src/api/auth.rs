@@ -1,6 +1,7 @@
-//! Sign-up and log-in: `POST /api/register` (JSON) and `POST /api/login` (OAuth2 password form).
+//! Sign-up and log-in: `POST /api/register` (JSON), `POST /api/login` (OAuth2 password
+//! form) and, for accounts with a second factor, `POST /api/login/mfa`.
 
-use super::{ApiError, TokenResponse, UserView};
+use super::{second_factors::SecondFactorFields, ApiError, TokenResponse, UserView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -105,6 +106,10 @@ impl LoginRequest {
 /// budget, so failed guesses elsewhere never lock it out. 429 with `Retry-After` when
 /// the attempts are spent. A request with an `Origin` header must come from the site
 /// itself (403 otherwise).
+///
+/// For an account with a second factor, the right password answers 401 `mfa_required`
+/// with an `mfa_token` and the `methods` the account can use, and nothing is signed in
+/// yet: finish at `POST /api/login/mfa`.
 #[cfg_attr(feature = "ssr", utoipa::path(
     post, path = "/api/login", operation_id = "login", tag = "accounts",
     summary = "Exchange username (or e-mail) and password for a bearer token (OAuth2 password form)",
@@ -132,7 +137,57 @@ pub async fn login(#[server(flatten)] request: LoginRequest) -> Result<TokenResp
             device.as_deref(),
         )
         .await?;
-    Ok(hand_over(&state, signed_in))
+    Ok(signed_in_answer(&state, signed_in))
+}
+
+/// `POST /api/login/mfa`: the second step of a log-in.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LoginMfaRequest {
+    /// From the `mfa_required` answer of `POST /api/login`.
+    #[cfg_attr(feature = "ssr", schema(max_length = 64))]
+    pub mfa_token: String,
+    #[serde(flatten)]
+    pub second_factor: SecondFactorFields,
+}
+
+debug_without_secrets!(LoginMfaRequest {});
+
+/// Finishes a log-in that answered `mfa_required`: the `mfa_token` and a code from the
+/// authenticator app (`code`) or a recovery code (`recovery_code`). Answers like
+/// `POST /api/login` (token, refresh cookie). 401 `invalid_credentials` on the field
+/// when the code is wrong; 401 `invalid_mfa_token` when the token is unknown, used,
+/// older than 5 minutes, sent from another address, voided by a password change or
+/// spent by 5 wrong codes (log in with the password again); 429 after too many wrong
+/// codes for the account.
+#[cfg_attr(feature = "ssr", utoipa::path(
+    post, path = "/api/login/mfa", operation_id = "login_mfa", tag = "accounts",
+    summary = "Finish a log-in with a second factor",
+    request_body(content = LoginMfaRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A bearer token.", body = TokenResponse),
+        super::error_responses::Unauthenticated,
+        super::error_responses::CrossSite,
+        super::error_responses::Throttled,
+    ),
+))]
+#[server(prefix = "/api", endpoint = "login/mfa", input = Json)]
+pub async fn login_mfa(
+    #[server(flatten)] request: LoginMfaRequest,
+) -> Result<TokenResponse, ApiError> {
+    use crate::server::state::AppState;
+
+    let state = AppState::from_context()?;
+    let caller = log_in_caller(&state)?;
+    let signed_in = state
+        .accounts
+        .login_second_factor(
+            &request.mfa_token,
+            request.second_factor.proof(),
+            caller.client(),
+        )
+        .await?;
+    Ok(signed_in_answer(&state, signed_in))
 }
 
 /// Who is logging in. A browser on another site must not sign this browser in to an
@@ -151,10 +206,11 @@ pub(crate) fn log_in_caller(
     Ok(caller)
 }
 
-/// The answer to a successful log-in (with a password or a passkey): the refresh and
-/// device cookies set, the access token returned.
+/// The answer to a completed log-in (password, second factor or passkey): the session's
+/// refresh cookie, a device cookie for a browser that did not prove one, and the bearer
+/// token.
 #[cfg(feature = "ssr")]
-pub(crate) fn hand_over(
+pub(crate) fn signed_in_answer(
     state: &crate::server::state::AppState,
     signed_in: crate::server::accounts::SignIn,
 ) -> TokenResponse {
@@ -175,5 +231,5 @@ pub(crate) fn hand_over(
 /// The endpoints of this module, for the OpenAPI document.
 #[cfg(feature = "ssr")]
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(register, login))]
+#[openapi(paths(register, login, login_mfa))]
 pub struct Endpoints;

@@ -20,6 +20,12 @@ pub enum ErrorCode {
     EmailNotVerified,
     /// A link sent by mail that is unknown, used, expired or voided (field `token`).
     InvalidLink,
+    /// The password was right and the account has a second factor: finish at
+    /// `POST /api/login/mfa` with `mfa_token` and one of `methods`.
+    MfaRequired,
+    /// The `mfa_token` is unknown, used, expired, from another address or spent by
+    /// wrong codes: log in with the password again.
+    InvalidMfaToken,
     /// A passkey ceremony that is unknown, used or expired (field `ceremony`): start again.
     InvalidCeremony,
     MissingToken,
@@ -47,6 +53,8 @@ impl ErrorCode {
             Self::InvalidCredentials
             | Self::AccountDisabled
             | Self::EmailNotVerified
+            | Self::MfaRequired
+            | Self::InvalidMfaToken
             | Self::MissingToken
             | Self::InvalidToken => 401,
             Self::Forbidden => 403,
@@ -90,6 +98,9 @@ pub struct ApiError {
     pub message: String,
     #[serde(default)]
     pub field: Option<String>,
+    /// With `mfa_required`: how to finish the log-in.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub mfa: Option<Box<MfaRequired>>,
     /// Seconds to wait before trying again (a 429 or 503). Carried from the server
     /// function to the edge, which sends it as `Retry-After` and leaves it out of the body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,12 +113,24 @@ pub struct ApiError {
     pub cause: Option<String>,
 }
 
+/// What an `mfa_required` answer adds to the error body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MfaRequired {
+    /// The token to send to `POST /api/login/mfa` (single use, 5 minutes, only from
+    /// the same address).
+    pub mfa_token: String,
+    /// The second factors the account can use (`totp`, `recovery_code`, …).
+    pub methods: Vec<String>,
+}
+
 impl ApiError {
     pub fn new(error: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             error,
             message: message.into(),
             field: None,
+            mfa: None,
             retry_after: None,
             cause: None,
         }

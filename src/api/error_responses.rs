@@ -15,7 +15,7 @@ pub struct Malformed(pub ApiError);
 #[derive(IntoResponses)]
 #[response(
     status = 401,
-    description = "Missing or refused credentials or token (`WWW-Authenticate: Bearer`).",
+    description = "Missing or refused credentials or token (`WWW-Authenticate: Bearer`). At log-in, `mfa_required` (with `mfa_token` and `methods`) when the password was right and the account has a second factor.",
     headers(("WWW-Authenticate" = String))
 )]
 pub struct Unauthenticated(pub ApiError);
@@ -24,7 +24,7 @@ pub struct Unauthenticated(pub ApiError);
 #[derive(IntoResponses)]
 #[response(
     status = 403,
-    description = "A password confirming the change is wrong (field names which)."
+    description = "A password or second-factor code confirming the change is wrong (field names which: `current_password`, `password`, `code` or `recovery_code`)."
 )]
 pub struct WrongPassword(pub ApiError);
 
@@ -61,6 +61,14 @@ pub struct WrongMethod(pub ApiError);
     description = "The username or e-mail is taken (field names which)."
 )]
 pub struct Conflict(pub ApiError);
+
+/// 409 from the second-factor set-up.
+#[derive(IntoResponses)]
+#[response(
+    status = 409,
+    description = "The authenticator app is not in the state this needs (already set up; nothing waiting for its first code; none to remove)."
+)]
+pub struct SecondFactorState(pub ApiError);
 
 /// 400 `invalid_link`.
 #[derive(IntoResponses)]

@@ -11,11 +11,12 @@ pub mod images;
 pub mod passkeys;
 pub mod recovery;
 pub mod refresh;
+pub mod second_factors;
 pub mod security_events;
 pub mod sessions;
 pub mod users;
 
-pub use error::{ApiError, ErrorCode};
+pub use error::{ApiError, ErrorCode, MfaRequired};
 use serde::{Deserialize, Serialize};
 
 /// What the API tells about a user: never the id, the hash or anything internal.

@@ -301,7 +301,7 @@ pub async fn finish_passkey_log_in(
             device.as_deref(),
         )
         .await?;
-    Ok(super::auth::hand_over(&state, signed_in))
+    Ok(super::auth::signed_in_answer(&state, signed_in))
 }
 
 /// The endpoints of this module, for the OpenAPI document.

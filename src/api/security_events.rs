@@ -40,6 +40,16 @@ pub enum ActivityKind {
     /// An administrator made a password reset link for the account.
     ResetLinkIssuedByAdmin,
     AccountDeleted,
+    /// The right password, then a wrong code from the authenticator app or a wrong
+    /// recovery code (repeats from one address are one entry).
+    SecondFactorFailed,
+    AuthenticatorAppAdded,
+    AuthenticatorAppRemoved,
+    RecoveryCodesRegenerated,
+    /// A recovery code was used (each works once).
+    RecoveryCodeUsed,
+    /// An administrator removed the account's second factors (lost phone and codes).
+    SecondFactorsRemovedByAdmin,
     PasskeyAdded,
     PasskeyRemoved,
     /// Signed in with a passkey alone (no password).
@@ -54,7 +64,7 @@ pub enum ActivityKind {
 }
 
 impl ActivityKind {
-    const ALL: [Self; 26] = [
+    const ALL: [Self; 32] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -76,6 +86,12 @@ impl ActivityKind {
         Self::SessionsRevokedByAdmin,
         Self::ResetLinkIssuedByAdmin,
         Self::AccountDeleted,
+        Self::SecondFactorFailed,
+        Self::AuthenticatorAppAdded,
+        Self::AuthenticatorAppRemoved,
+        Self::RecoveryCodesRegenerated,
+        Self::RecoveryCodeUsed,
+        Self::SecondFactorsRemovedByAdmin,
         Self::PasskeyAdded,
         Self::PasskeyRemoved,
         Self::PasskeyLoginSucceeded,
@@ -107,6 +123,12 @@ impl ActivityKind {
             Self::SessionsRevokedByAdmin => "sessions_revoked_by_admin",
             Self::ResetLinkIssuedByAdmin => "reset_link_issued_by_admin",
             Self::AccountDeleted => "account_deleted",
+            Self::SecondFactorFailed => "second_factor_failed",
+            Self::AuthenticatorAppAdded => "authenticator_app_added",
+            Self::AuthenticatorAppRemoved => "authenticator_app_removed",
+            Self::RecoveryCodesRegenerated => "recovery_codes_regenerated",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::SecondFactorsRemovedByAdmin => "second_factors_removed_by_admin",
             Self::PasskeyAdded => "passkey_added",
             Self::PasskeyRemoved => "passkey_removed",
             Self::PasskeyLoginSucceeded => "passkey_login_succeeded",
@@ -148,6 +170,16 @@ impl ActivityKind {
             Self::SessionsRevokedByAdmin => "Sessions ended by an administrator",
             Self::ResetLinkIssuedByAdmin => "Password reset link made by an administrator",
             Self::AccountDeleted => "Account deleted",
+            Self::SecondFactorFailed => "Failed sign-in: right password, wrong second-factor code",
+            Self::AuthenticatorAppAdded => "Authenticator app turned on",
+            Self::AuthenticatorAppRemoved => "Authenticator app removed",
+            Self::RecoveryCodesRegenerated => {
+                "New recovery codes made (the old ones stopped working)"
+            }
+            Self::RecoveryCodeUsed => "A recovery code was used",
+            Self::SecondFactorsRemovedByAdmin => {
+                "Two-step verification turned off by an administrator"
+            }
             Self::PasskeyAdded => "Passkey added",
             Self::PasskeyRemoved => "Passkey removed",
             Self::PasskeyLoginSucceeded => "Signed in with a passkey",

@@ -28,6 +28,10 @@ pub struct SessionView {
     pub expires_at: i64,
     /// True for the session of the token making this request.
     pub current: bool,
+    /// How the session was signed in (RFC 8176): `pwd` (password), `otp` (a code from
+    /// the authenticator app or a recovery code), `mfa` (more than one factor), …
+    #[serde(default)]
+    pub amr: Vec<String>,
 }
 
 /// How many sessions a request ended.
@@ -63,6 +67,7 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, ApiError> {
             created_at: s.created_at,
             last_seen_at: s.last_seen_at,
             expires_at: s.expires_at,
+            amr: s.amr.split(',').map(str::to_owned).collect(),
         })
         .collect())
 }

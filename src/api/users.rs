@@ -32,6 +32,9 @@ pub struct ChangePasswordRequest {
     /// The same rules as at sign-up.
     #[cfg_attr(feature = "ssr", schema(format = "password"))]
     pub new_password: String,
+    /// Needed when the account has a second factor.
+    #[serde(flatten)]
+    pub second_factor: super::second_factors::SecondFactorFields,
 }
 
 debug_without_secrets!(ChangePasswordRequest {});
@@ -62,8 +65,8 @@ pub async fn change_password(
         .accounts
         .change_password(
             &principal,
-            &request.current_password,
-            &request.new_password,
+            (&request.current_password, &request.new_password),
+            request.second_factor.proof(),
             caller.client(),
         )
         .await?;

@@ -3,6 +3,7 @@
 //! field of the sign-up form.
 
 use super::form::{input_value, on_result, FormAlert, FormErrors, SubmitButton, TextField};
+use super::second_factors::{typed_second_factor, SecondFactorField};
 use super::signed_in::use_session;
 use crate::api::{
     account::{
@@ -169,19 +170,30 @@ pub fn ImageSection() -> impl IntoView {
 #[component]
 pub fn EditProfile(identity: Signal<(String, String)>) -> impl IntoView {
     let session = use_session();
-    let (username, email, password) = (
+    let (username, email, password, code) = (
+        NodeRef::<Input>::new(),
         NodeRef::<Input>::new(),
         NodeRef::<Input>::new(),
         NodeRef::<Input>::new(),
     );
-    let errors = FormErrors::with_prefix(&["username", "email", "current_password"], "edit-");
+    let errors = FormErrors::with_prefix(
+        &[
+            "username",
+            "email",
+            "current_password",
+            "code",
+            "recovery_code",
+        ],
+        "edit-",
+    );
     let saved = RwSignal::new(None::<String>);
-    let action = Action::new(|change: &(String, String, String)| {
-        let (username, email, password) = change.clone();
+    let action = Action::new(|change: &(String, String, String, String)| {
+        let (username, email, password, code) = change.clone();
         update_profile(UpdateProfileRequest {
             username: Some(username),
             email: Some(email),
             current_password: Some(password).filter(|p| !p.is_empty()),
+            second_factor: typed_second_factor(&code),
         })
     });
     on_result(action, errors, move |user: crate::api::UserView| {
@@ -192,8 +204,10 @@ pub fn EditProfile(identity: Signal<(String, String)>) -> impl IntoView {
             None => "Your profile was saved.".to_owned(),
         }));
         session.reload_user();
-        if let Some(input) = password.get_untracked() {
-            input.set_value("");
+        for input in [password, code] {
+            if let Some(input) = input.get_untracked() {
+                input.set_value("");
+            }
         }
     });
     // Fill in the current values once known (and after a save).
@@ -212,6 +226,7 @@ pub fn EditProfile(identity: Signal<(String, String)>) -> impl IntoView {
             input_value(username),
             input_value(email),
             input_value(password),
+            input_value(code),
         ));
     };
     view! {
@@ -231,6 +246,7 @@ pub fn EditProfile(identity: Signal<(String, String)>) -> impl IntoView {
                     required=false
                     error=errors.for_field("current_password")
                 />
+                <SecondFactorField node_ref=code errors id_prefix="edit-" />
                 <p class="notice" role="status">{move || saved.get()}</p>
                 <SubmitButton
                     label="Save profile"
@@ -311,12 +327,18 @@ fn save_json(value: &impl serde::Serialize, file_name: &str) -> Result<(), Strin
 pub fn DeleteAccount(username: Signal<String>) -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
-    let (password, confirm) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
-    let errors = FormErrors::with_prefix(&["password", "confirm"], "delete-");
-    let action = Action::new(|(password, confirm): &(String, String)| {
+    let (password, confirm, code) = (
+        NodeRef::<Input>::new(),
+        NodeRef::<Input>::new(),
+        NodeRef::<Input>::new(),
+    );
+    let errors =
+        FormErrors::with_prefix(&["password", "confirm", "code", "recovery_code"], "delete-");
+    let action = Action::new(|(password, confirm, code): &(String, String, String)| {
         delete_account(DeleteAccountRequest {
             password: password.clone(),
             confirm: confirm.clone(),
+            second_factor: typed_second_factor(code),
         })
     });
     on_result(action, errors, move |_| {
@@ -332,7 +354,11 @@ pub fn DeleteAccount(username: Signal<String>) -> impl IntoView {
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.set(None);
-        action.dispatch((input_value(password), input_value(confirm)));
+        action.dispatch((
+            input_value(password),
+            input_value(confirm),
+            input_value(code),
+        ));
     };
     view! {
         <section class="section section--danger" aria-labelledby="delete-title">
@@ -351,6 +377,7 @@ pub fn DeleteAccount(username: Signal<String>) -> impl IntoView {
                     error=errors.for_field("confirm")
                 />
                 <p class="field-hint">{move || format!("Type \u{201c}{}\u{201d}.", username.get())}</p>
+                <SecondFactorField node_ref=code errors id_prefix="delete-" />
                 <button
                     type="submit"
                     class="button button--danger button--block"

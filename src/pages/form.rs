@@ -76,6 +76,16 @@ impl FormErrors {
     }
 }
 
+/// Moves keyboard focus to `input` as soon as it is on the page (a step that appears
+/// in place of another: the person types there next).
+pub fn focus_when_shown(input: NodeRef<Input>) {
+    Effect::new(move |_| {
+        if let Some(input) = input.get() {
+            let _ = input.focus();
+        }
+    });
+}
+
 /// The current text of an input.
 pub fn input_value(input: NodeRef<Input>) -> String {
     input
@@ -101,6 +111,9 @@ pub fn TextField(
     #[prop(default = "field-")]
     id_prefix: &'static str,
     #[prop(default = true)] required: bool,
+    /// The on-screen keyboard to offer (`numeric` for codes).
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
 ) -> impl IntoView {
     let id = format!("{id_prefix}{name}");
     let base = if id_prefix == "field-" {
@@ -148,6 +161,7 @@ pub fn TextField(
                 name=name
                 type=input_type
                 autocomplete=autocomplete
+                inputmode=inputmode
                 required=required
                 aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
                 aria-describedby=described_by

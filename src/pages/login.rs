@@ -1,10 +1,15 @@
-//! `/login`: username (or e-mail) and password, or a passkey alone.
+//! `/login`: username (or e-mail) and password, then, for an account with a second
+//! factor, its code (`login_second_step.rs`); or a passkey alone.
 
 use super::form::{
-    enter_profile, input_value, on_result, AuthCard, FormAlert, FormErrors, SubmitButton, TextField,
+    enter_profile, input_value, AuthCard, FormAlert, FormErrors, SubmitButton, TextField,
 };
+use super::login_second_step::{SecondStep, SecondStepForm};
 use super::signed_in::use_session;
-use crate::api::auth::{login, LoginRequest};
+use crate::api::{
+    auth::{login, LoginRequest},
+    ErrorCode,
+};
 use crate::client::passkeys::sign_in_with_passkey;
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 use leptos_meta::Title;
@@ -14,13 +19,42 @@ pub fn LoginPage() -> impl IntoView {
     let session = use_session();
     let (username, password) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
     let errors = FormErrors::new(&["username", "password"]);
+    let second_step = RwSignal::new(None::<SecondStep>);
     let action = Action::new(|(username, password): &(String, String)| {
         login(LoginRequest::new(username.clone(), password.clone()))
     });
-    on_result(action, errors, enter_profile(session));
     let passkey = Action::new(|_: &()| sign_in_with_passkey());
-    on_result(passkey, errors, enter_profile(session));
     let pending = Signal::derive(move || action.pending().get() || passkey.pending().get());
+    let signed_in = enter_profile(session);
+    Effect::new(move |_| match passkey.value().get() {
+        Some(Ok(token)) => signed_in(token),
+        Some(Err(error)) => {
+            errors.set(Some(error));
+            errors.focus_first();
+        }
+        None => {}
+    });
+    let signed_in = enter_profile(session);
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(token)) => signed_in(token),
+        Some(Err(error)) if error.error == ErrorCode::MfaRequired => {
+            second_step.set(SecondStep::from_error(&error));
+        }
+        Some(Err(error)) => {
+            errors.set(Some(error));
+            errors.focus_first();
+        }
+        None => {}
+    });
+    // Back to the password (the second step expired or was given up).
+    let restart = move |reason: Option<crate::api::ApiError>| {
+        second_step.set(None);
+        errors.set(reason);
+        if let Some(input) = password.get_untracked() {
+            input.set_value("");
+            let _ = input.focus();
+        }
+    };
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         errors.set(None);
@@ -29,7 +63,13 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <Title text="Log in" />
         <AuthCard title="Log in" subtitle="Welcome back. Sign in to see your profile.">
-            <form class="form" method="post" on:submit=submit novalidate=true>
+            <form
+                class="form"
+                method="post"
+                on:submit=submit
+                novalidate=true
+                hidden=move || second_step.with(Option::is_some)
+            >
                 <FormAlert message=errors.general() />
                 <TextField
                     label="Username"
@@ -55,19 +95,24 @@ pub fn LoginPage() -> impl IntoView {
                     ready=Signal::derive(move || session.ready() && !passkey.pending().get())
                 />
             </form>
-            <p class="divider" aria-hidden="true">"or"</p>
-            <button
-                type="button"
-                class="button button--ghost button--block"
-                disabled=move || pending.get() || !session.ready()
-                aria-busy=move || if passkey.pending().get() { "true" } else { "false" }
-                on:click=move |_| {
-                    errors.set(None);
-                    passkey.dispatch(());
-                }
-            >
-                {move || if passkey.pending().get() { "Waiting for your passkey…" } else { "Sign in with a passkey" }}
-            </button>
+            <div hidden=move || second_step.with(Option::is_some)>
+                <p class="divider" aria-hidden="true">"or"</p>
+                <button
+                    type="button"
+                    class="button button--ghost button--block"
+                    disabled=move || pending.get() || !session.ready()
+                    aria-busy=move || if passkey.pending().get() { "true" } else { "false" }
+                    on:click=move |_| {
+                        errors.set(None);
+                        passkey.dispatch(());
+                    }
+                >
+                    {move || if passkey.pending().get() { "Waiting for your passkey…" } else { "Sign in with a passkey" }}
+                </button>
+            </div>
+            {move || second_step.get().map(|step| view! {
+                <SecondStepForm step=step on_restart=restart />
+            })}
             <p class="card__footer">"New here? " <a href="/signup">"Create an account"</a></p>
         </AuthCard>
     }

@@ -2,6 +2,7 @@
 //! "Change password" section.
 
 use super::form::{input_value, on_result, FormAlert, FormErrors, SubmitButton, TextField};
+use super::second_factors::{typed_second_factor, SecondFactorField};
 use super::signed_in::use_session;
 use crate::api::users::{change_password, ChangePasswordRequest};
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
@@ -126,6 +127,7 @@ pub fn PasswordRules(
 struct PasswordChange {
     current: String,
     new: String,
+    code: String,
 }
 
 /// "Change password" on the profile page.
@@ -135,21 +137,26 @@ pub fn AccountSecurity(
     identity: Signal<(String, String)>,
 ) -> impl IntoView {
     let session = use_session();
-    let (current, new) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
+    let (current, new, code) = (
+        NodeRef::<Input>::new(),
+        NodeRef::<Input>::new(),
+        NodeRef::<Input>::new(),
+    );
     let new_value = RwSignal::new(String::new());
-    let errors = FormErrors::new(&["current_password", "new_password"]);
+    let errors = FormErrors::new(&["current_password", "new_password", "code", "recovery_code"]);
     let changed = RwSignal::new(false);
     let action = Action::new(|input: &PasswordChange| {
         change_password(ChangePasswordRequest {
             current_password: input.current.clone(),
             new_password: input.new.clone(),
+            second_factor: typed_second_factor(&input.code),
         })
     });
     on_result(action, errors, move |token| {
         session.sign_in(&token.access_token);
         changed.set(true);
         new_value.set(String::new());
-        for input in [current, new] {
+        for input in [current, new, code] {
             if let Some(input) = input.get_untracked() {
                 input.set_value("");
             }
@@ -162,6 +169,7 @@ pub fn AccountSecurity(
         action.dispatch(PasswordChange {
             current: input_value(current),
             new: input_value(new),
+            code: input_value(code),
         });
     };
 
@@ -188,6 +196,7 @@ pub fn AccountSecurity(
                     error=errors.for_field("new_password")
                 />
                 <PasswordRules password=new_value identity />
+                <SecondFactorField node_ref=code errors />
                 <p class="notice" role="status">
                     {move || changed.get().then_some("Password changed. Every other device has been signed out.")}
                 </p>

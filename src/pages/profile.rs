@@ -4,6 +4,7 @@ use super::account::{DeleteAccount, DownloadData, EditProfile, ImageSection};
 use super::activity::ActivitySection;
 use super::passkeys::PasskeysSection;
 use super::password::AccountSecurity;
+use super::second_factors::{SecondFactors, TwoStepSection};
 use super::sessions::SessionsSection;
 use super::signed_in::use_session;
 use crate::api::UserView;
@@ -36,6 +37,7 @@ impl AccountChanged {
 pub fn ProfilePage() -> impl IntoView {
     let session = use_session();
     provide_context(AccountChanged(RwSignal::new(0)));
+    SecondFactors::provide();
     let navigate = use_navigate();
     // No token (never signed in, logged out, or refused by the server): go to /login.
     Effect::new(move |_| {
@@ -75,6 +77,7 @@ pub fn ProfilePage() -> impl IntoView {
                 <ImageSection />
                 <EditProfile identity=identity />
                 <AccountSecurity identity=identity />
+                <TwoStepSection />
                 <PasskeysSection />
                 <SessionsSection />
                 <ActivitySection />

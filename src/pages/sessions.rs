@@ -32,6 +32,23 @@ pub(super) fn now() -> i64 {
     0
 }
 
+/// How a session was signed in, from its `amr` values (RFC 8176).
+pub fn signed_in_with(amr: &[String]) -> String {
+    let words: Vec<&str> = amr
+        .iter()
+        .filter_map(|method| match method.as_str() {
+            "pwd" => Some("password"),
+            "otp" => Some("one-time code"),
+            "hwk" | "swk" => Some("passkey"),
+            _ => None,
+        })
+        .collect();
+    match words.as_slice() {
+        [] => "signed in".to_owned(),
+        words => format!("signed in with {}", words.join(" + ")),
+    }
+}
+
 #[component]
 pub fn SessionsSection() -> impl IntoView {
     let session = use_session();
@@ -88,6 +105,7 @@ pub fn SessionsSection() -> impl IntoView {
                     </p>
                     <p class="sessions__meta">
                         {item.address.clone()} " · "
+                        {signed_in_with(&item.amr)} " · "
                         {if item.current { "active now".to_owned() } else { format!("last active {}", ago(now() - item.last_seen_at)) }}
                     </p>
                 </div>

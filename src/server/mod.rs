@@ -22,6 +22,7 @@ pub mod private_files;
 pub mod refresh_token;
 pub mod relying_party;
 pub mod router;
+pub mod second_factors;
 pub mod serve;
 pub mod session_policy;
 pub mod state;

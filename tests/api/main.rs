@@ -19,6 +19,7 @@ mod passkey_refusals;
 mod passkeys;
 mod published_keys;
 mod recovery;
+mod second_factors;
 mod security;
 mod self_service;
 mod sessions;

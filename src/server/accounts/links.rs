@@ -46,14 +46,14 @@ pub fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
-/// The stored hash of a link's token, if it has a token's shape (no database look-up
-/// for anything else).
+/// The stored hash of a token, if it has a token's shape (no database look-up for
+/// anything else).
 fn token_hash(token: &str) -> Result<String, AccountError> {
-    shaped_token_hash(token).ok_or(AccountError::InvalidLink { expired: false })
+    secret_hash(token).ok_or(AccountError::InvalidLink { expired: false })
 }
 
-/// SHA-256 (hex) of `token` if it has the shape of a [`random_token`].
-pub(super) fn shaped_token_hash(token: &str) -> Option<String> {
+/// SHA-256 (hex) of a secret made by `new_secret`, if `token` has its shape.
+pub(super) fn secret_hash(token: &str) -> Option<String> {
     let shaped = token.len() == TOKEN_CHARS
         && token
             .bytes()
@@ -61,9 +61,8 @@ pub(super) fn shaped_token_hash(token: &str) -> Option<String> {
     shaped.then(|| sha256_hex(token))
 }
 
-/// 256 random bits from the OS in unpadded base64url, and their SHA-256 (hex), which is
-/// all the server keeps.
-pub(super) fn random_token() -> (String, String) {
+/// 256 random bits from the OS, unpadded base64url, and their SHA-256 (hex).
+pub(super) fn new_secret() -> (String, String) {
     let mut secret = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut secret);
     let token = URL_SAFE_NO_PAD.encode(secret);
@@ -79,7 +78,7 @@ pub fn new_link(
     binding: &str,
     now: i64,
 ) -> (String, OneTimeLink) {
-    let (token, hash) = random_token();
+    let (token, hash) = new_secret();
     let link = OneTimeLink {
         hash,
         user_id,

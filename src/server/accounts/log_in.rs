@@ -1,6 +1,9 @@
 //! Logging in with a password, and who a bearer token belongs to.
 
-use super::{password_check::Upgrade, AccountError, Accounts, Client, Principal, SignIn};
+use super::{
+    password_check::Upgrade, second_factor::AMR_PASSWORD, AccountError, Accounts, Client,
+    Principal, SignIn,
+};
 use crate::api::security_events::ActivityKind;
 use crate::server::{
     throttle::LoginAttempt,
@@ -29,6 +32,7 @@ impl Accounts {
             Err(AccountError::Throttled(_)) => "throttled",
             Err(AccountError::Disabled) => "disabled",
             Err(AccountError::EmailNotVerified) => "unverified",
+            Err(AccountError::MfaRequired { .. }) => "second_factor_required",
             Err(AccountError::Busy) => "shed",
             Err(_) => "error",
         };
@@ -90,7 +94,14 @@ impl Accounts {
                 .await?;
             return Err(AccountError::EmailNotVerified);
         }
-        let mut signed_in = self.open_session(user, client).await?;
+        let methods = self.second_factor_methods(user.id).await?;
+        if !methods.is_empty() {
+            let known_device = attempt.device.is_some();
+            return Err(self
+                .require_second_factor(&found, methods, client, known_device)
+                .await);
+        }
+        let mut signed_in = self.open_session(user, client, &[AMR_PASSWORD]).await?;
         self.record(
             ActivityKind::LoginSucceeded,
             user.id,
@@ -125,6 +136,7 @@ impl Accounts {
         Ok(Principal {
             user,
             session_id: session.id,
+            amr: session.amr,
         })
     }
 }

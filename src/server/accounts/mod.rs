@@ -3,10 +3,12 @@
 //! refresh cookie's rotation (`refresh_rotation`), ending sessions (`session_control`),
 //! self-service (`self_service`), the security activity log (`activity`), "forgot
 //! password" (`recovery`), confirming addresses (`email_verification`) and the links
-//! both mail (`links`), passkeys (`passkeys`) and signing in with one
-//! (`passkey_log_in`). This file holds what they share.
+//! both mail (`links`), second factors (`second_factor`, `authenticator_app`), passkeys
+//! (`passkeys`) and signing in with one (`passkey_log_in`). This file holds what they
+//! share.
 
 mod activity;
+mod authenticator_app;
 mod email_verification;
 mod links;
 mod log_in;
@@ -16,14 +18,17 @@ mod password_check;
 mod recovery;
 mod refresh_rotation;
 mod registration;
+mod second_factor;
 mod self_service;
 mod session_control;
 #[cfg(test)]
 mod tests;
 
 pub use activity::{record_event, Origin};
+pub use authenticator_app::{AuthenticatorSetup, SecondFactorStatus};
 pub use links::{new_link, sha256_hex, RESET};
 pub use passkeys::{Challenge, MAX_PASSKEYS};
+pub use second_factor::SecondFactorProof;
 pub use self_service::ProfileChange;
 
 use super::{
@@ -86,6 +91,8 @@ pub struct Gauges {
 pub struct Principal {
     pub user: User,
     pub session_id: String,
+    /// How the session was authenticated (RFC 8176 values, comma-separated).
+    pub amr: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +126,26 @@ pub enum AccountError {
     NoSuchSession,
     #[error("no such activity entry")]
     NoSuchEntry,
+    /// The right password for an account with a second factor: the log-in goes on at
+    /// `POST /api/login/mfa` with this token and one of these methods.
+    #[error("a second factor is required")]
+    MfaRequired {
+        mfa_token: String,
+        methods: Vec<&'static str>,
+    },
+    /// An `mfa_token` that is unknown, used, expired, from another address, voided by a
+    /// password change or spent by wrong codes.
+    #[error("the mfa_token is not valid (expired: {expired})")]
+    InvalidMfaToken { expired: bool },
+    /// A wrong second factor (field `code` or `recovery_code`) at log-in.
+    #[error("the second factor is wrong")]
+    WrongSecondFactor(&'static str),
+    /// A wrong second factor (field `code` or `recovery_code`) confirming a change.
+    #[error("the second factor confirming the change is wrong")]
+    WrongConfirmationCode(&'static str),
+    /// The account has no such second factor, or already has one (setting it up).
+    #[error("{0}")]
+    SecondFactorState(&'static str),
     /// The password re-entered in field `.0` to confirm a change is wrong.
     #[error("the password confirming the change is wrong")]
     WrongPassword(&'static str),

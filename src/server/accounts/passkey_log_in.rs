@@ -6,6 +6,7 @@
 
 use super::{
     passkeys::{credential_key, internal},
+    second_factor::AMR_MULTI_FACTOR,
     AccountError, Accounts, Challenge, Client, SignIn,
 };
 use crate::api::security_events::ActivityKind;
@@ -18,6 +19,13 @@ use webauthn_rs::prelude::{
 
 /// The purpose of a passwordless log-in ceremony.
 const LOG_IN: &str = "login";
+
+/// How a passkey authenticated (RFC 8176 `amr`): a key bound to the authenticator's
+/// hardware, or one that may be copied between devices (a synced passkey).
+const AMR_HARDWARE_KEY: &str = "hwk";
+const AMR_SOFTWARE_KEY: &str = "swk";
+/// The authenticator checked the person (user verification).
+const AMR_USER_PRESENT: &str = "user";
 
 impl Accounts {
     /// Begins a passwordless log-in: a challenge any of this site's passkeys may answer.
@@ -99,7 +107,8 @@ impl Accounts {
         let verdict = rp
             .webauthn
             .finish_discoverable_authentication_v2(&response, state, &passkey);
-        self.accept_assertion(&stored, passkey, verdict, client)
+        let key = self
+            .accept_assertion(&stored, passkey, verdict, client, true)
             .await?;
         let user = self
             .store
@@ -117,7 +126,9 @@ impl Accounts {
                 .await?;
             return Err(AccountError::EmailNotVerified);
         }
-        let mut signed_in = self.open_session(&user, client).await?;
+        // The key, and the person verified by the authenticator: two factors (RFC 8176).
+        let amr = [key, AMR_USER_PRESENT, AMR_MULTI_FACTOR];
+        let mut signed_in = self.open_session(&user, client, &amr).await?;
         let session = Some(signed_in.refresh.session_id.as_str());
         self.record(
             ActivityKind::PasskeyLoginSucceeded,
@@ -134,16 +145,19 @@ impl Accounts {
     }
 
     /// Accepts webauthn-rs's verdict on an assertion made with `stored` and records the
-    /// use (new counter, last used). Refused: a signature that does not verify, missing
-    /// user verification, or a counter that did not move forward (a clone), each
-    /// recorded in the account's activity.
+    /// use (new counter, last used); returns the `amr` of the key: `swk` for a passkey
+    /// that may be synced between devices (backup eligible), else `hwk`. Refused: a
+    /// signature that does not verify or missing user verification (recorded as a failed
+    /// passkey sign-in if `record_failure`), or a counter that did not move forward (a
+    /// clone, always recorded).
     pub(super) async fn accept_assertion(
         &self,
         stored: &StoredPasskey,
         mut passkey: Passkey,
         verdict: WebauthnResult<AuthenticationResult>,
         client: Client<'_>,
-    ) -> Result<(), AccountError> {
+        record_failure: bool,
+    ) -> Result<&'static str, AccountError> {
         let result = match verdict {
             Ok(result) => result,
             Err(WebauthnError::CredentialPossibleCompromise) => {
@@ -151,13 +165,10 @@ impl Accounts {
             }
             Err(e) => {
                 tracing::info!(user_id = stored.user_id, reason = %e, "a passkey assertion was refused");
-                self.record(
-                    ActivityKind::PasskeyLoginFailed,
-                    stored.user_id,
-                    client,
-                    None,
-                )
-                .await;
+                if record_failure {
+                    let kind = ActivityKind::PasskeyLoginFailed;
+                    self.record(kind, stored.user_id, client, None).await;
+                }
                 return Err(AccountError::PasskeyNotAccepted);
             }
         };
@@ -173,7 +184,11 @@ impl Accounts {
             // Another use presented this counter (or a later one) meanwhile.
             return Err(self.clone_suspected(stored, client).await);
         }
-        Ok(())
+        Ok(if result.backup_eligible() {
+            AMR_SOFTWARE_KEY
+        } else {
+            AMR_HARDWARE_KEY
+        })
     }
 
     async fn clone_suspected(&self, stored: &StoredPasskey, client: Client<'_>) -> AccountError {

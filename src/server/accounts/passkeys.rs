@@ -4,7 +4,7 @@
 //! hashed, single use, five minutes. Signing in with one is in `passkey_log_in.rs`.
 
 use super::{
-    links::{random_token, shaped_token_hash},
+    links::{new_secret, secret_hash},
     AccountError, Accounts, Client, Principal,
 };
 use crate::api::security_events::ActivityKind;
@@ -218,7 +218,7 @@ impl Accounts {
         user_id: Option<i64>,
         state: String,
     ) -> Result<String, AccountError> {
-        let (id, hash) = random_token();
+        let (id, hash) = new_secret();
         let now = self.clock.now();
         let ttl = i64::try_from(CEREMONY_TTL.as_secs()).unwrap_or(i64::MAX);
         let ceremony = Ceremony {
@@ -239,7 +239,7 @@ impl Accounts {
         id: &str,
         purpose: &'static str,
     ) -> Result<Ceremony, AccountError> {
-        let hash = shaped_token_hash(id).ok_or(AccountError::InvalidCeremony { expired: false })?;
+        let hash = secret_hash(id).ok_or(AccountError::InvalidCeremony { expired: false })?;
         match self.store.take_ceremony(&hash, purpose).await? {
             Some(ceremony) if ceremony.expires_at > self.clock.now() => Ok(ceremony),
             Some(_) => Err(AccountError::InvalidCeremony { expired: true }),

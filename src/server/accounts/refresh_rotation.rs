@@ -10,11 +10,12 @@ use crate::server::{
 };
 
 impl Accounts {
-    /// Starts a session for `user` (after a log-in).
+    /// Starts a session for `user` (after a log-in), authenticated by `amr` (RFC 8176).
     pub(super) async fn open_session(
         &self,
         user: &User,
         client: Client<'_>,
+        amr: &[&str],
     ) -> Result<SignIn, AccountError> {
         let now = self.clock.now();
         let refresh = RefreshToken::generate();
@@ -30,6 +31,7 @@ impl Accounts {
             previous_hash: None,
             rotated_at: now,
             generation: user.token_generation,
+            amr: amr.join(","),
         };
         let limits = SessionLimits {
             idle_cutoff: self.sessions.idle_cutoff(now),
@@ -40,9 +42,9 @@ impl Accounts {
             // being checked: this log-in must not outlive it.
             return Err(AccountError::SessionEnded);
         }
-        let access = self
-            .tokens
-            .issue(user.id, user.token_generation, &session.id)?;
+        let access =
+            self.tokens
+                .issue(user.id, user.token_generation, &session.id, &session.amr)?;
         Ok(SignIn {
             access,
             refresh,
@@ -77,9 +79,9 @@ impl Accounts {
                 .store
                 .rotate_session(user.id, &session.id, rotation)
                 .await?;
-            let access = self
-                .tokens
-                .issue(user.id, user.token_generation, &session.id)?;
+            let access =
+                self.tokens
+                    .issue(user.id, user.token_generation, &session.id, &session.amr)?;
             // Lost a race with another refresh of this token: that one rotated it, and
             // its answer carries the new cookie.
             if rotated {
@@ -93,9 +95,9 @@ impl Accounts {
             .as_deref()
             .is_some_and(|previous| presented.matches(previous));
         if just_replaced && self.sessions.in_grace(session.rotated_at, now) {
-            let access = self
-                .tokens
-                .issue(user.id, user.token_generation, &session.id)?;
+            let access =
+                self.tokens
+                    .issue(user.id, user.token_generation, &session.id, &session.amr)?;
             return Ok(Refreshed {
                 access,
                 refresh: None,

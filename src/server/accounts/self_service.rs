@@ -1,7 +1,7 @@
 //! What a signed-in user changes about the account: password, username and e-mail,
 //! profile image, deletion.
 
-use super::{AccountError, Accounts, Client, Principal};
+use super::{AccountError, Accounts, Client, Principal, SecondFactorProof};
 use crate::api::security_events::ActivityKind;
 use crate::server::{
     images::UploadSlot,
@@ -18,16 +18,18 @@ pub struct ProfileChange<'a> {
     pub username: Option<&'a str>,
     pub email: Option<&'a str>,
     pub current_password: Option<&'a str>,
+    /// Needed with the password when the account has a second factor.
+    pub second_factor: SecondFactorProof<'a>,
 }
 impl Accounts {
-    /// Replaces the password after checking the current one; every earlier token stops
-    /// working and every other session ends. Returns a fresh token for the caller's
-    /// session, so the caller stays signed in.
+    /// Replaces the password after checking the current one (and the second factor, if
+    /// any); every earlier token stops working and every other session ends. Returns a
+    /// fresh token for the caller's session, so the caller stays signed in.
     pub async fn change_password(
         &self,
         principal: &Principal,
-        current: &str,
-        new: &str,
+        (current, new): (&str, &str),
+        proof: SecondFactorProof<'_>,
         client: Client<'_>,
     ) -> Result<IssuedToken, AccountError> {
         let user = &principal.user;
@@ -38,11 +40,17 @@ impl Accounts {
                 field: "new_password",
                 ..invalid
             })?;
+        let session = principal.session_id.as_str();
         let old_hash = self
-            .confirm_password(user, current, "current_password", client.addr)
+            .confirm_identity(
+                user,
+                (current, "current_password"),
+                proof,
+                client,
+                Some(session),
+            )
             .await?;
         let hash = self.hasher.hash(new).await?;
-        let session = principal.session_id.as_str();
         // Only over the hash just checked: of two changes racing with the same current
         // password, the second finds it replaced and is refused like a wrong password.
         let generation = self
@@ -60,7 +68,9 @@ impl Accounts {
             Some(session),
         )
         .await;
-        Ok(self.tokens.issue(user.id, generation, session)?)
+        Ok(self
+            .tokens
+            .issue(user.id, generation, session, &principal.amr)?)
     }
 
     /// Renames the account and/or changes its e-mail. Either change needs the current
@@ -93,8 +103,14 @@ impl Accounts {
                     message: "Enter your current password to change your username or e-mail."
                         .into(),
                 })?;
-            self.confirm_password(user, password, "current_password", client.addr)
-                .await?;
+            self.confirm_identity(
+                user,
+                (password, "current_password"),
+                change.second_factor,
+                client,
+                Some(&principal.session_id),
+            )
+            .await?;
         }
         // Another address takes effect once its link is followed; until then it waits
         // (a change of letter case is the same mailbox: at once).
@@ -130,15 +146,17 @@ impl Accounts {
         Ok(updated)
     }
 
-    /// Deletes the account after the password and a typed confirmation (the username);
-    /// every token of it stops working at once and the name and e-mail become free.
+    /// Deletes the account after the password (and the second factor, if any) and a
+    /// typed confirmation (the username); every token of it stops working at once and
+    /// the name and e-mail become free.
     pub async fn delete_account(
         &self,
-        user: &User,
-        password: &str,
-        confirmation: &str,
+        principal: &Principal,
+        (password, confirmation): (&str, &str),
+        proof: SecondFactorProof<'_>,
         client: Client<'_>,
     ) -> Result<(), AccountError> {
+        let user = &principal.user;
         if lookup_key(confirmation) != lookup_key(&user.username) {
             return Err(Invalid {
                 field: "confirm",
@@ -146,7 +164,8 @@ impl Accounts {
             }
             .into());
         }
-        self.confirm_password(user, password, "password", client.addr)
+        let session = Some(principal.session_id.as_str());
+        self.confirm_identity(user, (password, "password"), proof, client, session)
             .await?;
         self.store.delete(user.id).await?;
         // Outlives the account (its other entries went with it) until pruned.

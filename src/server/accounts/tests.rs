@@ -191,8 +191,8 @@ async fn log_out_everywhere_and_a_password_change_revoke_earlier_tokens() {
     let wrong = accounts
         .change_password(
             &principal,
-            "not my password",
-            "another long passphrase",
+            ("not my password", "another long passphrase"),
+            Default::default(),
             client(),
         )
         .await;
@@ -202,7 +202,12 @@ async fn log_out_everywhere_and_a_password_change_revoke_earlier_tokens() {
     ));
 
     let fresh = accounts
-        .change_password(&principal, PASSWORD, "another long passphrase", client())
+        .change_password(
+            &principal,
+            (PASSWORD, "another long passphrase"),
+            Default::default(),
+            client(),
+        )
         .await
         .unwrap();
     let revoked = accounts.authenticate(Some(&first.access.token)).await;
@@ -250,7 +255,9 @@ async fn a_log_in_that_read_the_user_before_a_log_out_everywhere_opens_no_sessio
         .log_out_everywhere(&principal, client())
         .await
         .unwrap();
-    let late = accounts.open_session(&read_before, client()).await;
+    let late = accounts
+        .open_session(&read_before, client(), &["pwd"])
+        .await;
     assert!(matches!(late, Err(AccountError::SessionEnded)), "{late:?}");
     let ada = accounts
         .store
@@ -273,7 +280,12 @@ async fn a_password_change_applies_only_over_the_hash_it_checked() {
     let checked = accounts.store.credentials("ada").await.unwrap().unwrap();
     // A first change lands...
     accounts
-        .change_password(&principal, PASSWORD, "another long passphrase", client())
+        .change_password(
+            &principal,
+            (PASSWORD, "another long passphrase"),
+            Default::default(),
+            client(),
+        )
         .await
         .unwrap();
     // ...so a second one that checked the same old hash must not overwrite it.

@@ -1,12 +1,15 @@
-//! `keyhold admin`: accounts (list, show, disable, enable, delete) and their sessions
-//! (list, revoke), straight in the database. Each change is recorded in the account's
+//! `keyhold admin`: accounts (list, show, disable, enable, delete, remove their second
+//! factors) and their sessions (list, revoke), straight in the database. Each change is recorded in the account's
 //! activity log as done by an administrator, and a server caching rows of a SQLite file
 //! is told (it forgets them within a second). `--json` prints machine-readable output.
 
 use crate::api::security_events::ActivityKind;
 use crate::server::{
     accounts::{new_link, record_event, sha256_hex, Origin, RESET},
-    store::{ActivityStore, Credentials, LinkStore, SessionStore, SqlStore, User, UserStore},
+    store::{
+        ActivityStore, Credentials, LinkStore, SecondFactorStore, SessionStore, SqlStore, User,
+        UserStore,
+    },
     unix_now,
     user_agent::describe_device,
     validation::lookup_key,
@@ -68,6 +71,15 @@ pub enum UsersCommand {
     Delete {
         user: String,
         /// Confirms the deletion (it cannot be undone).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Turn two-step verification off (the owner lost the authenticator app and the
+    /// recovery codes) and end every session: the password alone signs in again. Check
+    /// who is asking first.
+    RemoveSecondFactors {
+        user: String,
+        /// Confirms it.
         #[arg(long)]
         yes: bool,
     },
@@ -140,8 +152,12 @@ async fn users(db: &SqlStore, command: UsersCommand) -> Result<(), String> {
             let user = find(db, &user).await?;
             let sessions = db.sessions(user.id).await.map_err(fail)?;
             let events = db.events(user.id, None, 10).await.map_err(fail)?;
+            let totp = db.totp_factor(user.id).await.map_err(fail)?;
+            let codes = db.recovery_code_hashes(user.id).await.map_err(fail)?;
             let mut shown = user_json(&user);
             shown["sessions"] = sessions.len().into();
+            shown["authenticator_app"] = totp.is_some_and(|t| t.confirmed_at.is_some()).into();
+            shown["recovery_codes_left"] = codes.len().into();
             shown["recent_activity"] = events
                 .iter()
                 .map(
@@ -180,6 +196,22 @@ async fn users(db: &SqlStore, command: UsersCommand) -> Result<(), String> {
             db.delete(user.id).await.map_err(fail)?;
             changed(db, ActivityKind::AccountDeleted, &user).await?;
             println!("{} is deleted", user.username);
+        }
+        UsersCommand::RemoveSecondFactors { user, yes } => {
+            let user = find(db, &user).await?;
+            if !yes {
+                return Err(format!(
+                    "this lets {}'s password alone sign in: add --yes to confirm",
+                    user.username
+                ));
+            }
+            db.remove_totp(user.id).await.map_err(fail)?;
+            db.revoke_tokens(user.id).await.map_err(fail)?;
+            changed(db, ActivityKind::SecondFactorsRemovedByAdmin, &user).await?;
+            println!(
+                "{} has no second factor now; every session and token ended",
+                user.username
+            );
         }
     }
     Ok(())

@@ -48,6 +48,35 @@ impl From<AccountError> for ApiError {
                 },
             )
             .on_field("token"),
+            AccountError::MfaRequired { mfa_token, methods } => ApiError {
+                mfa: Some(Box::new(crate::api::MfaRequired {
+                    mfa_token,
+                    methods: methods.into_iter().map(str::to_owned).collect(),
+                })),
+                ..ApiError::new(
+                    ErrorCode::MfaRequired,
+                    "Enter the code from your authenticator app, or a recovery code, to finish \
+                     signing in.",
+                )
+            },
+            AccountError::InvalidMfaToken { expired } => ApiError::new(
+                ErrorCode::InvalidMfaToken,
+                if expired {
+                    "This sign-in took too long. Enter your password again."
+                } else {
+                    "This sign-in is no longer valid. Enter your password again."
+                },
+            )
+            .on_field("mfa_token"),
+            AccountError::WrongSecondFactor(field) => {
+                ApiError::new(ErrorCode::InvalidCredentials, wrong_code(field)).on_field(field)
+            }
+            AccountError::WrongConfirmationCode(field) => {
+                ApiError::new(ErrorCode::Forbidden, wrong_code(field)).on_field(field)
+            }
+            AccountError::SecondFactorState(message) => {
+                ApiError::new(ErrorCode::Conflict, message)
+            }
             AccountError::MissingToken => ApiError::new(
                 ErrorCode::MissingToken,
                 "Sign in first: send the header Authorization: Bearer <token>.",
@@ -143,6 +172,15 @@ fn invalid_token() -> ApiError {
         ErrorCode::InvalidToken,
         "Your session has expired or is no longer valid; sign in again.",
     )
+}
+
+fn wrong_code(field: &str) -> &'static str {
+    if field == "recovery_code" {
+        "That recovery code is not right, or was already used."
+    } else {
+        "That code is not right, or was already used. Check the time on your device, and \
+         wait for the next code."
+    }
 }
 
 fn human_wait(seconds: u64) -> String {

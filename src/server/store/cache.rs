@@ -10,9 +10,10 @@
 //! database, and `follow_external_changes` clears the cache within a second of that.
 
 use super::{
-    ActivityStore, Ceremony, Credentials, LinkStore, MailStore, NewEvent, NewPasskey, NewUser,
-    OneTimeLink, PasskeyStore, QueuedMail, Rotation, Session, SessionLimits, SessionStore,
-    SqlStore, Store, StoreError, StoredEvent, StoredPasskey, Taken, User, UserStore,
+    ActivityStore, Ceremony, Credentials, LinkStore, MailStore, MfaChallenge, NewEvent, NewPasskey,
+    NewUser, OneTimeLink, PasskeyStore, QueuedMail, Rotation, SecondFactorStore, Session,
+    SessionLimits, SessionStore, SqlStore, Store, StoreError, StoredEvent, StoredPasskey, Taken,
+    TotpFactor, User, UserStore,
 };
 use crate::server::images::ProcessedImage;
 use async_trait::async_trait;
@@ -335,6 +336,76 @@ impl MailStore for CachedStore {
     }
     async fn mail_queue_depth(&self) -> Result<i64, StoreError> {
         self.inner.mail_queue_depth().await
+    }
+}
+
+/// Second factors are read from the database each time (only log-ins and changes need
+/// them).
+#[async_trait]
+impl SecondFactorStore for CachedStore {
+    async fn totp_factor(&self, user_id: i64) -> Result<Option<TotpFactor>, StoreError> {
+        self.inner.totp_factor(user_id).await
+    }
+    async fn set_pending_totp(
+        &self,
+        user_id: i64,
+        secret: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.inner.set_pending_totp(user_id, secret, now).await
+    }
+    async fn activate_totp(
+        &self,
+        user_id: i64,
+        step: i64,
+        now: i64,
+        recovery_hashes: &[String],
+    ) -> Result<bool, StoreError> {
+        self.inner
+            .activate_totp(user_id, step, now, recovery_hashes)
+            .await
+    }
+    async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StoreError> {
+        self.inner.accept_totp_step(user_id, step).await
+    }
+    async fn remove_totp(&self, user_id: i64) -> Result<(), StoreError> {
+        self.inner.remove_totp(user_id).await
+    }
+    async fn recovery_code_hashes(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
+        self.inner.recovery_code_hashes(user_id).await
+    }
+    async fn use_recovery_code(
+        &self,
+        user_id: i64,
+        hash: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.inner.use_recovery_code(user_id, hash, now).await
+    }
+    async fn replace_recovery_codes(
+        &self,
+        user_id: i64,
+        hashes: &[String],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .replace_recovery_codes(user_id, hashes, now)
+            .await
+    }
+    async fn create_mfa_challenge(&self, challenge: &MfaChallenge) -> Result<(), StoreError> {
+        self.inner.create_mfa_challenge(challenge).await
+    }
+    async fn mfa_challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, StoreError> {
+        self.inner.mfa_challenge(token_hash).await
+    }
+    async fn mfa_challenge_failed(&self, token_hash: &str) -> Result<i64, StoreError> {
+        self.inner.mfa_challenge_failed(token_hash).await
+    }
+    async fn take_mfa_challenge(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<MfaChallenge>, StoreError> {
+        self.inner.take_mfa_challenge(token_hash).await
     }
 }
 

@@ -1,6 +1,6 @@
 //! Where accounts live: the store traits (accounts, sessions, activity, links, mail,
-//! passkeys, signing keys) and their SQL implementation
-//! (SQLite by default, PostgreSQL when `DATABASE_URL` points to one).
+//! second factors, passkeys, signing keys) and their SQL implementation (SQLite by
+//! default, PostgreSQL when `DATABASE_URL` points to one).
 
 mod cache;
 mod sql;
@@ -69,6 +69,9 @@ pub struct Session {
     /// The user's token generation when the session opened (or last survived a password
     /// change); a session of an older generation is over.
     pub generation: i64,
+    /// How the person authenticated when it opened: RFC 8176 `amr` values,
+    /// comma-separated (`pwd`, `pwd,otp`, …).
+    pub amr: String,
 }
 
 /// One entry of the security activity log, as stored.
@@ -142,6 +145,42 @@ debug_without_secrets!(QueuedMail {
     created_at,
     attempts
 });
+
+/// An account's authenticator app (RFC 6238), as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TotpFactor {
+    /// The shared secret, base32 (RFC 4648, no padding).
+    pub secret: String,
+    pub created_at: i64,
+    /// When a first valid code activated it (`None`: set up, not active yet).
+    pub confirmed_at: Option<i64>,
+    /// The last time step a code was accepted for (no step is accepted twice).
+    pub last_step: i64,
+}
+
+debug_without_secrets!(TotpFactor {
+    created_at,
+    confirmed_at,
+    last_step
+});
+
+/// A password check waiting for its second factor (the `mfa_token`), as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaChallenge {
+    /// SHA-256 (hex) of the token.
+    pub token_hash: String,
+    pub user_id: i64,
+    /// The client address the password came from; the second factor must come from it.
+    pub address: String,
+    /// SHA-256 of the password hash that was checked: a password change voids it.
+    pub binding: String,
+    /// Whether the browser proved a device cookie of this account with the password.
+    pub known_device: bool,
+    /// Wrong second factors so far.
+    pub failures: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
 
 /// A passkey (WebAuthn credential) of an account, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -392,6 +431,58 @@ pub trait ActivityStore: Send + Sync {
     async fn prune_events(&self, cutoff: i64) -> Result<u64, StoreError>;
 }
 
+/// Second factors: the authenticator app, recovery codes, and log-ins waiting for one.
+#[async_trait]
+pub trait SecondFactorStore: Send + Sync {
+    async fn totp_factor(&self, user_id: i64) -> Result<Option<TotpFactor>, StoreError>;
+    /// Stores a new, not yet active secret unless an active one exists (`false` then).
+    async fn set_pending_totp(
+        &self,
+        user_id: i64,
+        secret: &str,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Activates the pending secret, accepting `step`, and replaces the recovery codes
+    /// with `recovery_hashes`, in one transaction; `false` if it is not pending any more.
+    async fn activate_totp(
+        &self,
+        user_id: i64,
+        step: i64,
+        now: i64,
+        recovery_hashes: &[String],
+    ) -> Result<bool, StoreError>;
+    /// Accepts `step` for the active secret if no later or equal step was accepted:
+    /// of two requests with one code, one wins.
+    async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StoreError>;
+    /// Removes the authenticator app and the recovery codes.
+    async fn remove_totp(&self, user_id: i64) -> Result<(), StoreError>;
+    /// The hashes of the account's unused recovery codes.
+    async fn recovery_code_hashes(&self, user_id: i64) -> Result<Vec<String>, StoreError>;
+    /// Marks the code used if it still is unused; whether this call did.
+    async fn use_recovery_code(
+        &self,
+        user_id: i64,
+        hash: &str,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    async fn replace_recovery_codes(
+        &self,
+        user_id: i64,
+        hashes: &[String],
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// Stores a challenge (and removes expired ones).
+    async fn create_mfa_challenge(&self, challenge: &MfaChallenge) -> Result<(), StoreError>;
+    async fn mfa_challenge(&self, token_hash: &str) -> Result<Option<MfaChallenge>, StoreError>;
+    /// Counts a wrong second factor; the failures so far.
+    async fn mfa_challenge_failed(&self, token_hash: &str) -> Result<i64, StoreError>;
+    /// Deletes the challenge and returns it: of two requests using it, one gets it.
+    async fn take_mfa_challenge(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<MfaChallenge>, StoreError>;
+}
+
 /// Passkeys and the WebAuthn ceremonies that register and use them.
 #[async_trait]
 pub trait PasskeyStore: Send + Sync {
@@ -470,12 +561,18 @@ pub trait SigningKeyStore: Send + Sync {
 
 /// Everything the account rules keep: one database (or the SQLite cache in front of it).
 pub trait Store:
-    UserStore + SessionStore + ActivityStore + LinkStore + MailStore + PasskeyStore
+    UserStore + SessionStore + ActivityStore + LinkStore + MailStore + SecondFactorStore + PasskeyStore
 {
 }
 
-impl<T: UserStore + SessionStore + ActivityStore + LinkStore + MailStore + PasskeyStore> Store
-    for T
+impl<T> Store for T where
+    T: UserStore
+        + SessionStore
+        + ActivityStore
+        + LinkStore
+        + MailStore
+        + SecondFactorStore
+        + PasskeyStore
 {
 }
 

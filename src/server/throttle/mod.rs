@@ -9,6 +9,8 @@
 //!   lock the owner out, who still signs in from a known device at once.
 //! - A password re-entered to confirm a change: a bucket per account that only its
 //!   signed-in sessions reach.
+//! - Second-factor codes (at log-in or confirming a change): the per-account backoff of
+//!   wrong passwords, on a key of its own.
 //! - Signing in with a passkey: a bucket per address, spent by every ceremony started
 //!   and every answer checked, forgiven by a success.
 //! - Registration and profile changes per address; image uploads per account and per
@@ -176,6 +178,21 @@ impl Throttle {
 
     pub async fn confirm_succeeded(&self, user_id: i64) -> Result<(), StoreError> {
         self.forget(&format!("confirm:{user_id}")).await
+    }
+
+    /// Reserves a second-factor check for account `user_id` (a code at log-in or to
+    /// confirm a change): the same backoff as wrong passwords, on its own key, counted
+    /// as a failure until `second_factor_succeeded`.
+    pub async fn second_factor(&self, user_id: i64) -> Result<Result<(), RetryAfter>, StoreError> {
+        self.spend(
+            &format!("second-factor:{user_id}"),
+            self.limits.login_per_account,
+        )
+        .await
+    }
+
+    pub async fn second_factor_succeeded(&self, user_id: i64) -> Result<(), StoreError> {
+        self.forget(&format!("second-factor:{user_id}")).await
     }
 
     /// Reserves a passkey sign-in step from `addr` (counted until `passkey_succeeded`).

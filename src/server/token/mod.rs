@@ -37,6 +37,9 @@ pub struct Claims {
     pub gen: i64,
     /// The sign-in session the token belongs to; it stops working when that ends.
     pub sid: String,
+    /// How the person authenticated (RFC 8176: `pwd`, `otp`, `hwk`, `mfa`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 /// Why a token was refused; all of them mean 401 `invalid_token` to the caller.
@@ -137,12 +140,13 @@ impl TokenService {
     }
 
     /// A token for the user with this stable id and current token generation, in
-    /// session `sid`.
+    /// session `sid` authenticated by `amr` (comma-separated RFC 8176 values).
     pub fn issue(
         &self,
         user_id: i64,
         generation: i64,
         sid: &str,
+        amr: &str,
     ) -> Result<IssuedToken, TokenError> {
         let now = self.now();
         let claims = Claims {
@@ -155,6 +159,11 @@ impl TokenService {
             jti: random_id(),
             gen: generation,
             sid: sid.to_owned(),
+            amr: amr
+                .split(',')
+                .filter(|method| !method.is_empty())
+                .map(str::to_owned)
+                .collect(),
         };
         let token = self
             .keys

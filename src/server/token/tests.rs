@@ -41,6 +41,7 @@ fn claims_with(edit: impl FnOnce(&mut Claims)) -> Claims {
         jti: random_id(),
         gen: 0,
         sid: "s".into(),
+        amr: vec!["pwd".into()],
     };
     edit(&mut claims);
     claims
@@ -55,7 +56,7 @@ fn kid() -> Option<String> {
 #[test]
 fn issued_tokens_verify() {
     let tokens = service();
-    let issued = tokens.issue(42, 0, "s").unwrap();
+    let issued = tokens.issue(42, 0, "s", "pwd").unwrap();
     let claims = tokens.verify(&issued.token).unwrap();
     assert_eq!(claims.sub, "42");
     assert_eq!(claims.exp - claims.iat, 600);
@@ -64,7 +65,7 @@ fn issued_tokens_verify() {
 
 #[test]
 fn tampered_payload_is_refused() {
-    let token = service().issue(1, 0, "s").unwrap().token;
+    let token = service().issue(1, 0, "s", "pwd").unwrap().token;
     let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
     let payload = URL_SAFE_NO_PAD.decode(&parts[1]).unwrap();
     let forged = String::from_utf8(payload)
@@ -82,7 +83,7 @@ fn alg_none_and_stripped_signatures_are_refused() {
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
     let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims_with(|_| ())).unwrap());
     assert!(service().verify(&format!("{header}.{body}.")).is_err());
-    let token = service().issue(1, 0, "s").unwrap().token;
+    let token = service().issue(1, 0, "s", "pwd").unwrap().token;
     let stripped = token.rsplit_once('.').unwrap().0.to_owned() + ".";
     assert!(service().verify(&stripped).is_err());
     assert!(service().verify("").is_err());
@@ -146,7 +147,7 @@ fn wrong_issuer_audience_and_key_are_refused() {
 #[test]
 fn previous_key_still_verifies_after_rotation() {
     let old = service();
-    let token = old.issue(5, 0, "s").unwrap().token;
+    let token = old.issue(5, 0, "s", "pwd").unwrap().token;
     let rotated = TokenService::new(
         Clock::system(),
         OTHER,
@@ -232,7 +233,7 @@ fn tokens_expire_on_the_services_clock() {
         Duration::from_secs(600),
     )
     .unwrap();
-    let token = tokens.issue(7, 0, "sid").unwrap().token;
+    let token = tokens.issue(7, 0, "sid", "pwd").unwrap().token;
     clock.advance(Duration::from_secs(600 + LEEWAY_SECS));
     assert!(tokens.verify(&token).is_ok(), "within the leeway");
     clock.advance(Duration::from_secs(1));
@@ -257,7 +258,7 @@ fn published_service(alg: Algorithm) -> (TokenService, KeyPair) {
 fn published_keys_sign_and_verify_with_their_own_algorithm() {
     for alg in key_material::ASYMMETRIC {
         let (tokens, pair) = published_service(alg);
-        let token = tokens.issue(9, 0, "s").unwrap().token;
+        let token = tokens.issue(9, 0, "s", "pwd").unwrap().token;
         let header = decode_header(&token).unwrap();
         assert_eq!(header.alg, alg);
         assert_eq!(header.kid.as_deref(), Some(pair.kid.as_str()));

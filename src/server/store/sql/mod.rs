@@ -7,6 +7,7 @@ mod admin;
 mod links;
 mod mail_queue;
 mod passkeys;
+mod second_factors;
 mod sessions;
 mod signing_keys;
 mod throttle;
@@ -33,7 +34,7 @@ const USER_COLUMNS: &str =
 
 const SESSION_COLUMNS: &str = "s.id AS session_id, s.user_id, s.created_at AS session_created_at, \
      s.last_seen_at, s.expires_at, s.user_agent, s.address, s.refresh_hash, s.previous_hash, \
-     s.rotated_at, s.generation AS session_generation";
+     s.rotated_at, s.generation AS session_generation, s.amr";
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -265,5 +266,6 @@ fn session_from(row: &AnyRow) -> Result<Session, sqlx::Error> {
         previous_hash: row.try_get("previous_hash")?,
         rotated_at: row.try_get("rotated_at")?,
         generation: row.try_get("session_generation")?,
+        amr: row.try_get("amr")?,
     })
 }

@@ -20,8 +20,8 @@ impl SessionStore for SqlStore {
         // change or log-out-everywhere that landed during the password check wins.
         let created = sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, user_agent, \
-             address, refresh_hash, previous_hash, rotated_at, generation) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM users \
+             address, refresh_hash, previous_hash, rotated_at, generation, amr) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM users \
              WHERE id = $2 AND token_generation = $11",
         )
         .bind(&session.id)
@@ -35,6 +35,7 @@ impl SessionStore for SqlStore {
         .bind(session.previous_hash.as_deref())
         .bind(session.rotated_at)
         .bind(session.generation)
+        .bind(&session.amr)
         .execute(&mut *tx)
         .await
         .on_constraints()?

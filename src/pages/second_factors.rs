@@ -1,0 +1,300 @@
+//! The profile's "Two-step verification": turning the authenticator app on (QR code,
+//! first code, recovery codes shown once) and off, new recovery codes; and the code
+//! field the sensitive forms show once the account has a second factor.
+
+use super::form::{
+    focus_when_shown, input_value, on_result, FormAlert, FormErrors, SubmitButton, TextField,
+};
+use super::profile::AccountChanged;
+use super::signed_in::use_session;
+use crate::api::second_factors::{
+    authenticator_activate, authenticator_remove, authenticator_setup, recovery_codes_regenerate,
+    second_factors, ActivateRequest, AuthenticatorSetupView, ConfirmedRequest, SecondFactorFields,
+    SecondFactorsView,
+};
+use leptos::{ev::SubmitEvent, html::Input, prelude::*};
+
+/// The account's second factors, loaded once for the profile's forms.
+#[derive(Clone, Copy)]
+pub struct SecondFactors(LocalResource<Result<SecondFactorsView, crate::api::ApiError>>);
+
+impl SecondFactors {
+    /// Loads them (again when the token changes or a section reports a change).
+    pub fn provide() {
+        let session = use_session();
+        let changed = AccountChanged::get();
+        provide_context(Self(LocalResource::new(move || {
+            session.track_token();
+            changed.track();
+            second_factors()
+        })));
+    }
+
+    fn view(self) -> Option<SecondFactorsView> {
+        self.0.get().and_then(Result::ok)
+    }
+
+    /// Whether sensitive changes need a code (false until known).
+    pub fn enabled() -> Signal<bool> {
+        let this = use_context::<Self>();
+        Signal::derive(move || this.and_then(Self::view).is_some_and(|v| v.any()))
+    }
+}
+
+/// What a person typed in a code field: 6 digits are the app's code, anything else a
+/// recovery code.
+pub fn typed_second_factor(typed: &str) -> SecondFactorFields {
+    let typed = typed.trim();
+    let digits = typed.len() == 6 && typed.bytes().all(|b| b.is_ascii_digit());
+    match typed {
+        "" => SecondFactorFields::default(),
+        code if digits => SecondFactorFields {
+            code: Some(code.to_owned()),
+            recovery_code: None,
+        },
+        recovery => SecondFactorFields {
+            code: None,
+            recovery_code: Some(recovery.to_owned()),
+        },
+    }
+}
+
+/// The code field of a sensitive form, shown when the account has a second factor.
+/// The form's `FormErrors` must list `code` and `recovery_code`.
+#[component]
+pub fn SecondFactorField(
+    node_ref: NodeRef<Input>,
+    errors: FormErrors,
+    #[prop(default = "field-")] id_prefix: &'static str,
+) -> impl IntoView {
+    let enabled = SecondFactors::enabled();
+    let error = Signal::derive(move || {
+        errors
+            .for_field("code")
+            .get()
+            .or_else(|| errors.for_field("recovery_code").get())
+    });
+    move || {
+        enabled.get().then(|| {
+            view! {
+                <TextField
+                    label="Two-step code"
+                    name="code"
+                    id_prefix=id_prefix
+                    node_ref=node_ref
+                    autocomplete="one-time-code"
+                    hint="The 6-digit code from your authenticator app, or one of your recovery codes."
+                    error=error
+                />
+            }
+        })
+    }
+}
+
+/// "Two-step verification" on the profile page.
+#[component]
+pub fn TwoStepSection() -> impl IntoView {
+    let factors = use_context::<SecondFactors>();
+    let current = move || factors.and_then(SecondFactors::view);
+    // The recovery codes just made, shown until the person says they saved them.
+    let shown_codes = RwSignal::new(None::<Vec<String>>);
+    view! {
+        <section class="section" aria-labelledby="two-step-title">
+            <h2 id="two-step-title" class="section__title">"Two-step verification"</h2>
+            {move || match (shown_codes.get(), current()) {
+                (Some(codes), _) => view! { <RecoveryCodes codes shown_codes /> }.into_any(),
+                (None, Some(view)) if view.authenticator_app => {
+                    view! { <ManageAuthenticator status=view shown_codes /> }.into_any()
+                }
+                (None, Some(_)) => view! { <SetUpAuthenticator shown_codes /> }.into_any(),
+                (None, None) => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// Off: the password, then the QR code and the first code.
+#[component]
+fn SetUpAuthenticator(shown_codes: RwSignal<Option<Vec<String>>>) -> impl IntoView {
+    let session = use_session();
+    let password = NodeRef::<Input>::new();
+    let errors = FormErrors::with_prefix(&["current_password", "code", "recovery_code"], "totp-");
+    let setup = Action::new(|password: &String| {
+        authenticator_setup(ConfirmedRequest {
+            current_password: password.clone(),
+            second_factor: SecondFactorFields::default(),
+        })
+    });
+    let pending = RwSignal::new(None::<AuthenticatorSetupView>);
+    on_result(setup, errors, move |view| pending.set(Some(view)));
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        errors.set(None);
+        setup.dispatch(input_value(password));
+    };
+    move || {
+        match pending.get() {
+        Some(view) => view! { <ActivateAuthenticator setup=view shown_codes /> }.into_any(),
+        None => view! {
+            <p class="section__text">
+                "Off. Turn it on so that signing in also needs a code from an authenticator app on your phone: a stolen password alone is then not enough."
+            </p>
+            <form class="form" method="post" on:submit=submit novalidate=true>
+                <FormAlert message=errors.general() />
+                <TextField
+                    label="Current password"
+                    name="current_password"
+                    kind="password"
+                    id_prefix="totp-"
+                    node_ref=password
+                    autocomplete="current-password"
+                    error=errors.for_field("current_password")
+                />
+                <SubmitButton
+                    label="Set up an authenticator app"
+                    pending_label="Preparing…"
+                    pending=setup.pending().into()
+                    ready=Signal::derive(move || session.ready())
+                />
+            </form>
+        }
+        .into_any(),
+    }
+    }
+}
+
+/// The QR code (and the secret as text), then the first code turns it on.
+#[component]
+fn ActivateAuthenticator(
+    setup: AuthenticatorSetupView,
+    shown_codes: RwSignal<Option<Vec<String>>>,
+) -> impl IntoView {
+    let session = use_session();
+    let code = NodeRef::<Input>::new();
+    let errors = FormErrors::with_prefix(&["code"], "totp-");
+    let activate =
+        Action::new(|code: &String| authenticator_activate(ActivateRequest { code: code.clone() }));
+    on_result(activate, errors, move |answer| {
+        shown_codes.set(Some(answer.recovery_codes))
+    });
+    focus_when_shown(code);
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        errors.set(None);
+        activate.dispatch(input_value(code));
+    };
+    view! {
+        <p class="section__text">
+            "Scan this QR code with your authenticator app (such as Aegis, Google Authenticator or 1Password), or type the key below into it. Then enter the 6-digit code it shows."
+        </p>
+        <div class="qr-code" inner_html=setup.qr_svg></div>
+        <p class="secret-text" data-testid="totp-secret" aria-label="Key for manual entry">{setup.secret}</p>
+        <form class="form" method="post" on:submit=submit novalidate=true>
+            <FormAlert message=errors.general() />
+            <TextField
+                label="Code from the app"
+                name="code"
+                id_prefix="totp-"
+                node_ref=code
+                autocomplete="one-time-code"
+                inputmode="numeric"
+                error=errors.for_field("code")
+            />
+            <SubmitButton
+                label="Turn on"
+                pending_label="Checking…"
+                pending=activate.pending().into()
+                ready=Signal::derive(move || session.ready())
+            />
+        </form>
+    }
+}
+
+/// The recovery codes, shown once.
+#[component]
+fn RecoveryCodes(codes: Vec<String>, shown_codes: RwSignal<Option<Vec<String>>>) -> impl IntoView {
+    let changed = AccountChanged::get();
+    let done = move |_| {
+        shown_codes.set(None);
+        changed.notify();
+    };
+    view! {
+        <p class="notice" role="status">"Two-step verification is on."</p>
+        <p class="section__text">
+            "Save these recovery codes somewhere safe, such as a password manager. If you lose your phone, each one lets you sign in once. They are shown only now."
+        </p>
+        <ul class="recovery-codes" aria-label="Recovery codes" data-testid="recovery-codes">
+            {codes.into_iter().map(|code| view! { <li>{code}</li> }).collect_view()}
+        </ul>
+        <button type="button" class="button button--primary" on:click=done>"I saved them"</button>
+    }
+}
+
+/// On: new recovery codes, or turning it off; both need the password and a code.
+#[component]
+fn ManageAuthenticator(
+    status: SecondFactorsView,
+    shown_codes: RwSignal<Option<Vec<String>>>,
+) -> impl IntoView {
+    let session = use_session();
+    let changed = AccountChanged::get();
+    let (password, code) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
+    let errors = FormErrors::with_prefix(&["current_password", "code", "recovery_code"], "totp-");
+    let request = move || ConfirmedRequest {
+        current_password: input_value(password),
+        second_factor: typed_second_factor(&input_value(code)),
+    };
+    let regenerate =
+        Action::new(|request: &ConfirmedRequest| recovery_codes_regenerate(request.clone()));
+    let remove = Action::new(|request: &ConfirmedRequest| authenticator_remove(request.clone()));
+    on_result(regenerate, errors, move |answer| {
+        shown_codes.set(Some(answer.recovery_codes))
+    });
+    on_result(remove, errors, move |_| changed.notify());
+    let busy = Signal::derive(move || regenerate.pending().get() || remove.pending().get());
+    let left = status.recovery_codes_left;
+    view! {
+        <p class="section__text">
+            <span class="badge">"On"</span>
+            " Signing in needs a code from your authenticator app. "
+            {format!("{left} recovery code{} left.", if left == 1 { "" } else { "s" })}
+        </p>
+        <form class="form" method="post" on:submit=|e: SubmitEvent| e.prevent_default() novalidate=true>
+            <FormAlert message=errors.general() />
+            <TextField
+                label="Current password"
+                name="current_password"
+                kind="password"
+                id_prefix="totp-"
+                node_ref=password
+                autocomplete="current-password"
+                error=errors.for_field("current_password")
+            />
+            <TextField
+                label="Two-step code"
+                name="code"
+                id_prefix="totp-"
+                node_ref=code
+                autocomplete="one-time-code"
+                hint="The 6-digit code from your authenticator app, or one of your recovery codes."
+                error=Signal::derive(move || {
+                    errors.for_field("code").get().or_else(|| errors.for_field("recovery_code").get())
+                })
+            />
+            <div class="button-row">
+                <button
+                    type="button"
+                    class="button button--ghost"
+                    disabled=move || busy.get() || !session.ready()
+                    on:click=move |_| { errors.set(None); regenerate.dispatch(request()); }
+                >"Make new recovery codes"</button>
+                <button
+                    type="button"
+                    class="button button--danger"
+                    disabled=move || busy.get() || !session.ready()
+                    on:click=move |_| { errors.set(None); remove.dispatch(request()); }
+                >"Turn off"</button>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,286 @@
+//! Second factors at log-in and for sensitive changes: which factors an account has,
+//! checking a code or a recovery code (throttled per account like passwords), the
+//! log-in that waits for its second factor (`mfa_token`: single use, 5 minutes, bound
+//! to the address and the password hash it checked, dead after 5 wrong codes), and
+//! confirming a change with the password and, when enrolled, the second factor.
+
+use super::{
+    links::{new_secret, secret_hash, sha256_hex},
+    AccountError, Accounts, Client, SignIn,
+};
+use crate::api::security_events::ActivityKind;
+use crate::server::{
+    second_factors::{recovery_codes, totp},
+    store::{Credentials, MfaChallenge, User},
+    validation::{lookup_key, Invalid},
+};
+
+/// How long an `mfa_token` lives.
+pub const MFA_TOKEN_SECS: i64 = 5 * 60;
+/// Wrong second factors an `mfa_token` survives.
+pub const MFA_MAX_FAILURES: i64 = 5;
+
+/// A second factor presented at log-in or to confirm a change: a code from the
+/// authenticator app or a recovery code.
+#[derive(Clone, Copy, Default)]
+pub struct SecondFactorProof<'a> {
+    pub code: Option<&'a str>,
+    pub recovery_code: Option<&'a str>,
+}
+
+impl std::fmt::Debug for SecondFactorProof<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecondFactorProof")
+            .field("code", &self.code.map(|_| "…"))
+            .field("recovery_code", &self.recovery_code.map(|_| "…"))
+            .finish()
+    }
+}
+
+/// How a session was authenticated (RFC 8176 `amr` values).
+pub(super) const AMR_PASSWORD: &str = "pwd";
+const AMR_ONE_TIME_CODE: &str = "otp";
+pub(super) const AMR_MULTI_FACTOR: &str = "mfa";
+
+impl Accounts {
+    /// The second-factor methods account `user_id` can use (empty: none enrolled).
+    /// (Passkeys: an account with one also has `webauthn`.)
+    pub(super) async fn second_factor_methods(
+        &self,
+        user_id: i64,
+    ) -> Result<Vec<&'static str>, AccountError> {
+        let totp = self.store.totp_factor(user_id).await?;
+        if totp.is_none_or(|factor| factor.confirmed_at.is_none()) {
+            return Ok(Vec::new());
+        }
+        let mut methods = vec!["totp"];
+        if !self.store.recovery_code_hashes(user_id).await?.is_empty() {
+            methods.push("recovery_code");
+        }
+        Ok(methods)
+    }
+
+    /// Checks `proof` for `user` (throttled per account): the `amr` value it proves.
+    /// `Err(WrongSecondFactor(field))` when it is wrong; 422 on `code` when there is none.
+    /// (Passkeys: a WebAuthn assertion is one more kind of proof, proving `hwk`.)
+    async fn check_second_factor(
+        &self,
+        user: &User,
+        proof: SecondFactorProof<'_>,
+        client: Client<'_>,
+        session_id: Option<&str>,
+    ) -> Result<&'static str, AccountError> {
+        let code = proof.code.filter(|code| !code.trim().is_empty());
+        let recovery = proof.recovery_code.filter(|code| !code.trim().is_empty());
+        if code.is_none() && recovery.is_none() {
+            return Err(Invalid {
+                field: "code",
+                message: "Enter the 6-digit code from your authenticator app, or one of your \
+                          recovery codes."
+                    .into(),
+            }
+            .into());
+        }
+        self.throttle
+            .second_factor(user.id)
+            .await?
+            .map_err(AccountError::Throttled)?;
+        let accepted = match (code, recovery) {
+            (Some(code), _) => self.accept_code(user.id, code).await?,
+            (None, Some(recovery)) => {
+                let used = self.use_recovery_code(user.id, recovery).await?;
+                if used {
+                    self.record(ActivityKind::RecoveryCodeUsed, user.id, client, session_id)
+                        .await;
+                }
+                used
+            }
+            (None, None) => false,
+        };
+        if !accepted {
+            return Err(AccountError::WrongSecondFactor(if code.is_some() {
+                "code"
+            } else {
+                "recovery_code"
+            }));
+        }
+        self.throttle.second_factor_succeeded(user.id).await?;
+        Ok(AMR_ONE_TIME_CODE)
+    }
+
+    /// Whether `code` is the authenticator app's code for now (±1 step) and its step
+    /// was not used before (it is used now).
+    async fn accept_code(&self, user_id: i64, code: &str) -> Result<bool, AccountError> {
+        let Some(factor) = self.store.totp_factor(user_id).await? else {
+            return Ok(false);
+        };
+        if factor.confirmed_at.is_none() {
+            return Ok(false);
+        }
+        let Some(step) = totp::matching_step(&factor.secret, code, self.clock.now()) else {
+            return Ok(false);
+        };
+        Ok(step > factor.last_step && self.store.accept_totp_step(user_id, step).await?)
+    }
+
+    /// Whether `typed` is one of the account's unused recovery codes (it is used now).
+    async fn use_recovery_code(&self, user_id: i64, typed: &str) -> Result<bool, AccountError> {
+        let Some(candidate) = recovery_codes::hash(typed) else {
+            return Ok(false);
+        };
+        let stored = self.store.recovery_code_hashes(user_id).await?;
+        let Some(hash) = recovery_codes::find(&stored, &candidate) else {
+            return Ok(false);
+        };
+        Ok(self
+            .store
+            .use_recovery_code(user_id, hash, self.clock.now())
+            .await?)
+    }
+
+    /// Checks the password re-entered to confirm a sensitive change and, when the account
+    /// has a second factor, the second factor too. Returns the password hash it matched.
+    pub(super) async fn confirm_identity(
+        &self,
+        user: &User,
+        (password, field): (&str, &'static str),
+        proof: SecondFactorProof<'_>,
+        client: Client<'_>,
+        session_id: Option<&str>,
+    ) -> Result<String, AccountError> {
+        let hash = self
+            .confirm_password(user, password, field, client.addr)
+            .await?;
+        if !self.second_factor_methods(user.id).await?.is_empty() {
+            self.check_second_factor(user, proof, client, session_id)
+                .await
+                .map_err(|e| match e {
+                    AccountError::WrongSecondFactor(field) => {
+                        AccountError::WrongConfirmationCode(field)
+                    }
+                    other => other,
+                })?;
+        }
+        Ok(hash)
+    }
+
+    /// After the right password for an account with a second factor: the log-in waits
+    /// for it. Nothing is signed in yet; the answer carries the `mfa_token`.
+    pub(super) async fn require_second_factor(
+        &self,
+        found: &Credentials,
+        methods: Vec<&'static str>,
+        client: Client<'_>,
+        known_device: bool,
+    ) -> AccountError {
+        let now = self.clock.now();
+        let (token, token_hash) = new_secret();
+        let challenge = MfaChallenge {
+            token_hash,
+            user_id: found.user.id,
+            address: client.addr.to_string(),
+            binding: sha256_hex(&found.password_hash),
+            known_device,
+            failures: 0,
+            created_at: now,
+            expires_at: now + MFA_TOKEN_SECS,
+        };
+        match self.store.create_mfa_challenge(&challenge).await {
+            Ok(()) => AccountError::MfaRequired {
+                mfa_token: token,
+                methods,
+            },
+            Err(e) => e.into(),
+        }
+    }
+
+    /// The second step of a log-in: the `mfa_token` from the first and a second factor.
+    /// Opens the session exactly as a log-in without a second factor does.
+    pub async fn login_second_factor(
+        &self,
+        mfa_token: &str,
+        proof: SecondFactorProof<'_>,
+        client: Client<'_>,
+    ) -> Result<SignIn, AccountError> {
+        let result = self
+            .check_login_second_factor(mfa_token, proof, client)
+            .await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(AccountError::WrongSecondFactor(_) | AccountError::InvalidMfaToken { .. }) => {
+                "invalid"
+            }
+            Err(AccountError::Throttled(_)) => "throttled",
+            Err(AccountError::Invalid(_)) => "incomplete",
+            Err(_) => "error",
+        };
+        metrics::counter!("keyhold_second_factor_logins_total", "outcome" => outcome).increment(1);
+        result
+    }
+
+    async fn check_login_second_factor(
+        &self,
+        mfa_token: &str,
+        proof: SecondFactorProof<'_>,
+        client: Client<'_>,
+    ) -> Result<SignIn, AccountError> {
+        let invalid = AccountError::InvalidMfaToken { expired: false };
+        let token_hash = secret_hash(mfa_token.trim()).ok_or(invalid)?;
+        let challenge = self
+            .store
+            .mfa_challenge(&token_hash)
+            .await?
+            .ok_or(AccountError::InvalidMfaToken { expired: false })?;
+        if challenge.expires_at <= self.clock.now() {
+            self.store.take_mfa_challenge(&token_hash).await?;
+            return Err(AccountError::InvalidMfaToken { expired: true });
+        }
+        // Bound to where the password came from and to the password it checked.
+        let user = self.store.find(challenge.user_id).await?;
+        let found = match &user {
+            Some(user) => self.store.credentials(&lookup_key(&user.username)).await?,
+            None => None,
+        };
+        let bound = found.as_ref().is_some_and(|found| {
+            found.user.id == challenge.user_id
+                && sha256_hex(&found.password_hash) == challenge.binding
+        });
+        let Some(found) = found.filter(|_| bound && challenge.address == client.addr.to_string())
+        else {
+            return Err(AccountError::InvalidMfaToken { expired: false });
+        };
+        let user = &found.user;
+        if user.disabled_at.is_some() {
+            return Err(AccountError::Disabled);
+        }
+        let amr = match self.check_second_factor(user, proof, client, None).await {
+            Ok(amr) => amr,
+            Err(AccountError::WrongSecondFactor(field)) => {
+                self.record(ActivityKind::SecondFactorFailed, user.id, client, None)
+                    .await;
+                if self.store.mfa_challenge_failed(&token_hash).await? >= MFA_MAX_FAILURES {
+                    self.store.take_mfa_challenge(&token_hash).await?;
+                }
+                return Err(AccountError::WrongSecondFactor(field));
+            }
+            Err(other) => return Err(other),
+        };
+        // Single use: of two requests with one token, one signs in.
+        if self.store.take_mfa_challenge(&token_hash).await?.is_none() {
+            return Err(AccountError::InvalidMfaToken { expired: false });
+        }
+        let amr = [AMR_PASSWORD, amr, AMR_MULTI_FACTOR];
+        let mut signed_in = self.open_session(user, client, &amr).await?;
+        self.record(
+            ActivityKind::LoginSucceeded,
+            user.id,
+            client,
+            Some(&signed_in.refresh.session_id),
+        )
+        .await;
+        if !challenge.known_device {
+            signed_in.device = Some(self.devices.issue(user.id));
+        }
+        Ok(signed_in)
+    }
+}
