@@ -154,7 +154,8 @@ pub struct LoginMfaRequest {
 debug_without_secrets!(LoginMfaRequest {});
 
 /// Finishes a log-in that answered `mfa_required`: the `mfa_token` and a code from the
-/// authenticator app (`code`) or a recovery code (`recovery_code`). Answers like
+/// authenticator app (`code`), a recovery code (`recovery_code`) or a passkey's answer
+/// (`passkey`, to a ceremony begun at `POST /api/login/mfa/passkey`). Answers like
 /// `POST /api/login` (token, refresh cookie). 401 `invalid_credentials` on the field
 /// when the code is wrong; 401 `invalid_mfa_token` when the token is unknown, used,
 /// older than 5 minutes, sent from another address, voided by a password change or

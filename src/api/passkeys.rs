@@ -1,15 +1,16 @@
-//! Passkeys (WebAuthn): registering one, the list, renaming and removing (all with
-//! `Authorization: Bearer <token>`), and signing in with one alone. Each ceremony has
-//! two steps: `start` answers a `ceremony` id and the `options` for
-//! `navigator.credentials.create` / `.get`; `finish` takes the same `ceremony` and the
-//! browser's answer (`credential.toJSON()`).
+//! Passkeys (WebAuthn) of the signed-in account (all with `Authorization: Bearer
+//! <token>`): registering one, the list, renaming and removing, and confirming a
+//! sensitive change with one. Each ceremony has two steps: `start` answers a `ceremony`
+//! id and the `options` for `navigator.credentials.create` / `.get`; the browser's
+//! answer (`credential.toJSON()`) goes back with the same `ceremony`. Signing in with a
+//! passkey is in `passkey_log_in.rs`.
 
 #[cfg(feature = "ssr")]
 use super::error_responses::{
-    CrossSite, InvalidCeremony, NoSuchPasskey, PasskeyConflict, PasskeysOff, Throttled,
-    Unauthenticated,
+    InvalidCeremony, NoSuchPasskey, PasskeyConflict, PasskeysOff, SecondFactorState, Throttled,
+    Unauthenticated, WrongPassword,
 };
-use super::{ApiError, TokenResponse};
+use super::{second_factors::ConfirmedRequest, second_factors::SecondFactorFields, ApiError};
 use crate::client::AuthClient;
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
@@ -27,6 +28,29 @@ pub struct PasskeyChallenge {
     /// base64url).
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub options: serde_json::Value,
+}
+
+/// A passkey's answer to a ceremony: the `ceremony` from `start` and the assertion as
+/// `credential.toJSON()` gives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasskeyAssertion {
+    /// From the `start` answer.
+    #[cfg_attr(feature = "ssr", schema(max_length = 64))]
+    pub ceremony: String,
+    /// The assertion, as `credential.toJSON()` gives it.
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub credential: serde_json::Value,
+}
+
+#[cfg(feature = "ssr")]
+impl PasskeyAssertion {
+    pub(crate) fn proof(&self) -> crate::server::accounts::PasskeyProof<'_> {
+        crate::server::accounts::PasskeyProof {
+            ceremony: &self.ceremony,
+            credential: &self.credential,
+        }
+    }
 }
 
 /// One of the user's passkeys.
@@ -83,25 +107,37 @@ pub async fn list_passkeys() -> Result<Vec<PasskeyView>, ApiError> {
 }
 
 /// Begins registering a passkey for the user: user verification required, a
-/// discoverable credential (so it can sign in alone), the user's passkeys excluded.
+/// discoverable credential (so it can sign in alone), the user's passkeys excluded. A
+/// change of second factors: needs the password, and the second factor once there is one.
 #[cfg_attr(feature = "ssr", utoipa::path(
     post, path = "/api/users/me/passkeys/register/start",
     operation_id = "start_passkey_registration", tag = "passkeys",
     summary = "Begin registering a passkey: options for navigator.credentials.create",
     security(("bearer" = [])),
+    request_body(content = ConfirmedRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The ceremony and its options.", body = PasskeyChallenge),
+        InvalidCeremony,
         Unauthenticated,
+        WrongPassword,
         PasskeysOff,
         PasskeyConflict,
+        Throttled,
     ),
 ))]
-#[server(prefix = "/api", endpoint = "users/me/passkeys/register/start", client = AuthClient)]
-pub async fn start_passkey_registration() -> Result<PasskeyChallenge, ApiError> {
-    let (state, principal) = super::users::signed_in_session().await?;
+#[server(prefix = "/api", endpoint = "users/me/passkeys/register/start", input = Json, client = AuthClient)]
+pub async fn start_passkey_registration(
+    #[server(flatten)] request: ConfirmedRequest,
+) -> Result<PasskeyChallenge, ApiError> {
+    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let password = request.current_password.as_str();
     let challenge = state
         .accounts
-        .start_passkey_registration(&principal)
+        .start_passkey_registration(
+            &principal,
+            (password, request.second_factor.proof()),
+            caller.client(),
+        )
         .await?;
     Ok(challenge.into())
 }
@@ -192,12 +228,18 @@ pub async fn rename_passkey(
 }
 
 /// `POST /api/users/me/passkeys/remove`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RemovePasskeyRequest {
     /// A passkey id from `GET /api/users/me/passkeys`.
     pub id: i64,
+    #[cfg_attr(feature = "ssr", schema(format = "password"))]
+    pub current_password: String,
+    #[serde(flatten)]
+    pub second_factor: SecondFactorFields,
 }
+
+debug_without_secrets!(RemovePasskeyRequest { id });
 
 /// The answer to removing a passkey.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,7 +249,8 @@ pub struct PasskeyRemoved {
 }
 
 /// Removes one of the user's passkeys: it can no longer sign in. (The authenticator
-/// still holds it; the person may delete it there too.)
+/// still holds it; the person may delete it there too.) Needs the password, and the
+/// second factor (this passkey too may confirm its own removal).
 #[cfg_attr(feature = "ssr", utoipa::path(
     post, path = "/api/users/me/passkeys/remove", operation_id = "remove_passkey", tag = "passkeys",
     summary = "Remove one of the user's passkeys",
@@ -215,8 +258,11 @@ pub struct PasskeyRemoved {
     request_body(content = RemovePasskeyRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The passkey was removed.", body = PasskeyRemoved),
+        InvalidCeremony,
         Unauthenticated,
+        WrongPassword,
         NoSuchPasskey,
+        Throttled,
     ),
 ))]
 #[server(prefix = "/api", endpoint = "users/me/passkeys/remove", input = Json, client = AuthClient)]
@@ -224,84 +270,40 @@ pub async fn remove_passkey(
     #[server(flatten)] request: RemovePasskeyRequest,
 ) -> Result<PasskeyRemoved, ApiError> {
     let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let password = request.current_password.as_str();
     state
         .accounts
-        .remove_passkey(&principal, request.id, caller.client())
+        .remove_passkey(
+            &principal,
+            request.id,
+            (password, request.second_factor.proof()),
+            caller.client(),
+        )
         .await?;
     Ok(PasskeyRemoved { removed: true })
 }
 
-/// Begins a passwordless log-in: a challenge any passkey of this site may answer (the
-/// browser lets the person choose). Throttled per address.
+/// Begins confirming a sensitive change (password, e-mail, second factors, deletion)
+/// with a passkey: send the answer as `passkey` beside the password in that request.
 #[cfg_attr(feature = "ssr", utoipa::path(
-    post, path = "/api/login/passkey/start", operation_id = "start_passkey_log_in", tag = "passkeys",
-    summary = "Begin logging in with a passkey: options for navigator.credentials.get",
+    post, path = "/api/users/me/passkeys/confirm", operation_id = "start_passkey_confirmation", tag = "passkeys",
+    summary = "Begin confirming a change with a passkey: options for navigator.credentials.get",
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The ceremony and its options.", body = PasskeyChallenge),
+        Unauthenticated,
         PasskeysOff,
-        Throttled,
+        SecondFactorState,
     ),
 ))]
-#[server(prefix = "/api", endpoint = "login/passkey/start")]
-pub async fn start_passkey_log_in() -> Result<PasskeyChallenge, ApiError> {
-    use crate::server::{edge::client_addr, state::AppState};
-
-    let state = AppState::from_context()?;
+#[server(prefix = "/api", endpoint = "users/me/passkeys/confirm", client = AuthClient)]
+pub async fn start_passkey_confirmation() -> Result<PasskeyChallenge, ApiError> {
+    let (state, principal) = super::users::signed_in_session().await?;
     let challenge = state
         .accounts
-        .start_passkey_log_in(client_addr(&state))
+        .start_passkey_confirmation(&principal)
         .await?;
     Ok(challenge.into())
-}
-
-/// `POST /api/login/passkey/finish`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct PasskeyLogInRequest {
-    /// From the `start` answer.
-    #[cfg_attr(feature = "ssr", schema(max_length = 64))]
-    pub ceremony: String,
-    /// The assertion, as `credential.toJSON()` gives it.
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
-    pub credential: serde_json::Value,
-}
-
-/// Verifies the passkey's assertion (user verification required) and signs in to its
-/// account: the same answer and cookies as `POST /api/login`. 401 when the passkey is
-/// unknown, does not verify or looks cloned; disabled accounts and unconfirmed addresses
-/// are refused as at a password log-in.
-#[cfg_attr(feature = "ssr", utoipa::path(
-    post, path = "/api/login/passkey/finish", operation_id = "finish_passkey_log_in", tag = "passkeys",
-    summary = "Finish logging in with a passkey: a bearer token, as POST /api/login",
-    request_body(content = PasskeyLogInRequest, content_type = "application/json"),
-    responses(
-        (status = 200, description = "A bearer token.", body = TokenResponse),
-        InvalidCeremony,
-        Unauthenticated,
-        CrossSite,
-        PasskeysOff,
-        Throttled,
-    ),
-))]
-#[server(prefix = "/api", endpoint = "login/passkey/finish", input = Json)]
-pub async fn finish_passkey_log_in(
-    #[server(flatten)] request: PasskeyLogInRequest,
-) -> Result<TokenResponse, ApiError> {
-    use crate::server::state::AppState;
-
-    let state = AppState::from_context()?;
-    let caller = super::auth::log_in_caller(&state)?;
-    let device = state.cookies.read_device(&caller.headers);
-    let signed_in = state
-        .accounts
-        .passkey_log_in(
-            &request.ceremony,
-            request.credential,
-            caller.client(),
-            device.as_deref(),
-        )
-        .await?;
-    Ok(super::auth::signed_in_answer(&state, signed_in))
 }
 
 /// The endpoints of this module, for the OpenAPI document.
@@ -313,7 +315,6 @@ pub async fn finish_passkey_log_in(
     finish_passkey_registration,
     rename_passkey,
     remove_passkey,
-    start_passkey_log_in,
-    finish_passkey_log_in
+    start_passkey_confirmation
 ))]
 pub struct Endpoints;

@@ -4,15 +4,24 @@
 //! `credential.toJSON()`. Nothing but the browser's own WebAuthn API (no script of ours
 //! outside the WASM, so the CSP stays as strict as it is).
 
-use crate::api::passkeys::{
-    finish_passkey_log_in, finish_passkey_registration, start_passkey_log_in,
-    start_passkey_registration, PasskeyLogInRequest, PasskeyView, RegisterPasskeyRequest,
+use crate::api::passkey_log_in::{
+    finish_passkey_log_in, start_passkey_log_in, start_passkey_second_factor,
+    PasskeySecondFactorRequest,
 };
+use crate::api::passkeys::{
+    finish_passkey_registration, start_passkey_confirmation, start_passkey_registration,
+    PasskeyAssertion, PasskeyChallenge, PasskeyView, RegisterPasskeyRequest,
+};
+use crate::api::second_factors::ConfirmedRequest;
 use crate::api::{ApiError, ErrorCode, TokenResponse};
 
-/// Registers a new passkey named `name` for the signed-in user.
-pub async fn add_passkey(name: String) -> Result<PasskeyView, ApiError> {
-    let challenge = start_passkey_registration().await?;
+/// Registers a new passkey named `name` for the signed-in user (`confirmed`: the
+/// password, and the second factor once there is one).
+pub async fn add_passkey(
+    name: String,
+    confirmed: ConfirmedRequest,
+) -> Result<PasskeyView, ApiError> {
+    let challenge = start_passkey_registration(confirmed).await?;
     let credential = ask_authenticator(Ceremony::Create, &challenge.options).await?;
     finish_passkey_registration(RegisterPasskeyRequest {
         ceremony: challenge.ceremony,
@@ -25,12 +34,26 @@ pub async fn add_passkey(name: String) -> Result<PasskeyView, ApiError> {
 /// Signs in with a passkey the browser offers (the person picks one).
 pub async fn sign_in_with_passkey() -> Result<TokenResponse, ApiError> {
     let challenge = start_passkey_log_in().await?;
+    finish_passkey_log_in(assert(challenge).await?).await
+}
+
+/// A passkey's answer for the second step of the log-in behind `mfa_token`.
+pub async fn passkey_second_factor(mfa_token: String) -> Result<PasskeyAssertion, ApiError> {
+    assert(start_passkey_second_factor(PasskeySecondFactorRequest { mfa_token }).await?).await
+}
+
+/// A passkey's answer confirming a sensitive change from this session.
+pub async fn confirm_with_passkey() -> Result<PasskeyAssertion, ApiError> {
+    assert(start_passkey_confirmation().await?).await
+}
+
+/// The browser's passkey answer to `challenge`.
+async fn assert(challenge: PasskeyChallenge) -> Result<PasskeyAssertion, ApiError> {
     let credential = ask_authenticator(Ceremony::Get, &challenge.options).await?;
-    finish_passkey_log_in(PasskeyLogInRequest {
+    Ok(PasskeyAssertion {
         ceremony: challenge.ceremony,
         credential,
     })
-    .await
 }
 
 /// Which WebAuthn call: make a credential, or use one.

@@ -1,14 +1,18 @@
 //! The profile's "Passkeys": add one (named; the device asks for a fingerprint, face or
-//! PIN), the list with when each was added and last used, rename and remove.
+//! PIN), the list with when each was added and last used, rename and remove. Adding and
+//! removing change the second factors, so both need the password (and the second
+//! factor once there is one).
 
-use super::form::{input_value, FormAlert, FormErrors, SubmitButton, TextField};
+use super::form::{focus_when_shown, input_value, FormAlert, FormErrors, SubmitButton, TextField};
 use super::profile::AccountChanged;
+use super::second_factors::{second_factor_for, SecondFactorField, SecondFactors};
 use super::sessions::{ago, now};
 use super::signed_in::use_session;
 use crate::api::passkeys::{
     list_passkeys, remove_passkey, rename_passkey, PasskeyView, RemovePasskeyRequest,
     RenamePasskeyRequest,
 };
+use crate::api::second_factors::ConfirmedRequest;
 use crate::api::{ApiError, ErrorCode};
 use crate::client::passkeys::add_passkey;
 use leptos::{
@@ -19,6 +23,12 @@ use leptos::{
 
 /// The id of the section's title, where focus goes when the list changes under it.
 const TITLE_ID: &str = "passkeys-title";
+
+/// What an action of the section answers: the sentence to announce.
+type Outcome = Result<String, ApiError>;
+
+/// A passkey to remove, with what confirms it: id, name, password, typed code.
+type Removal = (i64, String, String, String);
 
 /// "Added 3 days ago · last used just now".
 fn describe_use(item: &PasskeyView) -> String {
@@ -42,6 +52,15 @@ fn focus_element(id: &str) {
     let _ = id;
 }
 
+/// Clears the inputs (after a success).
+fn clear(inputs: &[NodeRef<Input>]) {
+    for input in inputs {
+        if let Some(input) = input.get_untracked() {
+            input.set_value("");
+        }
+    }
+}
+
 #[component]
 pub fn PasskeysSection() -> impl IntoView {
     let session = use_session();
@@ -51,15 +70,29 @@ pub fn PasskeysSection() -> impl IntoView {
         changed.track();
         list_passkeys()
     });
+    let has_passkeys = SecondFactors::passkeys();
     let notice = RwSignal::new(None::<String>);
-    let errors = FormErrors::with_prefix(&["name"], "passkey-");
-    let name = NodeRef::<Input>::new();
-    let add = Action::new(|name: &String| {
-        let name = name.clone();
+    let fields = &["name", "current_password", "code", "recovery_code"];
+    let errors = FormErrors::with_prefix(fields, "passkey-");
+    let remove_fields = &["current_password", "code", "recovery_code"];
+    let remove_errors = FormErrors::with_prefix(remove_fields, "passkey-remove-");
+    let (name, password, code) = (
+        NodeRef::<Input>::new(),
+        NodeRef::<Input>::new(),
+        NodeRef::<Input>::new(),
+    );
+    let removing = RwSignal::new(None::<i64>);
+    let add = Action::new(move |(name, password, code): &(String, String, String)| {
+        let (name, password, code) = (name.clone(), password.clone(), code.clone());
+        let confirm_with_passkey = has_passkeys.get_untracked();
         async move {
-            add_passkey(name)
-                .await
-                .map(|added| format!("Passkey \"{}\" added.", added.name))
+            let second_factor = second_factor_for(code, confirm_with_passkey).await?;
+            let confirmed = ConfirmedRequest {
+                current_password: password,
+                second_factor,
+            };
+            let added = add_passkey(name, confirmed).await?;
+            Ok::<_, ApiError>(format!("Passkey \"{}\" added.", added.name))
         }
     });
     let rename = Action::new(|(id, name): &(i64, String)| {
@@ -68,46 +101,65 @@ pub fn PasskeysSection() -> impl IntoView {
             name: name.clone(),
         };
         async move {
-            rename_passkey(request)
-                .await
-                .map(|renamed| format!("Passkey renamed to \"{}\".", renamed.name))
+            let renamed = rename_passkey(request).await?;
+            Ok::<_, ApiError>(format!("Passkey renamed to \"{}\".", renamed.name))
         }
     });
-    let remove = Action::new(|(id, name): &(i64, String)| {
-        let (request, name) = (RemovePasskeyRequest { id: *id }, name.clone());
+    let remove = Action::new(move |(id, name, password, code): &Removal| {
+        let (id, name, password, code) = (*id, name.clone(), password.clone(), code.clone());
+        let confirm_with_passkey = has_passkeys.get_untracked();
         async move {
-            remove_passkey(request)
-                .await
-                .map(|_| format!("Passkey \"{name}\" removed."))
+            let second_factor = second_factor_for(code, confirm_with_passkey).await?;
+            let request = RemovePasskeyRequest {
+                id,
+                current_password: password,
+                second_factor,
+            };
+            remove_passkey(request).await?;
+            Ok::<_, ApiError>(format!("Passkey \"{name}\" removed."))
         }
     });
-    for (action, own_field) in [
-        (add.value(), true),
-        (rename.value(), false),
-        (remove.value(), false),
-    ] {
-        Effect::new(move |_| match action.get() {
-            Some(Ok(message)) => {
-                errors.set(None);
-                notice.set(Some(message));
-                if let Some(input) = name.get_untracked() {
-                    input.set_value("");
-                }
-                changed.notify();
-            }
-            Some(Err(mut error)) => {
-                notice.set(None);
-                // The add form's field is the only one the errors can point at: a
-                // rename's complaint about its name is shown for the whole section.
-                if !own_field {
-                    error.field = None;
-                }
-                errors.set(Some(error));
-                errors.focus_first();
-            }
-            None => {}
-        });
-    }
+    let done = move |message: String| {
+        errors.set(None);
+        remove_errors.set(None);
+        notice.set(Some(message));
+        changed.notify();
+    };
+    Effect::new(move |_| match add.value().get() {
+        Some(Ok(message)) => {
+            clear(&[name, password, code]);
+            done(message);
+        }
+        Some(Err(error)) => {
+            notice.set(None);
+            errors.set(Some(error));
+            errors.focus_first();
+        }
+        None => {}
+    });
+    Effect::new(move |_| match rename.value().get() {
+        Some(Ok(message)) => done(message),
+        Some(Err(mut error)) => {
+            // The add form's fields are the only ones shown: a rename's complaint about
+            // its name is for the whole section.
+            error.field = None;
+            notice.set(None);
+            errors.set(Some(error));
+        }
+        None => {}
+    });
+    Effect::new(move |_| match remove.value().get() {
+        Some(Ok(message)) => {
+            removing.set(None);
+            done(message);
+        }
+        Some(Err(error)) => {
+            notice.set(None);
+            remove_errors.set(Some(error));
+            remove_errors.focus_first();
+        }
+        None => {}
+    });
     // After a rename or removal the list is drawn anew: keyboard focus resumes at the
     // section's title rather than falling to the top of the page.
     for action in [rename.value(), remove.value()] {
@@ -124,7 +176,7 @@ pub fn PasskeysSection() -> impl IntoView {
         event.prevent_default();
         errors.set(None);
         notice.set(None);
-        add.dispatch(input_value(name));
+        add.dispatch((input_value(name), input_value(password), input_value(code)));
     };
     let unavailable = move || {
         matches!(
@@ -135,14 +187,17 @@ pub fn PasskeysSection() -> impl IntoView {
             }))
         )
     };
-    let row = move |item: PasskeyView| view! { <PasskeyRow item busy rename remove /> };
+    let row = move |item: PasskeyView| {
+        view! { <PasskeyRow item busy rename remove removing errors=remove_errors /> }
+    };
 
     view! {
         <section class="section" aria-labelledby=TITLE_ID data-testid="passkeys-section">
             <h2 id=TITLE_ID class="section__title" tabindex="-1">"Passkeys"</h2>
             <p class="section__text">
                 "Sign in with your fingerprint, face or device PIN instead of your password. "
-                "A passkey stays on your device and cannot be phished."
+                "A passkey stays on your device and cannot be phished. Once you have one, "
+                "signing in with your password also asks for it (or for your other second factor)."
             </p>
             <FormAlert message=errors.general() />
             {move || match passkeys.get() {
@@ -166,6 +221,16 @@ pub fn PasskeysSection() -> impl IntoView {
                         hint="Which device holds it, such as \"Laptop\" or \"Phone\"."
                         error=errors.for_field("name")
                     />
+                    <TextField
+                        label="Current password"
+                        name="current_password"
+                        kind="password"
+                        id_prefix="passkey-"
+                        node_ref=password
+                        autocomplete="current-password"
+                        error=errors.for_field("current_password")
+                    />
+                    <SecondFactorField node_ref=code errors id_prefix="passkey-" />
                     <SubmitButton
                         label="Add a passkey"
                         pending_label="Waiting for your device…"
@@ -180,13 +245,16 @@ pub fn PasskeysSection() -> impl IntoView {
     .into_any()
 }
 
-/// One passkey: its name and use, "Rename" (an inline form) and "Remove".
+/// One passkey: its name and use, "Rename" (an inline form) and "Remove" (which asks for
+/// the password in place).
 #[component]
 fn PasskeyRow(
     item: PasskeyView,
     busy: Signal<bool>,
-    rename: Action<(i64, String), Result<String, ApiError>>,
-    remove: Action<(i64, String), Result<String, ApiError>>,
+    rename: Action<(i64, String), Outcome>,
+    remove: Action<Removal, Outcome>,
+    removing: RwSignal<Option<i64>>,
+    errors: FormErrors,
 ) -> impl IntoView {
     let editing = RwSignal::new(false);
     let input = NodeRef::<Input>::new();
@@ -228,39 +296,40 @@ fn PasskeyRow(
         format!("Rename passkey {name}"),
         format!("Remove passkey {name}"),
     );
-    let target = (id, name.clone());
+    let meta = describe_use(&item);
     view! {
-        <li class="sessions__item" data-testid="passkey">
+        <li class="sessions__item sessions__item--wrap" data-testid="passkey">
             <Show
                 when=move || editing.get()
                 fallback={
-                    let (name, meta) = (name.clone(), describe_use(&item));
-                    let (rename_label, remove_label, target) = (rename_label.clone(), remove_label.clone(), target.clone());
-                    move || {
-                        let target = target.clone();
-                        view! {
-                            <div class="sessions__text">
-                                <p class="sessions__device" data-testid="passkey-name">{name.clone()}</p>
-                                <p class="sessions__meta">{meta.clone()}</p>
-                            </div>
-                            <div class="button-row">
-                                <button
-                                    type="button"
-                                    class="button button--ghost button--small"
-                                    aria-label=rename_label.clone()
-                                    node_ref=rename_button
-                                    disabled=busy
-                                    on:click=move |_| editing.set(true)
-                                >"Rename"</button>
-                                <button
-                                    type="button"
-                                    class="button button--ghost button--small"
-                                    aria-label=remove_label.clone()
-                                    disabled=busy
-                                    on:click=move |_| { remove.dispatch(target.clone()); }
-                                >"Remove"</button>
-                            </div>
-                        }
+                    let (name, meta) = (name.clone(), meta.clone());
+                    let (rename_label, remove_label) = (rename_label.clone(), remove_label.clone());
+                    move || view! {
+                        <div class="sessions__text">
+                            <p class="sessions__device" data-testid="passkey-name">{name.clone()}</p>
+                            <p class="sessions__meta">{meta.clone()}</p>
+                        </div>
+                        <div class="button-row">
+                            <button
+                                type="button"
+                                class="button button--ghost button--small"
+                                aria-label=rename_label.clone()
+                                node_ref=rename_button
+                                disabled=busy
+                                on:click=move |_| editing.set(true)
+                            >"Rename"</button>
+                            <button
+                                type="button"
+                                class="button button--ghost button--small"
+                                aria-label=remove_label.clone()
+                                aria-expanded=move || (removing.get() == Some(id)).to_string()
+                                disabled=busy
+                                on:click=move |_| {
+                                    errors.set(None);
+                                    removing.set(Some(id));
+                                }
+                            >"Remove"</button>
+                        </div>
                     }
                 }
             >
@@ -275,7 +344,57 @@ fn PasskeyRow(
                     </div>
                 </form>
             </Show>
+            <Show when=move || removing.get() == Some(id)>
+                <ConfirmRemoval id name=name.clone() busy remove removing errors />
+            </Show>
         </li>
     }
     .into_any()
+}
+
+/// "Remove passkey X": the password (and the second factor) in place, then remove.
+#[component]
+fn ConfirmRemoval(
+    id: i64,
+    name: String,
+    busy: Signal<bool>,
+    remove: Action<Removal, Outcome>,
+    removing: RwSignal<Option<i64>>,
+    errors: FormErrors,
+) -> impl IntoView {
+    let (password, code) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
+    focus_when_shown(password);
+    let submit = {
+        let name = name.clone();
+        move |event: SubmitEvent| {
+            event.prevent_default();
+            errors.set(None);
+            remove.dispatch((id, name.clone(), input_value(password), input_value(code)));
+        }
+    };
+    let on_key = move |event: leptos::ev::KeyboardEvent| {
+        if event.key() == "Escape" {
+            removing.set(None);
+        }
+    };
+    view! {
+        <form class="passkey-rename" on:submit=submit on:keydown=on_key novalidate=true
+            aria-label=format!("Remove passkey {name}")>
+            <FormAlert message=errors.general() />
+            <TextField
+                label="Your password, to remove it"
+                name="current_password"
+                kind="password"
+                id_prefix="passkey-remove-"
+                node_ref=password
+                autocomplete="current-password"
+                error=errors.for_field("current_password")
+            />
+            <SecondFactorField node_ref=code errors id_prefix="passkey-remove-" />
+            <div class="button-row">
+                <button type="submit" class="button button--danger button--small" disabled=busy>"Remove"</button>
+                <button type="button" class="button button--ghost button--small" on:click=move |_| removing.set(None)>"Cancel"</button>
+            </div>
+        </form>
+    }
 }

@@ -5,12 +5,14 @@
 //! passkeys per account, throttling, a deleted account, and no bearer token.
 
 use crate::authenticator::{encode, Authenticator};
-use crate::helpers::{json, Engine, TestServer};
-use crate::passkeys::{activity, log_in, passkeys, post, register, start, SITE};
+use crate::helpers::{json, Engine, TestServer, PASSWORD};
+use crate::passkeys::{
+    activity, confirmed, log_in, passkeys, post, register, start, start_registration,
+    REGISTER_START, SITE,
+};
 use serde_json::{json, Value};
 use std::time::Duration;
 
-const REGISTER_START: &str = "/api/users/me/passkeys/register/start";
 const REGISTER_FINISH: &str = "/api/users/me/passkeys/register/finish";
 const LOG_IN_START: &str = "/api/login/passkey/start";
 const LOG_IN_FINISH: &str = "/api/login/passkey/finish";
@@ -66,7 +68,8 @@ on_both_databases!(
 
         // A registration ceremony does not finish a log-in, and the reverse.
         let mut credential = credential;
-        let (register_ceremony, register_options) = start(base, Some(&ada), REGISTER_START).await;
+        let (register_ceremony, register_options) =
+            start_registration(base, &ada, &device, Some(&mut credential)).await;
         let (log_in_ceremony, log_in_options) = start(base, None, LOG_IN_START).await;
         let wrong = json!({"ceremony": register_ceremony, "credential": device.get(&mut credential, &log_in_options)});
         refused(
@@ -166,8 +169,9 @@ on_both_databases!(garbage_is_a_client_error, |engine: Engine| async move {
         refused(response, 422, "validation_failed", Some("name")).await;
     }
     // No bearer token, no passkeys.
+    let body = json!({"id": 1, "current_password": PASSWORD});
     for path in [REGISTER_START, "/api/users/me/passkeys/remove"] {
-        assert_eq!(post(base, None, path, json!({"id": 1})).await.status(), 401);
+        assert_eq!(post(base, None, path, body.clone()).await.status(), 401);
     }
     let listed = server
         .client
@@ -196,7 +200,7 @@ on_both_databases!(
         }
 
         let device = Authenticator::new(SITE);
-        let (mut credential, _) = register(&server, &ada, &device, "Key").await;
+        let (mut credential, _) = register(&server, &ada, &device, "Key", None).await;
         elsewhere.origin = "https://keyhold.test.evil.test".into();
         for (authenticator, why) in [
             (&elsewhere, "origin"),
@@ -224,11 +228,11 @@ on_both_databases!(
         let ada = server.signed_up("ada").await;
         let bob = server.signed_up("bob").await;
         let device = Authenticator::new(SITE);
-        let (mut ada_key, added) = register(&server, &ada, &device, "Ada's key").await;
-        let (bob_key, _) = register(&server, &bob, &device, "Bob's key").await;
+        let (mut ada_key, added) = register(&server, &ada, &device, "Ada's key", None).await;
+        let (mut bob_key, _) = register(&server, &bob, &device, "Bob's key", None).await;
 
         // Bob cannot register, rename or remove Ada's passkey.
-        let (ceremony, options) = start(base, Some(&bob), REGISTER_START).await;
+        let (ceremony, options) = start_registration(base, &bob, &device, Some(&mut bob_key)).await;
         let body = json!({"ceremony": ceremony, "name": "Mine", "credential": device.attest(&ada_key, &options)});
         refused(
             post(base, Some(&bob), REGISTER_FINISH, body).await,
@@ -242,7 +246,10 @@ on_both_databases!(
                 "/api/users/me/passkeys/rename",
                 json!({"id": added["id"], "name": "Mine"}),
             ),
-            ("/api/users/me/passkeys/remove", json!({"id": added["id"]})),
+            (
+                "/api/users/me/passkeys/remove",
+                json!({"id": added["id"], "current_password": PASSWORD}),
+            ),
         ] {
             refused(
                 post(base, Some(&bob), path, body).await,
@@ -271,7 +278,7 @@ on_both_databases!(a_cloned_passkey_is_refused, |engine: Engine| async move {
     let base = &server.base;
     let ada = server.signed_up("ada").await;
     let device = Authenticator::new(SITE);
-    let (mut credential, _) = register(&server, &ada, &device, "Key").await;
+    let (mut credential, _) = register(&server, &ada, &device, "Key", None).await;
     let clone = credential.clone();
     assert_eq!(log_in(base, &device, &mut credential).await.status(), 200);
     assert_eq!(log_in(base, &device, &mut credential).await.status(), 200);
@@ -300,21 +307,20 @@ on_both_databases!(
         let base = &server.base;
         let ada = server.signed_up("ada").await;
         let device = Authenticator::new(SITE);
-        let (mut credential, _) = register(&server, &ada, &device, "Key").await;
+        let (mut credential, _) = register(&server, &ada, &device, "Key", None).await;
         for n in 1..20 {
-            register(&server, &ada, &device, &format!("Key {n}")).await;
+            let name = format!("Key {n}");
+            register(&server, &ada, &device, &name, Some(&mut credential)).await;
         }
-        let response = post(base, Some(&ada), REGISTER_START, json!({})).await;
+        let password = json!({"current_password": PASSWORD});
+        let response = post(base, Some(&ada), REGISTER_START, password).await;
         refused(response, 409, "conflict", None).await;
 
         // A deleted account's passkeys go with it.
-        let deleted = post(
-            base,
-            Some(&ada),
-            "/api/users/me/delete",
-            json!({"password": crate::helpers::PASSWORD, "confirm": "ada"}),
-        )
-        .await;
+        let mut deletion = confirmed(base, &ada, &device, Some(&mut credential)).await;
+        deletion["password"] = json!(PASSWORD);
+        deletion["confirm"] = json!("ada");
+        let deleted = post(base, Some(&ada), "/api/users/me/delete", deletion).await;
         assert_eq!(deleted.status(), 200);
         let response = log_in(base, &device, &mut credential).await;
         refused(response, 401, "invalid_credentials", None).await;

@@ -6,12 +6,13 @@
 
 use crate::admin_cli::keyhold;
 use crate::authenticator::{encode, Authenticator, Credential};
-use crate::helpers::{json, Engine, Instance, TestServer};
+use crate::helpers::{json, Engine, Instance, TestServer, PASSWORD};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 /// The site's public URL in these tests: the origin the "browser" reports.
 pub(crate) const SITE: &str = "https://keyhold.test";
+pub(crate) const REGISTER_START: &str = "/api/users/me/passkeys/register/start";
 
 pub(crate) async fn passkey_server(engine: Engine) -> TestServer {
     TestServer::start_with(engine, |settings| {
@@ -37,25 +38,62 @@ pub(crate) async fn post(
     request.send().await.expect("request")
 }
 
-/// Starts a ceremony (`path` takes no body): its id and options.
+/// Starts a ceremony: its id and options. (A registration is confirmed with the password
+/// alone: for an account without a second factor yet.)
 pub(crate) async fn start(base: &str, token: Option<&str>, path: &str) -> (String, Value) {
-    let response = post(base, token, path, json!({})).await;
+    let body = match path {
+        REGISTER_START => json!({"current_password": PASSWORD}),
+        _ => json!({}),
+    };
+    let response = post(base, token, path, body).await;
     assert_eq!(response.status(), 200, "{path}");
     let body = json(response).await;
     let ceremony = body["ceremony"].as_str().expect("ceremony").to_owned();
     (ceremony, body["options"].clone())
 }
 
-/// Registers a passkey named `name` for the holder of `token`.
+/// The password, and when the account has a passkey already, `existing`'s answer to a
+/// confirmation ceremony: what a change of second factors needs.
+pub(crate) async fn confirmed(
+    base: &str,
+    token: &str,
+    authenticator: &Authenticator,
+    existing: Option<&mut Credential>,
+) -> Value {
+    let Some(credential) = existing else {
+        return json!({"current_password": PASSWORD});
+    };
+    let (ceremony, options) = start(base, Some(token), "/api/users/me/passkeys/confirm").await;
+    let answer = authenticator.get(credential, &options);
+    json!({"current_password": PASSWORD, "passkey": {"ceremony": ceremony, "credential": answer}})
+}
+
+/// Begins a registration for the holder of `token`, confirmed with `existing` if given.
+pub(crate) async fn start_registration(
+    base: &str,
+    token: &str,
+    authenticator: &Authenticator,
+    existing: Option<&mut Credential>,
+) -> (String, Value) {
+    let confirmation = confirmed(base, token, authenticator, existing).await;
+    let response = post(base, Some(token), REGISTER_START, confirmation).await;
+    assert_eq!(response.status(), 200);
+    let challenge = json(response).await;
+    let ceremony = challenge["ceremony"].as_str().expect("ceremony").to_owned();
+    (ceremony, challenge["options"].clone())
+}
+
+/// Registers a passkey named `name` for the holder of `token` (confirmed with
+/// `existing`, a passkey the account has already, if any).
 pub(crate) async fn register(
     server: &TestServer,
     token: &str,
     authenticator: &Authenticator,
     name: &str,
+    existing: Option<&mut Credential>,
 ) -> (Credential, Value) {
     let base = &server.base;
-    let (ceremony, options) =
-        start(base, Some(token), "/api/users/me/passkeys/register/start").await;
+    let (ceremony, options) = start_registration(base, token, authenticator, existing).await;
     let (credential, answer) = authenticator.create(&options);
     let body = json!({"ceremony": ceremony, "name": name, "credential": answer});
     let response = post(
@@ -115,37 +153,46 @@ on_both_databases!(
     passkeys_are_registered_listed_renamed_and_removed,
     |engine: Engine| async move {
         let server = passkey_server(engine).await;
+        let base = &server.base;
         let token = server.signed_up("ada").await;
         let device = Authenticator::new(SITE);
-        let (ceremony, options) = start(
-            &server.base,
-            Some(&token),
-            "/api/users/me/passkeys/register/start",
-        )
-        .await;
-        assert_eq!(ceremony.len(), 43);
-        let public_key = &options["publicKey"];
+        // A change of second factors: the password first.
+        let wrong = json!({"current_password": "not the password at all, no"});
+        let refused = post(base, Some(&token), REGISTER_START, wrong).await;
+        assert_eq!(refused.status(), 403);
+        let confirmation = confirmed(base, &token, &device, None).await;
+        let response = post(base, Some(&token), REGISTER_START, confirmation).await;
+        let challenge = json(response).await;
+        assert_eq!(challenge["ceremony"].as_str().unwrap().len(), 43);
+        let public_key = &challenge["options"]["publicKey"];
         assert_eq!(public_key["rp"]["id"], "keyhold.test");
         assert_eq!(public_key["user"]["name"], "ada");
         let selection = &public_key["authenticatorSelection"];
         assert_eq!(selection["userVerification"], "required");
         assert_eq!(selection["residentKey"], "required");
 
-        let (laptop, added) = register(&server, &token, &device, "  Laptop ").await;
+        let (mut laptop, added) = register(&server, &token, &device, "  Laptop ", None).await;
         assert_eq!(added["name"], "Laptop");
         assert_eq!(added["last_used_at"], Value::Null);
-        let (_, phone) = register(&server, &token, &device, "Phone").await;
+        // Now the account has a second factor: the password alone no longer adds one.
+        let alone = post(
+            base,
+            Some(&token),
+            REGISTER_START,
+            confirmed(base, &token, &device, None).await,
+        )
+        .await;
+        assert_eq!(alone.status(), 422);
+        assert_eq!(json(alone).await["field"], "code");
+        let (_, phone) = register(&server, &token, &device, "Phone", Some(&mut laptop)).await;
         let listed = passkeys(&server, &token).await;
         let names: Vec<_> = listed.iter().map(|p| p["name"].clone()).collect();
         assert_eq!(names, ["Laptop", "Phone"]);
 
         // A second registration excludes the passkeys already there.
-        let (_, options) = start(
-            &server.base,
-            Some(&token),
-            "/api/users/me/passkeys/register/start",
-        )
-        .await;
+        let confirmation = confirmed(base, &token, &device, Some(&mut laptop)).await;
+        let response = post(base, Some(&token), REGISTER_START, confirmation).await;
+        let options = json(response).await["options"].clone();
         let excluded = options["publicKey"]["excludeCredentials"]
             .as_array()
             .unwrap();
@@ -154,23 +201,15 @@ on_both_databases!(
         let handle = encode(&laptop.user_handle);
         assert_eq!(options["publicKey"]["user"]["id"], handle.as_str());
 
-        let renamed = post(
-            &server.base,
-            Some(&token),
-            "/api/users/me/passkeys/rename",
-            json!({"id": phone["id"], "name": "Work phone"}),
-        )
-        .await;
+        let rename = json!({"id": phone["id"], "name": "Work phone"});
+        let renamed = post(base, Some(&token), "/api/users/me/passkeys/rename", rename).await;
         assert_eq!(renamed.status(), 200);
         assert_eq!(json(renamed).await["name"], "Work phone");
 
-        let removed = post(
-            &server.base,
-            Some(&token),
-            "/api/users/me/passkeys/remove",
-            json!({"id": added["id"]}),
-        )
-        .await;
+        // Removing needs the password and a second factor: the passkey itself will do.
+        let mut remove = confirmed(base, &token, &device, Some(&mut laptop)).await;
+        remove["id"] = added["id"].clone();
+        let removed = post(base, Some(&token), "/api/users/me/passkeys/remove", remove).await;
         assert_eq!(json(removed).await["removed"], true);
         let listed = passkeys(&server, &token).await;
         assert_eq!(listed.len(), 1);
@@ -189,7 +228,7 @@ on_both_databases!(
         let server = passkey_server(engine).await;
         let token = server.signed_up("grace").await;
         let device = Authenticator::new(SITE);
-        let (mut credential, added) = register(&server, &token, &device, "Laptop").await;
+        let (mut credential, added) = register(&server, &token, &device, "Laptop", None).await;
 
         let response = log_in(&server.base, &device, &mut credential).await;
         assert_eq!(response.status(), 200);
@@ -245,7 +284,7 @@ on_both_databases!(
         let server = passkey_server(engine).await;
         let token = server.signed_up("linus").await;
         let device = Authenticator::new(SITE);
-        let (mut credential, _) = register(&server, &token, &device, "Key").await;
+        let (mut credential, _) = register(&server, &token, &device, "Key", None).await;
         let disabled = keyhold(
             server.database(),
             &["admin", "users", "disable", "linus"],
@@ -276,7 +315,7 @@ on_both_databases!(
         let server = passkey_server(engine).await;
         let token = server.signed_up("mary").await;
         let device = Authenticator::new(SITE);
-        let (mut credential, _) = register(&server, &token, &device, "Key").await;
+        let (mut credential, _) = register(&server, &token, &device, "Key", None).await;
         // The same database, now served with confirmed addresses required.
         let db = server.database();
         let strict = Instance::spawn_with(
@@ -303,14 +342,12 @@ on_both_databases!(
         })
         .await;
         let token = server.signed_up("ipaddr").await;
-        for (path, token) in [
-            (
-                "/api/users/me/passkeys/register/start",
-                Some(token.as_str()),
-            ),
-            ("/api/login/passkey/start", None),
+        let password = json!({"current_password": PASSWORD});
+        for (path, token, body) in [
+            (REGISTER_START, Some(token.as_str()), password),
+            ("/api/login/passkey/start", None, json!({})),
         ] {
-            let response = post(&server.base, token, path, json!({})).await;
+            let response = post(&server.base, token, path, body).await;
             assert_eq!(response.status(), 404, "{path}");
             assert!(json(response).await["message"]
                 .as_str()

@@ -13,6 +13,7 @@ mod email_verification;
 mod links;
 mod log_in;
 mod passkey_log_in;
+mod passkey_second_factor;
 mod passkeys;
 mod password_check;
 mod recovery;
@@ -28,7 +29,7 @@ pub use activity::{record_event, Origin};
 pub use authenticator_app::{AuthenticatorSetup, SecondFactorStatus};
 pub use links::{new_link, sha256_hex, RESET};
 pub use passkeys::{Challenge, MAX_PASSKEYS};
-pub use second_factor::SecondFactorProof;
+pub use second_factor::{PasskeyProof, SecondFactorProof};
 pub use self_service::ProfileChange;
 
 use super::{

@@ -5,7 +5,7 @@
 
 use super::{
     links::{new_secret, secret_hash},
-    AccountError, Accounts, Client, Principal,
+    AccountError, Accounts, Client, Principal, SecondFactorProof,
 };
 use crate::api::security_events::ActivityKind;
 use crate::server::{
@@ -89,18 +89,25 @@ impl Accounts {
         Ok(self.store.passkeys(principal.user.id).await?)
     }
 
-    /// Begins registering a passkey for the signed-in account. The account's passkeys
-    /// are excluded (an authenticator holding one says so instead of making another).
+    /// Begins registering a passkey for the signed-in account, confirmed with the
+    /// password (and the second factor once there is one): a passkey is a second factor.
+    /// The account's passkeys are excluded (an authenticator holding one says so instead
+    /// of making another).
     pub async fn start_passkey_registration(
         &self,
         principal: &Principal,
+        (password, proof): (&str, SecondFactorProof<'_>),
+        client: Client<'_>,
     ) -> Result<Challenge, AccountError> {
         let rp = self.relying_party()?;
         let user = &principal.user;
-        let existing = self.store.passkeys(user.id).await?;
-        if existing.len() >= MAX_PASSKEYS {
+        if self.store.passkeys(user.id).await?.len() >= MAX_PASSKEYS {
             return Err(AccountError::TooManyPasskeys);
         }
+        let session = Some(principal.session_id.as_str());
+        self.confirm_identity(user, (password, "current_password"), proof, client, session)
+            .await?;
+        let existing = self.store.passkeys(user.id).await?;
         // One handle per account, so an authenticator replaces its passkey for this
         // account instead of keeping two.
         let handle = existing
@@ -190,15 +197,30 @@ impl Accounts {
             .ok_or(AccountError::NoSuchPasskey)
     }
 
-    /// Removes one of the account's passkeys: it can no longer sign in.
+    /// Removes one of the account's passkeys, confirmed with the password (and the
+    /// second factor): it can no longer sign in.
     pub async fn remove_passkey(
         &self,
         principal: &Principal,
         id: i64,
+        (password, proof): (&str, SecondFactorProof<'_>),
         client: Client<'_>,
     ) -> Result<StoredPasskey, AccountError> {
         self.relying_party()?;
         let user_id = principal.user.id;
+        if !self
+            .store
+            .passkeys(user_id)
+            .await?
+            .iter()
+            .any(|passkey| passkey.id == id)
+        {
+            return Err(AccountError::NoSuchPasskey);
+        }
+        let session = Some(principal.session_id.as_str());
+        let user = &principal.user;
+        self.confirm_identity(user, (password, "current_password"), proof, client, session)
+            .await?;
         let removed = self
             .store
             .remove_passkey(user_id, id)

@@ -177,6 +177,8 @@ fn invalid_token() -> ApiError {
 fn wrong_code(field: &str) -> &'static str {
     if field == "recovery_code" {
         "That recovery code is not right, or was already used."
+    } else if field == "passkey" {
+        "That passkey is not one of this account's, or it was not accepted. Try again."
     } else {
         "That code is not right, or was already used. Check the time on your device, and \
          wait for the next code."

@@ -440,6 +440,9 @@ impl PasskeyStore for CachedStore {
     ) -> Result<Option<StoredPasskey>, StoreError> {
         self.inner.remove_passkey(user_id, id).await
     }
+    async fn remove_passkeys(&self, user_id: i64) -> Result<u64, StoreError> {
+        self.inner.remove_passkeys(user_id).await
+    }
     async fn passkey_used(
         &self,
         id: i64,

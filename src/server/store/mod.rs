@@ -502,6 +502,8 @@ pub trait PasskeyStore: Send + Sync {
         id: i64,
         name: &str,
     ) -> Result<Option<StoredPasskey>, StoreError>;
+    /// Removes every passkey of the account; how many there were.
+    async fn remove_passkeys(&self, user_id: i64) -> Result<u64, StoreError>;
     /// Removes the account's passkey `id`, returning it; `None` when there is none.
     async fn remove_passkey(
         &self,

@@ -90,6 +90,14 @@ impl PasskeyStore for SqlStore {
         Ok(row.as_ref().map(passkey_from).transpose()?)
     }
 
+    async fn remove_passkeys(&self, user_id: i64) -> Result<u64, StoreError> {
+        let removed = sqlx::query("DELETE FROM passkeys WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(removed.rows_affected())
+    }
+
     async fn passkey_used(
         &self,
         id: i64,
