@@ -16,6 +16,7 @@ mod key_confusion;
 mod load;
 mod maildev;
 mod passkey_refusals;
+mod passkey_second_factor;
 mod passkeys;
 mod published_keys;
 mod recovery;
