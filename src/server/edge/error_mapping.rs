@@ -55,8 +55,8 @@ impl From<AccountError> for ApiError {
                 })),
                 ..ApiError::new(
                     ErrorCode::MfaRequired,
-                    "Enter the code from your authenticator app, or a recovery code, to finish \
-                     signing in.",
+                    "Finish signing in with your second factor: a code from your authenticator \
+                     app, a recovery code or a passkey.",
                 )
             },
             AccountError::InvalidMfaToken { expired } => ApiError::new(
