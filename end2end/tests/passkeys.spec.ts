@@ -1,5 +1,5 @@
 import type { CDPSession, Page } from "@playwright/test";
-import { test, expect, open, signUp, uniqueName } from "./fixtures";
+import { test, expect, open, signUp, logIn, uniqueName, PASSWORD, expectNoViolations } from "./fixtures";
 
 // Passkeys with Chromium's virtual authenticator (DevTools protocol, WebAuthn domain):
 // a platform authenticator with resident keys and user verification, as a laptop's
@@ -23,106 +23,137 @@ async function addAuthenticator(page: Page, isUserVerified = true): Promise<Auth
   return { cdp, id: authenticatorId };
 }
 
-async function removeAuthenticator(authenticator: Authenticator) {
-  await authenticator.cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId: authenticator.id });
+async function credentials(authenticator: Authenticator) {
+  const { credentials } = await authenticator.cdp.send("WebAuthn.getCredentials", { authenticatorId: authenticator.id });
+  return credentials;
 }
 
-/** Adds a passkey named `name` from the profile and waits for it in the list. */
+const section = (page: Page) => page.getByTestId("passkeys-section");
+
+/** Adds a passkey named `name` from the profile (the password confirms it; a passkey
+ * the account has already is asked for by the browser) and waits for it in the list. */
 async function addPasskey(page: Page, name: string) {
-  const section = page.getByTestId("passkeys-section");
-  await section.getByLabel("Passkey name").fill(name);
-  await section.getByRole("button", { name: "Add a passkey" }).click();
-  await expect(section.getByRole("status").filter({ hasText: `Passkey "${name}" added.` })).toBeVisible();
-  await expect(section.getByTestId("passkey-name").filter({ hasText: name })).toBeVisible();
+  await section(page).getByLabel("Passkey name").fill(name);
+  await section(page).getByLabel("Your password", { exact: true }).fill(PASSWORD);
+  await section(page).getByRole("button", { name: "Add a passkey" }).click();
+  await expect(section(page).getByRole("status").filter({ hasText: `Passkey "${name}" added.` })).toBeVisible();
+  await expect(section(page).getByTestId("passkey-name").filter({ hasText: name })).toBeVisible();
+}
+
+async function logOut(page: Page) {
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
+  await expect(page.getByRole("link", { name: "Log in" })).toBeVisible();
 }
 
 test("register a passkey, sign out, and sign in with the passkey and no password", async ({ page }) => {
   const authenticator = await addAuthenticator(page);
   const name = uniqueName("pk");
   await signUp(page, name);
-  const section = page.getByTestId("passkeys-section");
-  await expect(section.getByTestId("no-passkeys")).toBeVisible();
+  await expect(section(page).getByTestId("no-passkeys")).toBeVisible();
   await addPasskey(page, "Laptop");
-  await expect(section.getByTestId("passkey")).toContainText("not used yet");
-  const { credentials } = await authenticator.cdp.send("WebAuthn.getCredentials", { authenticatorId: authenticator.id });
-  expect(credentials).toHaveLength(1);
-  expect(credentials[0].isResidentCredential).toBe(true);
-  expect(credentials[0].rpId).toBe("localhost");
+  await expect(section(page).getByTestId("passkey")).toContainText("not used yet");
+  const created = await credentials(authenticator);
+  expect(created).toHaveLength(1);
+  expect(created[0].isResidentCredential).toBe(true);
+  expect(created[0].rpId).toBe("localhost");
+  await expectNoViolations(page, "profile with a passkey");
+  await section(page).screenshot({ path: "screenshots/passkeys-section.png" });
 
-  await page.getByRole("button", { name: "Log out", exact: true }).click();
-  await expect(page.getByRole("link", { name: "Log in" })).toBeVisible();
+  await logOut(page);
   await open(page, "/login");
+  await page.screenshot({ path: "screenshots/login-with-passkey.png", fullPage: true });
   await page.getByRole("button", { name: "Sign in with a passkey" }).click();
   await expect(page).toHaveURL(/\/profile$/);
   await expect(page.getByTestId("profile-username")).toHaveText(name);
   await expect(page.getByTestId("passkey")).toContainText("last used just now");
   await expect(page.getByTestId("activity").first()).toContainText("Signed in with a passkey");
-  const after = await authenticator.cdp.send("WebAuthn.getCredentials", { authenticatorId: authenticator.id });
-  expect(after.credentials[0].signCount).toBeGreaterThan(credentials[0].signCount);
+  await expect(page.getByTestId("session").filter({ hasText: "This device" })).toContainText("passkey");
+  const used = await credentials(authenticator);
+  expect(used[0].signCount).toBeGreaterThan(created[0].signCount);
 });
 
-test("list, rename and remove passkeys, with the keyboard", async ({ page }) => {
-  const laptop = await addAuthenticator(page);
+test("the password, then the passkey as the second factor", async ({ page }) => {
+  await addAuthenticator(page);
+  const name = uniqueName("pkmfa");
+  await signUp(page, name);
+  await addPasskey(page, "Laptop");
+  await logOut(page);
+
+  await logIn(page, name);
+  await expect(page.getByRole("heading", { name: "Two-step verification" })).toBeVisible();
+  await expect(page.getByLabel("Code", { exact: true })).toHaveCount(0);
+  await expectNoViolations(page, "log-in's passkey step");
+  await page.screenshot({ path: "screenshots/login-passkey-step.png", fullPage: true });
+  await page.getByRole("button", { name: "Use your passkey" }).click();
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.getByTestId("profile-username")).toHaveText(name);
+  await expect(page.getByTestId("session").filter({ hasText: "This device" })).toContainText("password + passkey");
+});
+
+test("list, rename and remove a passkey, with the keyboard", async ({ page }) => {
+  await addAuthenticator(page);
   await signUp(page, uniqueName("pklist"));
   await addPasskey(page, "Laptop");
-  const section = page.getByTestId("passkeys-section");
 
-  // The same device again: it already holds a passkey for this account.
-  await section.getByLabel("Passkey name").fill("Laptop again");
-  await section.getByRole("button", { name: "Add a passkey" }).click();
+  // The same device again: the browser confirms with its passkey, then says it holds one.
+  await section(page).getByLabel("Passkey name").fill("Laptop again");
+  await section(page).getByLabel("Your password", { exact: true }).fill(PASSWORD);
+  await expect(section(page).getByText("Your browser will ask for one of your passkeys to confirm.")).toBeVisible();
+  await section(page).getByRole("button", { name: "Add a passkey" }).click();
   await expect(page.getByRole("alert")).toContainText("This device already holds a passkey for your account.");
-  await expect(section.getByTestId("passkey")).toHaveCount(1);
-
-  await removeAuthenticator(laptop);
-  await addAuthenticator(page);
-  await addPasskey(page, "Phone");
-  await expect(section.getByTestId("passkey-name")).toHaveText(["Laptop", "Phone"]);
+  await expect(section(page).getByTestId("passkey")).toHaveCount(1);
 
   // Rename with the keyboard: the field takes focus, Escape gives it back to "Rename".
-  const rename = section.getByRole("button", { name: "Rename passkey Phone" });
+  const rename = section(page).getByRole("button", { name: "Rename passkey Laptop" });
   await rename.focus();
   await page.keyboard.press("Enter");
-  const field = section.getByLabel("New name for Phone");
+  const field = section(page).getByLabel("New name for Laptop");
   await expect(field).toBeFocused();
   await page.keyboard.press("Escape");
   await expect(rename).toBeFocused();
   await page.keyboard.press("Enter");
   await expect(field).toBeFocused();
-  await field.fill("Work phone");
+  await field.fill("Work laptop");
   await page.keyboard.press("Enter");
-  await expect(section.getByRole("status").filter({ hasText: 'Passkey renamed to "Work phone".' })).toBeVisible();
-  await expect(section.getByTestId("passkey-name")).toHaveText(["Laptop", "Work phone"]);
-  await expect(section.getByRole("heading", { name: "Passkeys" })).toBeFocused();
+  await expect(section(page).getByRole("status").filter({ hasText: 'Passkey renamed to "Work laptop".' })).toBeVisible();
+  await expect(section(page).getByTestId("passkey-name")).toHaveText(["Work laptop"]);
+  await expect(section(page).getByRole("heading", { name: "Passkeys" })).toBeFocused();
 
-  const remove = section.getByRole("button", { name: "Remove passkey Laptop" });
-  await remove.focus();
+  // Remove: the password in place (focused), then the passkey confirms its own removal.
+  await section(page).getByRole("button", { name: "Remove passkey Work laptop" }).focus();
   await page.keyboard.press("Enter");
-  await expect(section.getByRole("status").filter({ hasText: 'Passkey "Laptop" removed.' })).toBeVisible();
-  await expect(section.getByTestId("passkey-name")).toHaveText(["Work phone"]);
+  const password = section(page).getByLabel("Your password, to remove it");
+  await expect(password).toBeFocused();
+  await page.keyboard.type("not my password at all, sorry");
+  await page.keyboard.press("Enter");
+  await expect(section(page).locator("#passkey-remove-current_password-error")).toContainText("not correct");
+  await password.fill(PASSWORD);
+  await page.keyboard.press("Enter");
+  await expect(section(page).getByRole("status").filter({ hasText: 'Passkey "Work laptop" removed.' })).toBeVisible();
+  await expect(section(page).getByTestId("no-passkeys")).toBeVisible();
 
   // A name is required; the field says so and takes focus.
-  await section.getByLabel("Passkey name").fill("   ");
-  await section.getByRole("button", { name: "Add a passkey" }).click();
+  await section(page).getByLabel("Passkey name").fill("   ");
+  await section(page).getByLabel("Your password", { exact: true }).fill(PASSWORD);
+  await section(page).getByRole("button", { name: "Add a passkey" }).click();
   await expect(page.locator("#passkey-name-error")).toContainText("Give the passkey a name");
-  await expect(section.getByLabel("Passkey name")).toBeFocused();
+  await expect(section(page).getByLabel("Passkey name")).toBeFocused();
 });
 
 test("a device that does not verify the person adds no passkey and signs nobody in", async ({ page }) => {
-  const unverified = await addAuthenticator(page, false);
-  const name = uniqueName("pkuv");
-  await signUp(page, name);
-  const section = page.getByTestId("passkeys-section");
-  await section.getByLabel("Passkey name").fill("Laptop");
-  await section.getByRole("button", { name: "Add a passkey" }).click();
+  const device = await addAuthenticator(page, false);
+  await signUp(page, uniqueName("pkuv"));
+  await section(page).getByLabel("Passkey name").fill("Laptop");
+  await section(page).getByLabel("Your password", { exact: true }).fill(PASSWORD);
+  await section(page).getByRole("button", { name: "Add a passkey" }).click();
   await expect(page.getByRole("alert")).toContainText("No passkey was used");
-  await expect(section.getByTestId("no-passkeys")).toBeVisible();
+  await expect(section(page).getByTestId("no-passkeys")).toBeVisible();
 
   // With a passkey registered, the device then fails to verify the person at sign-in.
-  await unverified.cdp.send("WebAuthn.setUserVerified", { authenticatorId: unverified.id, isUserVerified: true });
+  await device.cdp.send("WebAuthn.setUserVerified", { authenticatorId: device.id, isUserVerified: true });
   await addPasskey(page, "Laptop");
-  await page.getByRole("button", { name: "Log out", exact: true }).click();
-  await expect(page.getByRole("link", { name: "Log in" })).toBeVisible();
-  await unverified.cdp.send("WebAuthn.setUserVerified", { authenticatorId: unverified.id, isUserVerified: false });
+  await logOut(page);
+  await device.cdp.send("WebAuthn.setUserVerified", { authenticatorId: device.id, isUserVerified: false });
   await open(page, "/login");
   await page.getByRole("button", { name: "Sign in with a passkey" }).click();
   await expect(page.getByRole("alert")).toContainText("No passkey was used");

@@ -222,7 +222,7 @@ pub fn PasskeysSection() -> impl IntoView {
                         error=errors.for_field("name")
                     />
                     <TextField
-                        label="Current password"
+                        label="Your password"
                         name="current_password"
                         kind="password"
                         id_prefix="passkey-"
