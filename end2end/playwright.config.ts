@@ -10,7 +10,9 @@ const port = Number(process.env.E2E_PORT ?? 3100);
 const root = resolve(__dirname, "..");
 const binary = process.env.KEYHOLD_BIN ?? join(root, "target/release/keyhold");
 const dataDir = process.env.E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), "keyhold-e2e-"));
-export const baseURL = `http://127.0.0.1:${port}`;
+// localhost, not 127.0.0.1: WebAuthn (passkeys) needs a domain for its relying party,
+// and KEYHOLD_PUBLIC_URL (the relying party's origin) must be the address the browser uses.
+export const baseURL = `http://localhost:${port}`;
 // A real SMTP server (maildev); tests read what arrived through its HTTP API.
 const smtpPort = Number(process.env.E2E_SMTP_PORT ?? port + 25);
 const maildevPort = Number(process.env.E2E_MAILDEV_PORT ?? port + 80);
@@ -76,7 +78,7 @@ export default defineConfig({
     {
       command: `"${binary}"`,
       cwd: root,
-      url: `${baseURL}/healthz`,
+      url: `http://127.0.0.1:${port}/healthz`,
       env: serverEnv,
       reuseExistingServer: false,
       timeout: 60_000,

@@ -1,4 +1,5 @@
 import { test, expect, open, signUp, logIn, uniqueName, mailTo, linkIn } from "./fixtures";
+import { baseURL } from "../playwright.config";
 
 const NEW_PASSWORD = "a new passphrase from the mail link";
 
@@ -18,7 +19,7 @@ test("forgot password: the mailed link sets a new password, then log in with it"
   const mail = await mailTo(request, email, "Reset your Keyhold password");
   expect(mail.text).toContain("30 minutes");
   const link = linkIn(mail);
-  expect(link.startsWith("http://127.0.0.1:")).toBe(true);
+  expect(link.startsWith(`${baseURL}/`)).toBe(true);
   await open(page, link.replace(/^https?:\/\/[^/]+/, ""));
   const password = page.getByLabel("New password", { exact: true });
   await password.fill("short");

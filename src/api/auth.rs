@@ -123,18 +123,10 @@ impl LoginRequest {
 ))]
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(#[server(flatten)] request: LoginRequest) -> Result<TokenResponse, ApiError> {
-    use crate::server::{
-        edge::{check_origin, Caller},
-        state::AppState,
-    };
+    use crate::server::state::AppState;
 
     let state = AppState::from_context()?;
-    let caller = Caller::current(&state)?;
-    // A browser on another site must not sign this browser in to an account of its
-    // choosing (login CSRF: the answer sets the refresh cookie). Programs send no Origin.
-    if caller.headers.contains_key(http::header::ORIGIN) {
-        check_origin(&state, &caller.headers)?;
-    }
+    let caller = log_in_caller(&state)?;
     let device = state.cookies.read_device(&caller.headers);
     let signed_in = state
         .accounts
@@ -162,7 +154,8 @@ pub struct LoginMfaRequest {
 debug_without_secrets!(LoginMfaRequest {});
 
 /// Finishes a log-in that answered `mfa_required`: the `mfa_token` and a code from the
-/// authenticator app (`code`) or a recovery code (`recovery_code`). Answers like
+/// authenticator app (`code`), a recovery code (`recovery_code`) or a passkey's answer
+/// (`passkey`, to a ceremony begun at `POST /api/login/mfa/passkey`). Answers like
 /// `POST /api/login` (token, refresh cookie). 401 `invalid_credentials` on the field
 /// when the code is wrong; 401 `invalid_mfa_token` when the token is unknown, used,
 /// older than 5 minutes, sent from another address, voided by a password change or
@@ -183,16 +176,10 @@ debug_without_secrets!(LoginMfaRequest {});
 pub async fn login_mfa(
     #[server(flatten)] request: LoginMfaRequest,
 ) -> Result<TokenResponse, ApiError> {
-    use crate::server::{
-        edge::{check_origin, Caller},
-        state::AppState,
-    };
+    use crate::server::state::AppState;
 
     let state = AppState::from_context()?;
-    let caller = Caller::current(&state)?;
-    if caller.headers.contains_key(http::header::ORIGIN) {
-        check_origin(&state, &caller.headers)?;
-    }
+    let caller = log_in_caller(&state)?;
     let signed_in = state
         .accounts
         .login_second_factor(
@@ -204,10 +191,27 @@ pub async fn login_mfa(
     Ok(signed_in_answer(&state, signed_in))
 }
 
-/// The answer to a completed log-in: the session's refresh cookie, a device cookie for
-/// a browser that did not prove one, and the bearer token.
+/// Who is logging in. A browser on another site must not sign this browser in to an
+/// account of its choosing (login CSRF: the answer sets the refresh cookie), so a request
+/// with an `Origin` must come from this site; programs send none.
 #[cfg(feature = "ssr")]
-fn signed_in_answer(
+pub(crate) fn log_in_caller(
+    state: &crate::server::state::AppState,
+) -> Result<crate::server::edge::Caller, ApiError> {
+    use crate::server::edge::{check_origin, Caller};
+
+    let caller = Caller::current(state)?;
+    if caller.headers.contains_key(http::header::ORIGIN) {
+        check_origin(state, &caller.headers)?;
+    }
+    Ok(caller)
+}
+
+/// The answer to a completed log-in (password, second factor or passkey): the session's
+/// refresh cookie, a device cookie for a browser that did not prove one, and the bearer
+/// token.
+#[cfg(feature = "ssr")]
+pub(crate) fn signed_in_answer(
     state: &crate::server::state::AppState,
     signed_in: crate::server::accounts::SignIn,
 ) -> TokenResponse {

@@ -26,6 +26,8 @@ pub enum ErrorCode {
     /// The `mfa_token` is unknown, used, expired, from another address or spent by
     /// wrong codes: log in with the password again.
     InvalidMfaToken,
+    /// A passkey ceremony that is unknown, used or expired (field `ceremony`): start again.
+    InvalidCeremony,
     MissingToken,
     InvalidToken,
     Forbidden,
@@ -47,7 +49,7 @@ impl ErrorCode {
     /// The HTTP status this code is sent with.
     pub fn status(self) -> u16 {
         match self {
-            Self::BadRequest | Self::InvalidLink => 400,
+            Self::BadRequest | Self::InvalidLink | Self::InvalidCeremony => 400,
             Self::InvalidCredentials
             | Self::AccountDisabled
             | Self::EmailNotVerified

@@ -119,3 +119,35 @@ pub struct Throttled(pub ApiError);
     headers(("Retry-After" = String))
 )]
 pub struct Unavailable(pub ApiError);
+
+/// 404 from a passkey endpoint on a site without passkeys.
+#[derive(IntoResponses)]
+#[response(
+    status = 404,
+    description = "Passkeys are not available on this site (`KEYHOLD_PUBLIC_URL` names an IP address, not a domain)."
+)]
+pub struct PasskeysOff(pub ApiError);
+
+/// 404 from renaming or removing a passkey.
+#[derive(IntoResponses)]
+#[response(
+    status = 404,
+    description = "No such passkey (field `id`), or passkeys are not available on this site."
+)]
+pub struct NoSuchPasskey(pub ApiError);
+
+/// 400 `invalid_ceremony`.
+#[derive(IntoResponses)]
+#[response(
+    status = 400,
+    description = "The body cannot be parsed, or the ceremony is unknown, already finished or older than 5 minutes (`error`: `invalid_ceremony`, field `ceremony`): start again."
+)]
+pub struct InvalidCeremony(pub ApiError);
+
+/// 409 from registering a passkey.
+#[derive(IntoResponses)]
+#[response(
+    status = 409,
+    description = "The passkey is registered already (field `credential`), or the account has the most passkeys allowed (20)."
+)]
+pub struct PasskeyConflict(pub ApiError);

@@ -8,6 +8,8 @@ mod error;
 #[cfg(feature = "ssr")]
 pub mod error_responses;
 pub mod images;
+pub mod passkey_log_in;
+pub mod passkeys;
 pub mod recovery;
 pub mod refresh;
 pub mod second_factors;

@@ -22,6 +22,10 @@ pub struct SecondFactorFields {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(max_length = 64))]
     pub recovery_code: Option<String>,
+    /// A passkey's answer to a ceremony begun for this step (`POST /api/login/mfa/passkey`
+    /// at log-in, `POST /api/users/me/passkeys/confirm` for a change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkey: Option<super::passkeys::PasskeyAssertion>,
 }
 
 debug_without_secrets!(SecondFactorFields {});
@@ -32,6 +36,7 @@ impl SecondFactorFields {
         crate::server::accounts::SecondFactorProof {
             code: self.code.as_deref(),
             recovery_code: self.recovery_code.as_deref(),
+            passkey: self.passkey.as_ref().map(|passkey| passkey.proof()),
         }
     }
 }
@@ -44,12 +49,15 @@ pub struct SecondFactorsView {
     pub authenticator_app: bool,
     /// Recovery codes not used yet.
     pub recovery_codes_left: u32,
+    /// Passkeys (`/api/users/me/passkeys`): each also serves as the second factor.
+    #[serde(default)]
+    pub passkeys: u32,
 }
 
 impl SecondFactorsView {
     /// Whether log-ins and sensitive changes ask for a second factor.
     pub fn any(&self) -> bool {
-        self.authenticator_app
+        self.authenticator_app || self.passkeys > 0
     }
 }
 
@@ -78,6 +86,7 @@ pub(crate) fn status_view(
     SecondFactorsView {
         authenticator_app: status.authenticator_app,
         recovery_codes_left: u32::try_from(status.recovery_codes_left).unwrap_or(u32::MAX),
+        passkeys: u32::try_from(status.passkeys).unwrap_or(u32::MAX),
     }
 }
 

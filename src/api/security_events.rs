@@ -50,12 +50,21 @@ pub enum ActivityKind {
     RecoveryCodeUsed,
     /// An administrator removed the account's second factors (lost phone and codes).
     SecondFactorsRemovedByAdmin,
+    PasskeyAdded,
+    PasskeyRemoved,
+    /// Signed in with a passkey alone (no password).
+    PasskeyLoginSucceeded,
+    /// A registered passkey was presented to sign in but did not verify (repeats from
+    /// one address are one entry with a `count`).
+    PasskeyLoginFailed,
+    /// A passkey's signature counter went backwards: a copy of it may exist; refused.
+    PasskeyCloneSuspected,
     #[serde(other)]
     Unknown,
 }
 
 impl ActivityKind {
-    const ALL: [Self; 27] = [
+    const ALL: [Self; 32] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -83,6 +92,11 @@ impl ActivityKind {
         Self::RecoveryCodesRegenerated,
         Self::RecoveryCodeUsed,
         Self::SecondFactorsRemovedByAdmin,
+        Self::PasskeyAdded,
+        Self::PasskeyRemoved,
+        Self::PasskeyLoginSucceeded,
+        Self::PasskeyLoginFailed,
+        Self::PasskeyCloneSuspected,
     ];
 
     /// The name stored and sent (`login_failed`, …).
@@ -115,6 +129,11 @@ impl ActivityKind {
             Self::RecoveryCodesRegenerated => "recovery_codes_regenerated",
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::SecondFactorsRemovedByAdmin => "second_factors_removed_by_admin",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
+            Self::PasskeyLoginSucceeded => "passkey_login_succeeded",
+            Self::PasskeyLoginFailed => "passkey_login_failed",
+            Self::PasskeyCloneSuspected => "passkey_clone_suspected",
             Self::Unknown => "unknown",
         }
     }
@@ -160,6 +179,13 @@ impl ActivityKind {
             Self::RecoveryCodeUsed => "A recovery code was used",
             Self::SecondFactorsRemovedByAdmin => {
                 "Two-step verification turned off by an administrator"
+            }
+            Self::PasskeyAdded => "Passkey added",
+            Self::PasskeyRemoved => "Passkey removed",
+            Self::PasskeyLoginSucceeded => "Signed in with a passkey",
+            Self::PasskeyLoginFailed => "Failed sign-in with a passkey",
+            Self::PasskeyCloneSuspected => {
+                "Sign-in refused: a copy of one of your passkeys may exist (its counter went back)"
             }
             Self::Unknown => "Other security event",
         }

@@ -8,6 +8,9 @@
 //! tab's refresh serves them all, and one refresh at a time runs per tab.
 //!
 //! On the server these compile to no-ops: server functions never run this client there.
+//! The browser's WebAuthn calls (passkeys) are in `passkeys.rs`.
+
+pub mod passkeys;
 
 use leptos::server_fn::{
     client::{browser::BrowserClient, Client},

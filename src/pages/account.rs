@@ -3,7 +3,7 @@
 //! field of the sign-up form.
 
 use super::form::{input_value, on_result, FormAlert, FormErrors, SubmitButton, TextField};
-use super::second_factors::{typed_second_factor, SecondFactorField};
+use super::second_factors::{second_factor_for, SecondFactorField, SecondFactors};
 use super::signed_in::use_session;
 use crate::api::{
     account::{
@@ -187,14 +187,20 @@ pub fn EditProfile(identity: Signal<(String, String)>) -> impl IntoView {
         "edit-",
     );
     let saved = RwSignal::new(None::<String>);
-    let action = Action::new(|change: &(String, String, String, String)| {
+    let passkeys = SecondFactors::passkeys();
+    let action = Action::new(move |change: &(String, String, String, String)| {
         let (username, email, password, code) = change.clone();
-        update_profile(UpdateProfileRequest {
-            username: Some(username),
-            email: Some(email),
-            current_password: Some(password).filter(|p| !p.is_empty()),
-            second_factor: typed_second_factor(&code),
-        })
+        // A passkey is asked for only with the password, that is for a confirmed change.
+        let passkeys = passkeys.get_untracked() && !password.is_empty();
+        async move {
+            update_profile(UpdateProfileRequest {
+                username: Some(username),
+                email: Some(email),
+                second_factor: second_factor_for(code, passkeys).await?,
+                current_password: Some(password).filter(|p| !p.is_empty()),
+            })
+            .await
+        }
     });
     on_result(action, errors, move |user: crate::api::UserView| {
         saved.set(Some(match user.pending_email {
@@ -334,13 +340,21 @@ pub fn DeleteAccount(username: Signal<String>) -> impl IntoView {
     );
     let errors =
         FormErrors::with_prefix(&["password", "confirm", "code", "recovery_code"], "delete-");
-    let action = Action::new(|(password, confirm, code): &(String, String, String)| {
-        delete_account(DeleteAccountRequest {
-            password: password.clone(),
-            confirm: confirm.clone(),
-            second_factor: typed_second_factor(code),
-        })
-    });
+    let passkeys = SecondFactors::passkeys();
+    let action = Action::new(
+        move |(password, confirm, code): &(String, String, String)| {
+            let (password, confirm, code) = (password.clone(), confirm.clone(), code.clone());
+            let passkeys = passkeys.get_untracked();
+            async move {
+                delete_account(DeleteAccountRequest {
+                    second_factor: second_factor_for(code, passkeys).await?,
+                    password,
+                    confirm,
+                })
+                .await
+            }
+        },
+    );
     on_result(action, errors, move |_| {
         session.sign_out();
         navigate(

@@ -1,5 +1,5 @@
 //! `/login`: username (or e-mail) and password, then, for an account with a second
-//! factor, its code (`login_second_step.rs`).
+//! factor, its code (`login_second_step.rs`); or a passkey alone.
 
 use super::form::{
     enter_profile, input_value, AuthCard, FormAlert, FormErrors, SubmitButton, TextField,
@@ -10,6 +10,7 @@ use crate::api::{
     auth::{login, LoginRequest},
     ErrorCode,
 };
+use crate::client::passkeys::sign_in_with_passkey;
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 use leptos_meta::Title;
 
@@ -21,6 +22,17 @@ pub fn LoginPage() -> impl IntoView {
     let second_step = RwSignal::new(None::<SecondStep>);
     let action = Action::new(|(username, password): &(String, String)| {
         login(LoginRequest::new(username.clone(), password.clone()))
+    });
+    let passkey = Action::new(|_: &()| sign_in_with_passkey());
+    let pending = Signal::derive(move || action.pending().get() || passkey.pending().get());
+    let signed_in = enter_profile(session);
+    Effect::new(move |_| match passkey.value().get() {
+        Some(Ok(token)) => signed_in(token),
+        Some(Err(error)) => {
+            errors.set(Some(error));
+            errors.focus_first();
+        }
+        None => {}
     });
     let signed_in = enter_profile(session);
     Effect::new(move |_| match action.value().get() {
@@ -80,9 +92,24 @@ pub fn LoginPage() -> impl IntoView {
                     label="Log in"
                     pending_label="Logging in…"
                     pending=action.pending().into()
-                    ready=Signal::derive(move || session.ready())
+                    ready=Signal::derive(move || session.ready() && !passkey.pending().get())
                 />
             </form>
+            <div hidden=move || second_step.with(Option::is_some)>
+                <p class="divider" aria-hidden="true">"or"</p>
+                <button
+                    type="button"
+                    class="button button--ghost button--block"
+                    disabled=move || pending.get() || !session.ready()
+                    aria-busy=move || if passkey.pending().get() { "true" } else { "false" }
+                    on:click=move |_| {
+                        errors.set(None);
+                        passkey.dispatch(());
+                    }
+                >
+                    {move || if passkey.pending().get() { "Waiting for your passkey…" } else { "Sign in with a passkey" }}
+                </button>
+            </div>
             {move || second_step.get().map(|step| view! {
                 <SecondStepForm step=step on_restart=restart />
             })}

@@ -9,6 +9,7 @@ pub mod home;
 pub mod login;
 pub mod login_second_step;
 pub mod not_found;
+pub mod passkeys;
 pub mod password;
 pub mod profile;
 pub mod recovery;

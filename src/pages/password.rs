@@ -2,7 +2,7 @@
 //! "Change password" section.
 
 use super::form::{input_value, on_result, FormAlert, FormErrors, SubmitButton, TextField};
-use super::second_factors::{typed_second_factor, SecondFactorField};
+use super::second_factors::{second_factor_for, SecondFactorField, SecondFactors};
 use super::signed_in::use_session;
 use crate::api::users::{change_password, ChangePasswordRequest};
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
@@ -145,12 +145,17 @@ pub fn AccountSecurity(
     let new_value = RwSignal::new(String::new());
     let errors = FormErrors::new(&["current_password", "new_password", "code", "recovery_code"]);
     let changed = RwSignal::new(false);
-    let action = Action::new(|input: &PasswordChange| {
-        change_password(ChangePasswordRequest {
-            current_password: input.current.clone(),
-            new_password: input.new.clone(),
-            second_factor: typed_second_factor(&input.code),
-        })
+    let passkeys = SecondFactors::passkeys();
+    let action = Action::new(move |input: &PasswordChange| {
+        let (input, passkeys) = (input.clone(), passkeys.get_untracked());
+        async move {
+            change_password(ChangePasswordRequest {
+                second_factor: second_factor_for(input.code, passkeys).await?,
+                current_password: input.current,
+                new_password: input.new,
+            })
+            .await
+        }
     });
     on_result(action, errors, move |token| {
         session.sign_in(&token.access_token);

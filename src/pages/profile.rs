@@ -2,6 +2,7 @@
 
 use super::account::{DeleteAccount, DownloadData, EditProfile, ImageSection};
 use super::activity::ActivitySection;
+use super::passkeys::PasskeysSection;
 use super::password::AccountSecurity;
 use super::second_factors::{SecondFactors, TwoStepSection};
 use super::sessions::SessionsSection;
@@ -77,6 +78,7 @@ pub fn ProfilePage() -> impl IntoView {
                 <EditProfile identity=identity />
                 <AccountSecurity identity=identity />
                 <TwoStepSection />
+                <PasskeysSection />
                 <SessionsSection />
                 <ActivitySection />
                 <DownloadData />

@@ -12,11 +12,13 @@ use crate::api::second_factors::{
     second_factors, ActivateRequest, AuthenticatorSetupView, ConfirmedRequest, SecondFactorFields,
     SecondFactorsView,
 };
+use crate::api::ApiError;
+use crate::client::passkeys::confirm_with_passkey;
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 
 /// The account's second factors, loaded once for the profile's forms.
 #[derive(Clone, Copy)]
-pub struct SecondFactors(LocalResource<Result<SecondFactorsView, crate::api::ApiError>>);
+pub struct SecondFactors(LocalResource<Result<SecondFactorsView, ApiError>>);
 
 impl SecondFactors {
     /// Loads them (again when the token changes or a section reports a change).
@@ -36,27 +38,58 @@ impl SecondFactors {
 
     /// Whether sensitive changes need a code (false until known).
     pub fn enabled() -> Signal<bool> {
+        Self::has(SecondFactorsView::any)
+    }
+
+    /// Whether the account has an authenticator app (its codes can be typed).
+    pub fn app() -> Signal<bool> {
+        Self::has(|view| view.authenticator_app)
+    }
+
+    /// Whether the account has passkeys (one can confirm a change).
+    pub fn passkeys() -> Signal<bool> {
+        Self::has(|view| view.passkeys > 0)
+    }
+
+    fn has(test: fn(&SecondFactorsView) -> bool) -> Signal<bool> {
         let this = use_context::<Self>();
-        Signal::derive(move || this.and_then(Self::view).is_some_and(|v| v.any()))
+        Signal::derive(move || this.and_then(Self::view).is_some_and(|view| test(&view)))
     }
 }
 
 /// What a person typed in a code field: 6 digits are the app's code, anything else a
 /// recovery code.
-pub fn typed_second_factor(typed: &str) -> SecondFactorFields {
+fn typed_second_factor(typed: &str) -> SecondFactorFields {
     let typed = typed.trim();
     let digits = typed.len() == 6 && typed.bytes().all(|b| b.is_ascii_digit());
     match typed {
         "" => SecondFactorFields::default(),
         code if digits => SecondFactorFields {
             code: Some(code.to_owned()),
-            recovery_code: None,
+            ..SecondFactorFields::default()
         },
         recovery => SecondFactorFields {
             code: None,
             recovery_code: Some(recovery.to_owned()),
+            passkey: None,
         },
     }
+}
+
+/// The second factor of a sensitive change: what was typed in the code field, or, when
+/// nothing was typed on an account with `passkeys`, a passkey (the browser asks for it).
+pub async fn second_factor_for(
+    typed: String,
+    passkeys: bool,
+) -> Result<SecondFactorFields, ApiError> {
+    let fields = typed_second_factor(&typed);
+    if fields.code.is_some() || fields.recovery_code.is_some() || !passkeys {
+        return Ok(fields);
+    }
+    Ok(SecondFactorFields {
+        passkey: Some(confirm_with_passkey().await?),
+        ..fields
+    })
 }
 
 /// The code field of a sensitive form, shown when the account has a second factor.
@@ -67,7 +100,7 @@ pub fn SecondFactorField(
     errors: FormErrors,
     #[prop(default = "field-")] id_prefix: &'static str,
 ) -> impl IntoView {
-    let enabled = SecondFactors::enabled();
+    let (app, passkeys) = (SecondFactors::app(), SecondFactors::passkeys());
     let error = Signal::derive(move || {
         errors
             .for_field("code")
@@ -75,19 +108,29 @@ pub fn SecondFactorField(
             .or_else(|| errors.for_field("recovery_code").get())
     });
     move || {
-        enabled.get().then(|| {
-            view! {
-                <TextField
-                    label="Two-step code"
-                    name="code"
-                    id_prefix=id_prefix
-                    node_ref=node_ref
-                    autocomplete="one-time-code"
-                    hint="The 6-digit code from your authenticator app, or one of your recovery codes."
-                    error=error
-                />
-            }
-        })
+        match (app.get(), passkeys.get()) {
+        (true, with_passkeys) => view! {
+            <TextField
+                label="Two-step code"
+                name="code"
+                id_prefix=id_prefix
+                node_ref=node_ref
+                autocomplete="one-time-code"
+                hint=if with_passkeys {
+                    "The 6-digit code from your authenticator app or one of your recovery codes; or leave it empty to confirm with a passkey."
+                } else {
+                    "The 6-digit code from your authenticator app, or one of your recovery codes."
+                }
+                error=error
+            />
+        }
+        .into_any(),
+        (false, true) => view! {
+            <p class="field-hint">"Your browser will ask for one of your passkeys to confirm."</p>
+        }
+        .into_any(),
+        (false, false) => ().into_any(),
+    }
     }
 }
 
@@ -119,11 +162,16 @@ fn SetUpAuthenticator(shown_codes: RwSignal<Option<Vec<String>>>) -> impl IntoVi
     let session = use_session();
     let password = NodeRef::<Input>::new();
     let errors = FormErrors::with_prefix(&["current_password", "code", "recovery_code"], "totp-");
-    let setup = Action::new(|password: &String| {
-        authenticator_setup(ConfirmedRequest {
-            current_password: password.clone(),
-            second_factor: SecondFactorFields::default(),
-        })
+    let passkeys = SecondFactors::passkeys();
+    let setup = Action::new(move |password: &String| {
+        let (password, passkeys) = (password.clone(), passkeys.get_untracked());
+        async move {
+            authenticator_setup(ConfirmedRequest {
+                current_password: password,
+                second_factor: second_factor_for(String::new(), passkeys).await?,
+            })
+            .await
+        }
     });
     let pending = RwSignal::new(None::<AuthenticatorSetupView>);
     on_result(setup, errors, move |view| pending.set(Some(view)));
@@ -240,13 +288,25 @@ fn ManageAuthenticator(
     let changed = AccountChanged::get();
     let (password, code) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
     let errors = FormErrors::with_prefix(&["current_password", "code", "recovery_code"], "totp-");
-    let request = move || ConfirmedRequest {
-        current_password: input_value(password),
-        second_factor: typed_second_factor(&input_value(code)),
+    let request = move || (input_value(password), input_value(code));
+    let passkeys = SecondFactors::passkeys();
+    let confirmed = move |(password, typed): (String, String)| {
+        let passkeys = passkeys.get_untracked();
+        async move {
+            Ok::<_, ApiError>(ConfirmedRequest {
+                current_password: password,
+                second_factor: second_factor_for(typed, passkeys).await?,
+            })
+        }
     };
-    let regenerate =
-        Action::new(|request: &ConfirmedRequest| recovery_codes_regenerate(request.clone()));
-    let remove = Action::new(|request: &ConfirmedRequest| authenticator_remove(request.clone()));
+    let regenerate = Action::new(move |typed: &(String, String)| {
+        let request = confirmed(typed.clone());
+        async move { recovery_codes_regenerate(request.await?).await }
+    });
+    let remove = Action::new(move |typed: &(String, String)| {
+        let request = confirmed(typed.clone());
+        async move { authenticator_remove(request.await?).await }
+    });
     on_result(regenerate, errors, move |answer| {
         shown_codes.set(Some(answer.recovery_codes))
     });

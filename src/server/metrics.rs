@@ -53,6 +53,14 @@ fn describe() {
     );
     describe_counter!("keyhold_logins_total", "Log-in attempts by outcome");
     describe_counter!(
+        "keyhold_passkey_logins_total",
+        "Log-ins with a passkey alone, by outcome"
+    );
+    describe_counter!(
+        "keyhold_passkey_clones_suspected_total",
+        "Passkey sign-ins refused because the signature counter did not move forward"
+    );
+    describe_counter!(
         "keyhold_refresh_rotations_total",
         "Refresh tokens rotated (a session kept alive)"
     );

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod password;
 pub mod private_files;
 pub mod refresh_token;
+pub mod relying_party;
 pub mod router;
 pub mod second_factors;
 pub mod serve;

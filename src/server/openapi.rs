@@ -7,7 +7,8 @@
 use crate::api::{
     account, activity, auth, email,
     error_responses::{Invalid, Malformed, TooLarge, Unavailable, UnsupportedType, WrongMethod},
-    images, recovery, refresh, second_factors, sessions, users, ApiError, ErrorCode,
+    images, passkey_log_in, passkeys, recovery, refresh, second_factors, sessions, users, ApiError,
+    ErrorCode,
 };
 use utoipa::{
     openapi::{
@@ -29,6 +30,8 @@ pub fn document() -> Document {
     document.merge(activity::Endpoints::openapi());
     document.merge(recovery::Endpoints::openapi());
     document.merge(email::Endpoints::openapi());
+    document.merge(passkeys::Endpoints::openapi());
+    document.merge(passkey_log_in::Endpoints::openapi());
     document.merge(second_factors::Endpoints::openapi());
     for item in document.paths.paths.values_mut() {
         if let Some(post) = item.post.as_mut() {
@@ -112,7 +115,7 @@ mod tests {
             );
         }
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 27, "{:?}", paths.keys().collect::<Vec<_>>());
+        assert_eq!(paths.len(), 36, "{:?}", paths.keys().collect::<Vec<_>>());
         for (path, item) in paths {
             for (method, operation) in item.as_object().unwrap() {
                 let responses = &operation["responses"];

@@ -14,6 +14,7 @@ use super::{
     low_priority_threads::WorkerError,
     mail::{start_delivery, Mailer, RetryPolicy, Transport},
     password::{HashError, PasswordHasher},
+    relying_party::RelyingParty,
     store::{follow_external_changes, CachedStore, DatabaseOptions, SqlStore, Store, StoreError},
     throttle::{MemoryThrottle, Throttle, ThrottleStore},
     token::{
@@ -132,6 +133,10 @@ impl AppState {
             give_up_after: MAIL_GIVE_UP_AFTER,
         };
         start_delivery(&store, transport, wake.clone(), clock.clone(), retry);
+        let relying_party = RelyingParty::from_public_url(&config.mail.public_url);
+        if let Err(why) = &relying_party {
+            tracing::warn!(reason = %why, "passkeys are unavailable");
+        }
         let accounts = Accounts::new(Parts {
             clock: clock.clone(),
             store,
@@ -144,6 +149,7 @@ impl AppState {
             sessions: config.sessions,
             mailer: Mailer::new(&config.mail.public_url, wake),
             require_verified_email: config.mail.require_verified_email,
+            relying_party,
         });
         let state = Self(Arc::new(Shared {
             clock,

@@ -249,6 +249,9 @@ async fn examples_in_the_api_docs_run_as_written() {
         "\"reset\":true",
         "{\"email\":\"lin@example.com\",\"verified\":true}",
         "\"recovery_codes\":[",
+        "ceremony 43 rp localhost",
+        "passkey login localhost required []",
+        "stale ceremony: 400",
     ] {
         assert!(
             stdout.contains(expected),

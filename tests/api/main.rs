@@ -7,6 +7,7 @@ mod helpers;
 
 mod activity;
 mod admin_cli;
+mod authenticator;
 mod contract;
 mod http_api;
 mod images;
@@ -14,6 +15,9 @@ mod instances;
 mod key_confusion;
 mod load;
 mod maildev;
+mod passkey_refusals;
+mod passkey_second_factor;
+mod passkeys;
 mod published_keys;
 mod recovery;
 mod second_factors;

@@ -160,7 +160,7 @@ on_both_databases!(turning_the_app_on, |engine| async move {
     let status = factors(&server, &token).await;
     assert_eq!(
         status,
-        json!({"authenticator_app": false, "recovery_codes_left": 0})
+        json!({"authenticator_app": false, "recovery_codes_left": 0, "passkeys": 0})
     );
     let activate = "/api/users/me/authenticator/activate";
     for garbage in ["000000", "12345", "abcdef", ""] {
@@ -181,7 +181,7 @@ on_both_databases!(turning_the_app_on, |engine| async move {
     let status = factors(&server, &token).await;
     assert_eq!(
         status,
-        json!({"authenticator_app": true, "recovery_codes_left": 10})
+        json!({"authenticator_app": true, "recovery_codes_left": 10, "passkeys": 0})
     );
     // A second app needs the first one removed; activating again finds nothing waiting.
     let again = post(
@@ -530,7 +530,7 @@ on_both_databases!(sensitive_changes_need_the_code, |engine| async move {
     assert_eq!(off.status(), 200);
     assert_eq!(
         json(off).await,
-        json!({"authenticator_app": false, "recovery_codes_left": 0})
+        json!({"authenticator_app": false, "recovery_codes_left": 0, "passkeys": 0})
     );
     assert_eq!(login_from(&server, "ada", new, HERE).await.status(), 200);
     let kinds = get(&server, &token, "/api/users/me/activity?limit=100").await;

@@ -49,7 +49,10 @@ pub async fn record_event(
     metrics::counter!("keyhold_security_events_total", "kind" => kind.name()).increment(1);
     let folds = matches!(
         kind,
-        ActivityKind::LoginFailed | ActivityKind::LoginThrottled | ActivityKind::SecondFactorFailed
+        ActivityKind::LoginFailed
+            | ActivityKind::LoginThrottled
+            | ActivityKind::SecondFactorFailed
+            | ActivityKind::PasskeyLoginFailed
     );
     let event = NewEvent {
         user_id,

@@ -27,6 +27,8 @@ debug_without_secrets!(AuthenticatorSetup {});
 pub struct SecondFactorStatus {
     pub authenticator_app: bool,
     pub recovery_codes_left: usize,
+    /// Passkeys, which also serve as the second factor.
+    pub passkeys: usize,
 }
 
 impl Accounts {
@@ -38,6 +40,10 @@ impl Accounts {
         Ok(SecondFactorStatus {
             authenticator_app: app.is_some_and(|app| app.confirmed_at.is_some()),
             recovery_codes_left: self.store.recovery_code_hashes(user_id).await?.len(),
+            passkeys: match self.relying_party {
+                Ok(_) => self.store.passkeys(user_id).await?.len(),
+                Err(_) => 0,
+            },
         })
     }
 

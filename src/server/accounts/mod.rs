@@ -3,13 +3,18 @@
 //! refresh cookie's rotation (`refresh_rotation`), ending sessions (`session_control`),
 //! self-service (`self_service`), the security activity log (`activity`), "forgot
 //! password" (`recovery`), confirming addresses (`email_verification`) and the links
-//! both mail (`links`). This file holds what they share.
+//! both mail (`links`), second factors (`second_factor`, `authenticator_app`), passkeys
+//! (`passkeys`) and signing in with one (`passkey_log_in`). This file holds what they
+//! share.
 
 mod activity;
 mod authenticator_app;
 mod email_verification;
 mod links;
 mod log_in;
+mod passkey_log_in;
+mod passkey_second_factor;
+mod passkeys;
 mod password_check;
 mod recovery;
 mod refresh_rotation;
@@ -23,7 +28,8 @@ mod tests;
 pub use activity::{record_event, Origin};
 pub use authenticator_app::{AuthenticatorSetup, SecondFactorStatus};
 pub use links::{new_link, sha256_hex, RESET};
-pub use second_factor::SecondFactorProof;
+pub use passkeys::{Challenge, MAX_PASSKEYS};
+pub use second_factor::{PasskeyProof, SecondFactorProof};
 pub use self_service::ProfileChange;
 
 use super::{
@@ -33,6 +39,7 @@ use super::{
     mail::Mailer,
     password::{HashError, PasswordHasher},
     refresh_token::RefreshToken,
+    relying_party::{RelyingParty, Unavailable},
     session_policy::SessionPolicy,
     store::{Store, StoreError, Taken, User},
     throttle::{Action, RetryAfter, Throttle},
@@ -145,6 +152,24 @@ pub enum AccountError {
     WrongPassword(&'static str),
     #[error("too many attempts")]
     Throttled(RetryAfter),
+    /// `KEYHOLD_PUBLIC_URL` gives WebAuthn no domain to bind passkeys to.
+    #[error("passkeys are unavailable: {0}")]
+    PasskeysUnavailable(Unavailable),
+    /// A WebAuthn ceremony id that is unknown, used, of another account or (`expired`)
+    /// too old.
+    #[error("the passkey ceremony is not valid (expired: {expired})")]
+    InvalidCeremony { expired: bool },
+    /// What the browser sent for a passkey cannot be read, or does not verify against
+    /// the ceremony (registration).
+    #[error("the passkey response was refused: {0}")]
+    InvalidPasskeyResponse(String),
+    /// A passkey presented to sign in is unknown, does not verify, or looks cloned.
+    #[error("the passkey was not accepted")]
+    PasskeyNotAccepted,
+    #[error("no such passkey")]
+    NoSuchPasskey,
+    #[error("the account has the most passkeys allowed")]
+    TooManyPasskeys,
     #[error(transparent)]
     Image(#[from] ImageError),
     /// Password hashing or image uploads are saturated: the request is shed (503).
@@ -190,6 +215,7 @@ pub struct Accounts {
     sessions: SessionPolicy,
     mailer: Mailer,
     require_verified_email: bool,
+    relying_party: Result<RelyingParty, Unavailable>,
 }
 
 /// What `Accounts` is built from.
@@ -206,6 +232,8 @@ pub struct Parts {
     pub mailer: Mailer,
     /// `KEYHOLD_REQUIRE_VERIFIED_EMAIL`.
     pub require_verified_email: bool,
+    /// WebAuthn's view of the site, from `KEYHOLD_PUBLIC_URL` (or why passkeys are off).
+    pub relying_party: Result<RelyingParty, Unavailable>,
 }
 
 impl Accounts {
@@ -222,6 +250,7 @@ impl Accounts {
             sessions: parts.sessions,
             mailer: parts.mailer,
             require_verified_email: parts.require_verified_email,
+            relying_party: parts.relying_party,
         }
     }
 

@@ -21,11 +21,20 @@ pub const MFA_TOKEN_SECS: i64 = 5 * 60;
 pub const MFA_MAX_FAILURES: i64 = 5;
 
 /// A second factor presented at log-in or to confirm a change: a code from the
-/// authenticator app or a recovery code.
+/// authenticator app, a recovery code, or a passkey's answer to a ceremony begun for
+/// this step (`passkey_second_factor.rs`).
 #[derive(Clone, Copy, Default)]
 pub struct SecondFactorProof<'a> {
     pub code: Option<&'a str>,
     pub recovery_code: Option<&'a str>,
+    pub passkey: Option<PasskeyProof<'a>>,
+}
+
+/// A passkey's assertion: the ceremony it answers and `credential.toJSON()`.
+#[derive(Clone, Copy)]
+pub struct PasskeyProof<'a> {
+    pub ceremony: &'a str,
+    pub credential: &'a serde_json::Value,
 }
 
 impl std::fmt::Debug for SecondFactorProof<'_> {
@@ -33,50 +42,86 @@ impl std::fmt::Debug for SecondFactorProof<'_> {
         f.debug_struct("SecondFactorProof")
             .field("code", &self.code.map(|_| "…"))
             .field("recovery_code", &self.recovery_code.map(|_| "…"))
+            .field("passkey", &self.passkey.map(|_| "…"))
             .finish()
+    }
+}
+
+/// Where a second factor is checked: the second step of a log-in (its `mfa_token`'s
+/// hash), or a change confirmed from a session. A passkey ceremony is begun for one of
+/// them and answers only there.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum FactorStep<'a> {
+    LogIn { mfa_token_hash: &'a str },
+    Change { session_id: Option<&'a str> },
+}
+
+impl<'a> FactorStep<'a> {
+    fn session_id(self) -> Option<&'a str> {
+        match self {
+            Self::LogIn { .. } => None,
+            Self::Change { session_id } => session_id,
+        }
     }
 }
 
 /// How a session was authenticated (RFC 8176 `amr` values).
 pub(super) const AMR_PASSWORD: &str = "pwd";
 const AMR_ONE_TIME_CODE: &str = "otp";
-const AMR_MULTI_FACTOR: &str = "mfa";
+pub(super) const AMR_MULTI_FACTOR: &str = "mfa";
 
 impl Accounts {
-    /// The second-factor methods account `user_id` can use (empty: none enrolled).
-    /// (Passkeys: an account with one also has `webauthn`.)
+    /// The second-factor methods account `user_id` can use (empty: none enrolled): the
+    /// authenticator app and its recovery codes, and `webauthn` for an account with a
+    /// passkey (on a site that has passkeys).
     pub(super) async fn second_factor_methods(
         &self,
         user_id: i64,
     ) -> Result<Vec<&'static str>, AccountError> {
+        let mut methods = Vec::new();
         let totp = self.store.totp_factor(user_id).await?;
-        if totp.is_none_or(|factor| factor.confirmed_at.is_none()) {
-            return Ok(Vec::new());
+        if totp.is_some_and(|factor| factor.confirmed_at.is_some()) {
+            methods.push("totp");
         }
-        let mut methods = vec!["totp"];
-        if !self.store.recovery_code_hashes(user_id).await?.is_empty() {
+        if self.relying_party.is_ok() && !self.store.passkeys(user_id).await?.is_empty() {
+            methods.push("webauthn");
+        }
+        if methods.contains(&"totp") && !self.store.recovery_code_hashes(user_id).await?.is_empty()
+        {
             methods.push("recovery_code");
         }
         Ok(methods)
     }
 
-    /// Checks `proof` for `user` (throttled per account): the `amr` value it proves.
-    /// `Err(WrongSecondFactor(field))` when it is wrong; 422 on `code` when there is none.
-    /// (Passkeys: a WebAuthn assertion is one more kind of proof, proving `hwk`.)
+    /// Checks `proof` for `user` (throttled per account): the `amr` value it proves
+    /// (`otp`; `hwk` or `swk` for a passkey). `Err(WrongSecondFactor(field))` when it is
+    /// wrong; 422 on `code` when there is none.
     async fn check_second_factor(
         &self,
         user: &User,
         proof: SecondFactorProof<'_>,
         client: Client<'_>,
-        session_id: Option<&str>,
+        step: FactorStep<'_>,
     ) -> Result<&'static str, AccountError> {
+        if let Some(passkey) = proof.passkey {
+            self.throttle
+                .second_factor(user.id)
+                .await?
+                .map_err(AccountError::Throttled)?;
+            let amr = self
+                .check_passkey_proof(user, passkey, step, client)
+                .await?;
+            self.throttle.second_factor_succeeded(user.id).await?;
+            return Ok(amr);
+        }
+        let session_id = step.session_id();
         let code = proof.code.filter(|code| !code.trim().is_empty());
         let recovery = proof.recovery_code.filter(|code| !code.trim().is_empty());
         if code.is_none() && recovery.is_none() {
             return Err(Invalid {
                 field: "code",
                 message: "Enter the 6-digit code from your authenticator app, or one of your \
-                          recovery codes."
+                          recovery codes, or confirm with a passkey."
                     .into(),
             }
             .into());
@@ -152,7 +197,7 @@ impl Accounts {
             .confirm_password(user, password, field, client.addr)
             .await?;
         if !self.second_factor_methods(user.id).await?.is_empty() {
-            self.check_second_factor(user, proof, client, session_id)
+            self.check_second_factor(user, proof, client, FactorStep::Change { session_id })
                 .await
                 .map_err(|e| match e {
                     AccountError::WrongSecondFactor(field) => {
@@ -224,36 +269,15 @@ impl Accounts {
         proof: SecondFactorProof<'_>,
         client: Client<'_>,
     ) -> Result<SignIn, AccountError> {
-        let invalid = AccountError::InvalidMfaToken { expired: false };
-        let token_hash = secret_hash(mfa_token.trim()).ok_or(invalid)?;
-        let challenge = self
-            .store
-            .mfa_challenge(&token_hash)
-            .await?
-            .ok_or(AccountError::InvalidMfaToken { expired: false })?;
-        if challenge.expires_at <= self.clock.now() {
-            self.store.take_mfa_challenge(&token_hash).await?;
-            return Err(AccountError::InvalidMfaToken { expired: true });
-        }
-        // Bound to where the password came from and to the password it checked.
-        let user = self.store.find(challenge.user_id).await?;
-        let found = match &user {
-            Some(user) => self.store.credentials(&lookup_key(&user.username)).await?,
-            None => None,
-        };
-        let bound = found.as_ref().is_some_and(|found| {
-            found.user.id == challenge.user_id
-                && sha256_hex(&found.password_hash) == challenge.binding
-        });
-        let Some(found) = found.filter(|_| bound && challenge.address == client.addr.to_string())
-        else {
-            return Err(AccountError::InvalidMfaToken { expired: false });
-        };
+        let (token_hash, challenge, found) = self.live_mfa_challenge(mfa_token, client).await?;
         let user = &found.user;
         if user.disabled_at.is_some() {
             return Err(AccountError::Disabled);
         }
-        let amr = match self.check_second_factor(user, proof, client, None).await {
+        let step = FactorStep::LogIn {
+            mfa_token_hash: &token_hash,
+        };
+        let amr = match self.check_second_factor(user, proof, client, step).await {
             Ok(amr) => amr,
             Err(AccountError::WrongSecondFactor(field)) => {
                 self.record(ActivityKind::SecondFactorFailed, user.id, client, None)
@@ -282,5 +306,41 @@ impl Accounts {
             signed_in.device = Some(self.devices.issue(user.id));
         }
         Ok(signed_in)
+    }
+
+    /// The log-in waiting for its second factor behind `mfa_token`, if it is live and
+    /// bound to this address and to the account's current password: its hash, the
+    /// challenge and the account.
+    pub(super) async fn live_mfa_challenge(
+        &self,
+        mfa_token: &str,
+        client: Client<'_>,
+    ) -> Result<(String, MfaChallenge, Credentials), AccountError> {
+        let invalid = AccountError::InvalidMfaToken { expired: false };
+        let token_hash = secret_hash(mfa_token.trim()).ok_or(invalid)?;
+        let challenge = self
+            .store
+            .mfa_challenge(&token_hash)
+            .await?
+            .ok_or(AccountError::InvalidMfaToken { expired: false })?;
+        if challenge.expires_at <= self.clock.now() {
+            self.store.take_mfa_challenge(&token_hash).await?;
+            return Err(AccountError::InvalidMfaToken { expired: true });
+        }
+        // Bound to where the password came from and to the password it checked.
+        let user = self.store.find(challenge.user_id).await?;
+        let found = match &user {
+            Some(user) => self.store.credentials(&lookup_key(&user.username)).await?,
+            None => None,
+        };
+        let bound = found.as_ref().is_some_and(|found| {
+            found.user.id == challenge.user_id
+                && sha256_hex(&found.password_hash) == challenge.binding
+        });
+        let Some(found) = found.filter(|_| bound && challenge.address == client.addr.to_string())
+        else {
+            return Err(AccountError::InvalidMfaToken { expired: false });
+        };
+        Ok((token_hash, challenge, found))
     }
 }

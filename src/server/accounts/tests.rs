@@ -70,6 +70,9 @@ async fn accounts() -> (Accounts, Clock) {
             Arc::new(tokio::sync::Notify::new()),
         ),
         require_verified_email: false,
+        relying_party: crate::server::relying_party::RelyingParty::from_public_url(
+            "https://id.example",
+        ),
     });
     (accounts, clock)
 }

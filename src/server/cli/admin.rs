@@ -7,8 +7,8 @@ use crate::api::security_events::ActivityKind;
 use crate::server::{
     accounts::{new_link, record_event, sha256_hex, Origin, RESET},
     store::{
-        ActivityStore, Credentials, LinkStore, SecondFactorStore, SessionStore, SqlStore, User,
-        UserStore,
+        ActivityStore, Credentials, LinkStore, PasskeyStore, SecondFactorStore, SessionStore,
+        SqlStore, User, UserStore,
     },
     unix_now,
     user_agent::describe_device,
@@ -74,9 +74,9 @@ pub enum UsersCommand {
         #[arg(long)]
         yes: bool,
     },
-    /// Turn two-step verification off (the owner lost the authenticator app and the
-    /// recovery codes) and end every session: the password alone signs in again. Check
-    /// who is asking first.
+    /// Turn two-step verification off (the owner lost the authenticator app, the
+    /// recovery codes and the passkeys: all are removed) and end every session: the
+    /// password alone signs in again. Check who is asking first.
     RemoveSecondFactors {
         user: String,
         /// Confirms it.
@@ -154,10 +154,12 @@ async fn users(db: &SqlStore, command: UsersCommand) -> Result<(), String> {
             let events = db.events(user.id, None, 10).await.map_err(fail)?;
             let totp = db.totp_factor(user.id).await.map_err(fail)?;
             let codes = db.recovery_code_hashes(user.id).await.map_err(fail)?;
+            let passkeys = db.passkeys(user.id).await.map_err(fail)?;
             let mut shown = user_json(&user);
             shown["sessions"] = sessions.len().into();
             shown["authenticator_app"] = totp.is_some_and(|t| t.confirmed_at.is_some()).into();
             shown["recovery_codes_left"] = codes.len().into();
+            shown["passkeys"] = passkeys.len().into();
             shown["recent_activity"] = events
                 .iter()
                 .map(
@@ -206,6 +208,7 @@ async fn users(db: &SqlStore, command: UsersCommand) -> Result<(), String> {
                 ));
             }
             db.remove_totp(user.id).await.map_err(fail)?;
+            db.remove_passkeys(user.id).await.map_err(fail)?;
             db.revoke_tokens(user.id).await.map_err(fail)?;
             changed(db, ActivityKind::SecondFactorsRemovedByAdmin, &user).await?;
             println!(

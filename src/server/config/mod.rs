@@ -355,6 +355,7 @@ fn limits(get: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> 
             defaults.upload_per_address,
         )?,
         recovery_per_address: rate(get, "KEYHOLD_RATE_RECOVERY", defaults.recovery_per_address)?,
+        passkey_per_address: rate(get, "KEYHOLD_RATE_PASSKEY", defaults.passkey_per_address)?,
     })
 }
 

@@ -22,6 +22,11 @@ impl From<AccountError> for ApiError {
                 "An account with that e-mail already exists.",
             )
             .on_field("email"),
+            AccountError::Taken(Taken::Passkey) => ApiError::new(
+                ErrorCode::Conflict,
+                "This passkey is already registered.",
+            )
+            .on_field("credential"),
             AccountError::InvalidCredentials => ApiError::new(
                 ErrorCode::InvalidCredentials,
                 "Incorrect username or password.",
@@ -50,8 +55,8 @@ impl From<AccountError> for ApiError {
                 })),
                 ..ApiError::new(
                     ErrorCode::MfaRequired,
-                    "Enter the code from your authenticator app, or a recovery code, to finish \
-                     signing in.",
+                    "Finish signing in with your second factor: a code from your authenticator \
+                     app, a recovery code or a passkey.",
                 )
             },
             AccountError::InvalidMfaToken { expired } => ApiError::new(
@@ -117,6 +122,41 @@ impl From<AccountError> for ApiError {
                 ApiError::for_status(500).caused_by(format!("image processing failed: {reason}"))
             }
             AccountError::Image(refused) => ApiError::invalid_field("image", refused.to_string()),
+            AccountError::PasskeysUnavailable(why) => ApiError::new(
+                ErrorCode::NotFound,
+                "Passkeys are not available on this site: its address has no domain name.",
+            )
+            .caused_by(why),
+            AccountError::InvalidCeremony { expired } => ApiError::new(
+                ErrorCode::InvalidCeremony,
+                if expired {
+                    "This passkey request has expired. Start again."
+                } else {
+                    "This passkey request is not valid: it was already used or never started. Start again."
+                },
+            )
+            .on_field("ceremony"),
+            AccountError::InvalidPasskeyResponse(reason) => ApiError::invalid_field(
+                "credential",
+                "The passkey's answer could not be verified. Try again.",
+            )
+            .caused_by(reason),
+            AccountError::PasskeyNotAccepted => ApiError::new(
+                ErrorCode::InvalidCredentials,
+                "This passkey was not accepted. Try another one, or log in with your password.",
+            ),
+            AccountError::NoSuchPasskey => ApiError::new(
+                ErrorCode::NotFound,
+                "You have no passkey with that id (it may have been removed already).",
+            )
+            .on_field("id"),
+            AccountError::TooManyPasskeys => ApiError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "You have {} passkeys, the most an account may have. Remove one first.",
+                    crate::server::accounts::MAX_PASSKEYS
+                ),
+            ),
             AccountError::Busy => ApiError::new(
                 ErrorCode::Unavailable,
                 "The server is busy right now; try again in a moment.",
@@ -137,6 +177,8 @@ fn invalid_token() -> ApiError {
 fn wrong_code(field: &str) -> &'static str {
     if field == "recovery_code" {
         "That recovery code is not right, or was already used."
+    } else if field == "passkey" {
+        "That passkey is not one of this account's, or it was not accepted. Try again."
     } else {
         "That code is not right, or was already used. Check the time on your device, and \
          wait for the next code."

@@ -10,9 +10,10 @@
 //! database, and `follow_external_changes` clears the cache within a second of that.
 
 use super::{
-    ActivityStore, Credentials, LinkStore, MailStore, MfaChallenge, NewEvent, NewUser, OneTimeLink,
-    QueuedMail, Rotation, SecondFactorStore, Session, SessionLimits, SessionStore, SqlStore, Store,
-    StoreError, StoredEvent, Taken, TotpFactor, User, UserStore,
+    ActivityStore, Ceremony, Credentials, LinkStore, MailStore, MfaChallenge, NewEvent, NewPasskey,
+    NewUser, OneTimeLink, PasskeyStore, QueuedMail, Rotation, SecondFactorStore, Session,
+    SessionLimits, SessionStore, SqlStore, Store, StoreError, StoredEvent, StoredPasskey, Taken,
+    TotpFactor, User, UserStore,
 };
 use crate::server::images::ProcessedImage;
 use async_trait::async_trait;
@@ -405,6 +406,63 @@ impl SecondFactorStore for CachedStore {
         token_hash: &str,
     ) -> Result<Option<MfaChallenge>, StoreError> {
         self.inner.take_mfa_challenge(token_hash).await
+    }
+}
+
+/// Passkeys are not cached (they are read once per ceremony), and writing them changes
+/// no user or session row: every call goes to the database.
+#[async_trait]
+impl PasskeyStore for CachedStore {
+    async fn passkeys(&self, user_id: i64) -> Result<Vec<StoredPasskey>, StoreError> {
+        self.inner.passkeys(user_id).await
+    }
+    async fn passkey_by_credential(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<StoredPasskey>, StoreError> {
+        self.inner.passkey_by_credential(credential_id).await
+    }
+    async fn add_passkey(&self, passkey: NewPasskey<'_>) -> Result<StoredPasskey, StoreError> {
+        self.inner.add_passkey(passkey).await
+    }
+    async fn rename_passkey(
+        &self,
+        user_id: i64,
+        id: i64,
+        name: &str,
+    ) -> Result<Option<StoredPasskey>, StoreError> {
+        self.inner.rename_passkey(user_id, id, name).await
+    }
+    async fn remove_passkey(
+        &self,
+        user_id: i64,
+        id: i64,
+    ) -> Result<Option<StoredPasskey>, StoreError> {
+        self.inner.remove_passkey(user_id, id).await
+    }
+    async fn remove_passkeys(&self, user_id: i64) -> Result<u64, StoreError> {
+        self.inner.remove_passkeys(user_id).await
+    }
+    async fn passkey_used(
+        &self,
+        id: i64,
+        credential: &str,
+        sign_count: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.inner
+            .passkey_used(id, credential, sign_count, now)
+            .await
+    }
+    async fn begin_ceremony(&self, id_hash: &str, ceremony: &Ceremony) -> Result<(), StoreError> {
+        self.inner.begin_ceremony(id_hash, ceremony).await
+    }
+    async fn take_ceremony(
+        &self,
+        id_hash: &str,
+        purpose: &'static str,
+    ) -> Result<Option<Ceremony>, StoreError> {
+        self.inner.take_ceremony(id_hash, purpose).await
     }
 }
 

@@ -1,5 +1,6 @@
-//! Where accounts live: the `UserStore` trait and its SQL implementation
-//! (SQLite by default, PostgreSQL when `DATABASE_URL` points to one).
+//! Where accounts live: the store traits (accounts, sessions, activity, links, mail,
+//! second factors, passkeys, signing keys) and their SQL implementation (SQLite by
+//! default, PostgreSQL when `DATABASE_URL` points to one).
 
 mod cache;
 mod sql;
@@ -181,6 +182,56 @@ pub struct MfaChallenge {
     pub expires_at: i64,
 }
 
+/// A passkey (WebAuthn credential) of an account, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPasskey {
+    pub id: i64,
+    pub user_id: i64,
+    /// What the owner calls it ("Laptop", "Phone").
+    pub name: String,
+    /// The credential id, base64url: unique, how a passwordless log-in finds it.
+    pub credential_id: String,
+    /// The random id the authenticator keeps for the account.
+    pub user_handle: String,
+    /// webauthn-rs's `Passkey` as JSON: public key, signature counter, flags.
+    pub credential: String,
+    /// The signature counter in `credential` (0: the authenticator keeps none).
+    pub sign_count: i64,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// A passkey about to be stored.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPasskey<'a> {
+    pub user_id: i64,
+    pub name: &'a str,
+    pub credential_id: &'a str,
+    pub user_handle: &'a str,
+    pub credential: &'a str,
+    pub sign_count: i64,
+    pub created_at: i64,
+}
+
+/// A WebAuthn ceremony under way: the challenge's state, kept on the server.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Ceremony {
+    /// What it is for (`register`, `login`, …): a ceremony is finished only as such.
+    pub purpose: &'static str,
+    /// The account it belongs to (none: a passwordless log-in, where the passkey says).
+    pub user_id: Option<i64>,
+    /// webauthn-rs's registration or authentication state, as JSON.
+    pub state: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+debug_without_secrets!(Ceremony {
+    purpose,
+    user_id,
+    expires_at
+});
+
 /// Limits applied when a session is created.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionLimits {
@@ -200,11 +251,13 @@ pub struct Rotation<'a> {
     pub address: &'a str,
 }
 
-/// The unique attribute a new account collided on.
+/// The unique attribute a new row collided on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Taken {
     Username,
     Email,
+    /// A passkey's credential id (registered already, to this account or another).
+    Passkey,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -430,6 +483,55 @@ pub trait SecondFactorStore: Send + Sync {
     ) -> Result<Option<MfaChallenge>, StoreError>;
 }
 
+/// Passkeys and the WebAuthn ceremonies that register and use them.
+#[async_trait]
+pub trait PasskeyStore: Send + Sync {
+    /// The account's passkeys, oldest first.
+    async fn passkeys(&self, user_id: i64) -> Result<Vec<StoredPasskey>, StoreError>;
+    async fn passkey_by_credential(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<StoredPasskey>, StoreError>;
+    /// Stores a new passkey (`Conflict(Passkey)` if its credential id is registered
+    /// already, `Missing` if the account went away).
+    async fn add_passkey(&self, passkey: NewPasskey<'_>) -> Result<StoredPasskey, StoreError>;
+    /// Renames the account's passkey `id`; `None` when it has no such passkey.
+    async fn rename_passkey(
+        &self,
+        user_id: i64,
+        id: i64,
+        name: &str,
+    ) -> Result<Option<StoredPasskey>, StoreError>;
+    /// Removes every passkey of the account; how many there were.
+    async fn remove_passkeys(&self, user_id: i64) -> Result<u64, StoreError>;
+    /// Removes the account's passkey `id`, returning it; `None` when there is none.
+    async fn remove_passkey(
+        &self,
+        user_id: i64,
+        id: i64,
+    ) -> Result<Option<StoredPasskey>, StoreError>;
+    /// Records a use of passkey `id`: its updated credential, counter and time, only if
+    /// the stored counter is still below `sign_count` (or both are 0, an authenticator
+    /// without a counter). `false`: another use with this counter or a later one came
+    /// first.
+    async fn passkey_used(
+        &self,
+        id: i64,
+        credential: &str,
+        sign_count: i64,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Keeps a ceremony's state under `id_hash` (and drops the expired ones).
+    async fn begin_ceremony(&self, id_hash: &str, ceremony: &Ceremony) -> Result<(), StoreError>;
+    /// Deletes and returns the ceremony `id_hash` of `purpose`: of two requests
+    /// finishing it, one gets it. An expired one is returned too (the caller says so).
+    async fn take_ceremony(
+        &self,
+        id_hash: &str,
+        purpose: &'static str,
+    ) -> Result<Option<Ceremony>, StoreError>;
+}
+
 /// A token signing key as stored: its public JWK, and its private key sealed
 /// (`token/key_encryption.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -461,12 +563,18 @@ pub trait SigningKeyStore: Send + Sync {
 
 /// Everything the account rules keep: one database (or the SQLite cache in front of it).
 pub trait Store:
-    UserStore + SessionStore + ActivityStore + LinkStore + MailStore + SecondFactorStore
+    UserStore + SessionStore + ActivityStore + LinkStore + MailStore + SecondFactorStore + PasskeyStore
 {
 }
 
 impl<T> Store for T where
-    T: UserStore + SessionStore + ActivityStore + LinkStore + MailStore + SecondFactorStore
+    T: UserStore
+        + SessionStore
+        + ActivityStore
+        + LinkStore
+        + MailStore
+        + SecondFactorStore
+        + PasskeyStore
 {
 }
 

@@ -11,6 +11,8 @@
 //!   signed-in sessions reach.
 //! - Second-factor codes (at log-in or confirming a change): the per-account backoff of
 //!   wrong passwords, on a key of its own.
+//! - Signing in with a passkey: a bucket per address, spent by every ceremony started
+//!   and every answer checked, forgiven by a success.
 //! - Registration and profile changes per address; image uploads per account and per
 //!   address; account recovery (forgot password, links followed, resent confirmations)
 //!   per address.
@@ -64,6 +66,8 @@ pub struct Limits {
     pub upload_per_address: Rule,
     /// "Forgot password" requests, links followed and confirmations resent.
     pub recovery_per_address: Rule,
+    /// Passkey sign-ins started or refused, per address.
+    pub passkey_per_address: Rule,
 }
 
 impl Default for Limits {
@@ -87,6 +91,7 @@ impl Default for Limits {
             upload_per_account: bucket(10, 60),
             upload_per_address: bucket(30, 20),
             recovery_per_address: bucket(10, 60),
+            passkey_per_address: bucket(10, 12),
         }
     }
 }
@@ -188,6 +193,20 @@ impl Throttle {
 
     pub async fn second_factor_succeeded(&self, user_id: i64) -> Result<(), StoreError> {
         self.forget(&format!("second-factor:{user_id}")).await
+    }
+
+    /// Reserves a passkey sign-in step from `addr` (counted until `passkey_succeeded`).
+    pub async fn passkey(&self, addr: IpAddr) -> Result<Result<(), RetryAfter>, StoreError> {
+        self.spend(
+            &format!("passkey:{}", network(addr)),
+            self.limits.passkey_per_address,
+        )
+        .await
+    }
+
+    /// A passkey sign-in succeeded: the address's budget is whole again.
+    pub async fn passkey_succeeded(&self, addr: IpAddr) -> Result<(), StoreError> {
+        self.forget(&format!("passkey:{}", network(addr))).await
     }
 
     /// Spends one of `action`'s budget from `addr` (and the account's, for uploads).

@@ -1,11 +1,12 @@
 //! The store over sqlx's `Any` driver: one set of queries for SQLite and PostgreSQL,
 //! one migrations folder per engine. Accounts and images in `users.rs`, sessions in
-//! `sessions.rs`; here connecting, and what both share.
+//! `sessions.rs`, passkeys in `passkeys.rs`; here connecting, and what both share.
 
 mod activity;
 mod admin;
 mod links;
 mod mail_queue;
+mod passkeys;
 mod second_factors;
 mod sessions;
 mod signing_keys;
@@ -203,8 +204,8 @@ fn prepare_sqlite_file(url: &str) -> Result<(), StoreError> {
 }
 
 /// What a write's constraint violation means for accounts: a unique index, that the
-/// username or e-mail is taken; a foreign key, that the account went away meanwhile (a
-/// concurrent deletion). Any other error keeps its cause.
+/// username, e-mail or passkey is taken; a foreign key, that the account went away
+/// meanwhile (a concurrent deletion). Any other error keeps its cause.
 trait ConstraintExt<T> {
     fn on_constraints(self) -> Result<T, StoreError>;
 }
@@ -228,9 +229,11 @@ fn taken_by(violation: &dyn sqlx::error::DatabaseError) -> Option<Taken> {
     match violation.constraint() {
         Some("users_email_key_unique") => Some(Taken::Email),
         Some("users_username_key_unique") => Some(Taken::Username),
+        Some("passkeys_credential_id_unique") => Some(Taken::Passkey),
         Some(_) => None,
         None if violation.message().contains("users.email_key") => Some(Taken::Email),
         None if violation.message().contains("users.username_key") => Some(Taken::Username),
+        None if violation.message().contains("passkeys.credential_id") => Some(Taken::Passkey),
         None => None,
     }
 }
