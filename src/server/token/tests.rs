@@ -1,6 +1,7 @@
 //! Access tokens: issue, verify and every refusal, on a clock the tests move.
 
 use super::*;
+use jsonwebtoken::{decode_header, Algorithm};
 use jsonwebtoken::EncodingKey;
 use key_ring::{KeyRing, RingKey};
 
