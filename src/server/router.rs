@@ -23,7 +23,7 @@ use axum::{
     BoxError, Json, Router,
 };
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
 use tower_http::{
     body::UnsyncBoxBody,
     catch_panic::CatchPanicLayer,
@@ -113,14 +113,20 @@ pub fn router(
         .service(routes)
 }
 
-/// Pages, server functions, health check, avatars, the published keys and `/pkg`.
+/// Server functions, pages, health check, avatars, the published keys and `/pkg`.
 fn routes(state: AppState, config: &Config) -> Router {
-    let routes = generate_route_list(App);
+    // Server functions have their own routes (`edge/server_fns.rs`), not leptos_axum's.
+    let server_fns = edge::server_fn_routes()
+        .into_iter()
+        .map(|(path, _)| path.to_owned())
+        .collect();
+    let routes = generate_route_list_with_exclusions(App, Some(server_fns));
     let options = state.leptos_options.clone();
     let context_state = state.clone();
     let document = openapi::document();
     let document = Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
-    Router::new()
+    let router = edge::with_server_fns(Router::new(), &state);
+    router
         .route("/healthz", get(healthz))
         .route(
             "/api/openapi.json",
@@ -167,3 +173,4 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     });
     (status, [(header::CACHE_CONTROL, "no-store")], Json(body))
 }
+
