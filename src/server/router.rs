@@ -27,7 +27,6 @@ use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
 use tower_http::{
     body::UnsyncBoxBody,
     catch_panic::CatchPanicLayer,
-    compression::CompressionLayer,
     services::ServeDir,
     timeout::RequestBodyTimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
@@ -78,9 +77,6 @@ pub fn router(
         .layer(CatchPanicLayer::custom(edge::panic_response))
         // A client that trickles its body is cut off.
         .layer(RequestBodyTimeoutLayer::new(config.body_timeout))
-        // Text (HTML, JS, CSS, WASM, JSON) compressed with brotli or gzip as the client
-        // accepts; images are left alone.
-        .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http()
                 // Method, path and request id only: headers and query strings may
@@ -100,6 +96,9 @@ pub fn router(
                         .latency_unit(LatencyUnit::Micros),
                 ),
         )
+        // Text (HTML, JS, CSS, WASM, JSON) compressed with brotli or gzip as the client
+        // accepts; images are left alone.
+        .layer(edge::CompressLayer)
         .layer(AroundLayer(ResponseHeaders { hsts: config.hsts }))
         .layer(edge::RequestBodyLayer::new(
             edge::BodyLimits {

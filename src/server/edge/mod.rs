@@ -3,9 +3,10 @@
 //! (`request_context`), account errors as API errors (`error_mapping`), the one error
 //! body (`error_body`), request bodies (`body_negotiation`) following each endpoint's
 //! declaration (`endpoint_rules`), the headers every answer carries (`headers`), and
-//! the server functions' routes (`server_fns`).
+//! the server functions' routes (`server_fns`), and compression (`compression`).
 
 mod body_negotiation;
+mod compression;
 mod endpoint_rules;
 mod error_body;
 mod error_mapping;
@@ -14,6 +15,7 @@ mod request_context;
 mod server_fns;
 
 pub use body_negotiation::{BodyLimits, RequestBodyLayer};
+pub use compression::CompressLayer;
 pub use endpoint_rules::EndpointRules;
 pub use error_body::{api_not_found, error_response, normalize_api_response, panic_response};
 pub use request_context::{
