@@ -210,7 +210,11 @@ impl<B: Send + 'static> Around<B> for RequestMetrics {
             400..=499 => 3,
             _ => 4,
         };
-        let route = started.route.0.get().map_or("unmatched", MatchedPath::as_str);
+        let route = started
+            .route
+            .0
+            .get()
+            .map_or("unmatched", MatchedPath::as_str);
         started
             .handles
             .get(route, started.method, class)

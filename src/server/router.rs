@@ -24,6 +24,8 @@ use axum::{
 };
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
+use std::convert::Infallible;
+use tower::{Service, ServiceBuilder};
 use tower_http::{
     body::UnsyncBoxBody,
     catch_panic::CatchPanicLayer,
@@ -32,8 +34,6 @@ use tower_http::{
     trace::{DefaultOnResponse, TraceLayer},
     LatencyUnit,
 };
-use std::convert::Infallible;
-use tower::{Service, ServiceBuilder};
 use tracing::Level;
 
 /// The body of every answer: tower-http's panic catcher boxes the answers it passes.
@@ -172,4 +172,3 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     });
     (status, [(header::CACHE_CONTROL, "no-store")], Json(body))
 }
-

@@ -55,13 +55,13 @@ pub async fn serve<S>(
             },
             () = &mut shutdown => break,
         };
-        let service = app.clone().map_request(
-            move |request: http::Request<hyper::body::Incoming>| {
-                let mut request = request.map(Body::new);
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-            },
-        );
+        let service =
+            app.clone()
+                .map_request(move |request: http::Request<hyper::body::Incoming>| {
+                    let mut request = request.map(Body::new);
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request
+                });
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();

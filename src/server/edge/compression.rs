@@ -49,10 +49,8 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<
-        MapOk<S::Future, Plain>,
-        MapOk<ResponseFuture<S::Future, DefaultPredicate>, Boxed>,
-    >;
+    type Future =
+        Either<MapOk<S::Future, Plain>, MapOk<ResponseFuture<S::Future, DefaultPredicate>, Boxed>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.0.poll_ready(cx)
@@ -83,9 +81,10 @@ fn plain(mut response: Response<Body>) -> Response<Body> {
         .iter()
         .any(|value| names(value.as_bytes(), ACCEPT_ENCODING.as_str()));
     if compressible && !varies {
-        response
-            .headers_mut()
-            .append(VARY, ACCEPT_ENCODING.as_str().parse().expect("a header value"));
+        response.headers_mut().append(
+            VARY,
+            ACCEPT_ENCODING.as_str().parse().expect("a header value"),
+        );
     }
     response
 }
@@ -103,7 +102,8 @@ mod tests {
     use http::header::CONTENT_TYPE;
     use tower::ServiceExt;
 
-    const LONG_PAGE: &str = "<p>a page long enough to be compressed, a page long enough to be compressed</p>";
+    const LONG_PAGE: &str =
+        "<p>a page long enough to be compressed, a page long enough to be compressed</p>";
 
     async fn answer(accept: Option<&str>, body: &'static str, kind: &str) -> Response {
         let kind = kind.to_owned();

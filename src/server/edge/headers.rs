@@ -10,12 +10,12 @@
 
 use super::error_body::normalize_api_response;
 use axum::body::Body;
-use http::{Request, Response};
 use futures::future::BoxFuture;
 use http::{
     header::{self, CACHE_CONTROL, VARY},
     HeaderName, HeaderValue,
 };
+use http::{Request, Response};
 use std::{
     convert::Infallible,
     task::{Context, Poll},
@@ -169,7 +169,10 @@ impl Around<Body> for ResponseHeaders {
         (CachePolicy::of(request.uri().path()), self.hsts)
     }
 
-    async fn after((policy, hsts): (CachePolicy, bool), mut response: Response<Body>) -> Response<Body> {
+    async fn after(
+        (policy, hsts): (CachePolicy, bool),
+        mut response: Response<Body>,
+    ) -> Response<Body> {
         if policy == CachePolicy::Api {
             response = normalize_api_response(response).await;
         } else {

@@ -79,10 +79,9 @@ pub fn bearer_token() -> Result<Option<String>, ApiError> {
 /// Refuses a request that uses the refresh cookie from another site (CSRF).
 pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     // HTTP/2 requests name the host in the URI (`:authority`), not in `Host`.
-    let authority = with_context::<Parts, _>(|parts| {
-        parts.uri.authority().map(|a| a.as_str().to_owned())
-    })
-    .flatten();
+    let authority =
+        with_context::<Parts, _>(|parts| parts.uri.authority().map(|a| a.as_str().to_owned()))
+            .flatten();
     state
         .cookies
         .check_origin(headers, authority.as_deref())

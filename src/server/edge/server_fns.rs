@@ -143,7 +143,10 @@ mod tests {
         assert_eq!(parts.uri, "/api/login?x=1");
         assert_eq!(parts.headers["x-forwarded-for"], "198.51.100.1");
         assert_eq!(
-            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0),
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
             Some(peer)
         );
     }

@@ -73,8 +73,8 @@ impl<'a> Compact<'a> {
     ) -> Result<Self, TokenError> {
         let (message, signature) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
         let (header, payload) = message.rsplit_once('.').ok_or(TokenError::Malformed)?;
-        let header = serde_json::from_slice(buffer.decode(header)?)
-            .map_err(|_| TokenError::Malformed)?;
+        let header =
+            serde_json::from_slice(buffer.decode(header)?).map_err(|_| TokenError::Malformed)?;
         Ok(Self {
             header,
             message,

@@ -1,8 +1,8 @@
 //! Access tokens: issue, verify and every refusal, on a clock the tests move.
 
 use super::*;
-use jsonwebtoken::{decode_header, Algorithm};
 use jsonwebtoken::EncodingKey;
+use jsonwebtoken::{decode_header, Algorithm};
 use key_ring::{KeyRing, RingKey};
 
 fn unix_now() -> u64 {
