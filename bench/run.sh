@@ -11,6 +11,7 @@
 #   BENCH_CEILING=1     0: skip the machine-ceiling run (examples/ceiling.rs, users/me only)
 #   BENCH_ME_ROUNDS=3   rounds of phase 1 (ceiling then Keyhold, `wrk -t1 -c64`, no script)
 #   BENCH_RUST_LOG=warn Keyhold's RUST_LOG during the run (info: a log line per request)
+#   BENCH_DATABASE_URL  Keyhold on this database (an empty PostgreSQL one) instead of SQLite
 #   BENCH_ALGORITHMS="HS256 EdDSA ES256"  users/me with tokens signed by each (phase 1b,
 #                       bench/token_algorithms.sh); empty: skip
 #   CARGO_TARGET_DIR    where the Keyhold release binary is (default ~/.cache/keyhold/target)
@@ -103,7 +104,7 @@ mkdir -p "$TMP/keyhold"
 # account; without these, per-client login throttling (5 attempts, 1 per 12 s)
 # would answer 429 after the first few requests and there would be nothing to measure.
 LEPTOS_OUTPUT_NAME=keyhold LEPTOS_SITE_ADDR="127.0.0.1:$KH_PORT" LEPTOS_SITE_ROOT="$SITE_ROOT" \
-LEPTOS_ENV=PROD KEYHOLD_DATA_DIR="$TMP/keyhold" RUST_LOG="$KH_LOG" \
+LEPTOS_ENV=PROD KEYHOLD_DATA_DIR="$TMP/keyhold" RUST_LOG="$KH_LOG" DATABASE_URL="${BENCH_DATABASE_URL:-}" \
 KEYHOLD_RATE_LOGIN=1000000/1s KEYHOLD_LOGIN_FREE_FAILURES=1000000 KEYHOLD_RATE_REGISTRATION=1000000/1s \
   "$BIN" >"$OUT/keyhold.log" 2>&1 &
 KH_PID=$!; PIDS+=("$KH_PID")
@@ -289,7 +290,7 @@ fi
   echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM"
   echo "Date: $(date -u +%FT%TZ); wrk phases ${DURATION}s; machine ${BUSY}% busy before the run;"
   echo "CPU used by other processes during phases 1-3: $FOREIGN"
-  echo "Keyhold ran with RUST_LOG=$KH_LOG; phase 1's wrk: one thread, 64 connections${PIN[2]:+, pinned to CPU ${PIN[2]}}"
+  echo "Keyhold ran with RUST_LOG=$KH_LOG on ${BENCH_DATABASE_URL:+PostgreSQL}${BENCH_DATABASE_URL:-SQLite}; phase 1's wrk: one thread, 64 connections${PIN[2]:+, pinned to CPU ${PIN[2]}}"
   echo
   "$PY" "$BENCH_DIR/report.py" "$OUT" "$(nproc)"
 } | tee "$OUT/report.txt"
