@@ -9,6 +9,9 @@
 #   BENCH_SKIP_BUILD=0  1: use the existing release binary even if older than the sources
 #   BENCH_HYDRATION=1   0: skip the headless Chromium hydration timing
 #   BENCH_CEILING=1     0: skip the machine-ceiling run (examples/ceiling.rs, users/me only)
+#   BENCH_ME_ROUNDS=3   rounds of phase 1 (ceiling then Keyhold, `wrk -t1 -c64`, no script)
+#   BENCH_RUST_LOG=warn Keyhold's RUST_LOG during the run (info: a log line per request)
+#   BENCH_DATABASE_URL  Keyhold on this database (an empty PostgreSQL one) instead of SQLite
 #   BENCH_ALGORITHMS="HS256 EdDSA ES256"  users/me with tokens signed by each (phase 1b,
 #                       bench/token_algorithms.sh); empty: skip
 #   CARGO_TARGET_DIR    where the Keyhold release binary is (default ~/.cache/keyhold/target)
@@ -94,13 +97,14 @@ wait_up() { # url
   echo "server at $1 did not come up" >&2; return 1
 }
 
-log "starting Keyhold on $KH and the FastAPI reference on $FA"
+KH_LOG="${BENCH_RUST_LOG:-warn}"
+log "starting Keyhold on $KH (RUST_LOG=$KH_LOG) and the FastAPI reference on $FA"
 mkdir -p "$TMP/keyhold"
 # KEYHOLD_RATE_LOGIN / KEYHOLD_LOGIN_FREE_FAILURES: every login comes from 127.0.0.1 for the same
 # account; without these, per-client login throttling (5 attempts, 1 per 12 s)
 # would answer 429 after the first few requests and there would be nothing to measure.
 LEPTOS_OUTPUT_NAME=keyhold LEPTOS_SITE_ADDR="127.0.0.1:$KH_PORT" LEPTOS_SITE_ROOT="$SITE_ROOT" \
-LEPTOS_ENV=PROD KEYHOLD_DATA_DIR="$TMP/keyhold" RUST_LOG=warn \
+LEPTOS_ENV=PROD KEYHOLD_DATA_DIR="$TMP/keyhold" RUST_LOG="$KH_LOG" DATABASE_URL="${BENCH_DATABASE_URL:-}" \
 KEYHOLD_RATE_LOGIN=1000000/1s KEYHOLD_LOGIN_FREE_FAILURES=1000000 KEYHOLD_RATE_REGISTRATION=1000000/1s \
   "$BIN" >"$OUT/keyhold.log" 2>&1 &
 KH_PID=$!; PIDS+=("$KH_PID")
@@ -158,18 +162,43 @@ L="$BENCH_DIR/lua"
 wrk_me() { # base path token conns -> BENCH line
   BENCH_TOKEN="$3" wrk -t2 -c"$4" -d"${DURATION}s" --latency -s "$L/me.lua" "$1$2" | grep '^BENCH'
 }
+# One wrk thread on one core (the last), so the server keeps the others; no Lua script,
+# a fixed bearer token in a header (issue 23's measurement).
+PIN=(); [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null && PIN=(taskset -c "$(($(nproc) - 1))")
+wrk_plain() { # url token -> BENCH line
+  "${PIN[@]}" wrk -t1 -c64 -d"${DURATION}s" --latency -H "Authorization: Bearer $2" "$1" | awk '
+    function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; if (v ~ /s$/) return v * 1000000; return v }
+    /requests in/ { n = $1; secs = $4 + 0 }
+    /Requests\/sec/ { rps = $2 }
+    $1 == "50%" { p50 = us($2) } $1 == "90%" { p90 = us($2) } $1 == "99%" { p99 = us($2) }
+    /Non-2xx/ { bad = $5 }
+    END { printf "BENCH requests=%d secs=%.3f rps=%.2f p50_us=%d p90_us=%d p99_us=%d non2xx=%d\n", n, secs, rps, p50, p90, p99, bad + 0 }'
+}
+
+if [ "${BENCH_CEILING:-1}" = 1 ]; then
+  "$CEILING_BIN" "127.0.0.1:$CE_PORT" 2>"$OUT/ceiling.log" &
+  CE_PID=$!; PIDS+=("$CE_PID")
+  wait_up "http://127.0.0.1:$CE_PORT/api/users/me"
+fi
 
 # ---------------------------------------------------------------- 1. users/me
-log "1. GET users/me, 64 connections, ${DURATION}s each"
+ROUNDS="${BENCH_ME_ROUNDS:-3}"
+log "1. GET users/me, wrk -t1 -c64 (no script), ${DURATION}s each: ${ROUNDS} rounds of ceiling then Keyhold, then the reference"
+: >"$OUT/me1-keyhold.txt"; : >"$OUT/me1-ceiling.txt"
+for _ in $(seq 1 "$ROUNDS"); do
+  [ "${BENCH_CEILING:-1}" = 1 ] && wrk_plain "http://127.0.0.1:$CE_PORT/api/users/me" "$KH_TOKEN" >>"$OUT/me1-ceiling.txt"
+  wrk_plain "$KH/api/users/me" "$KH_TOKEN" >>"$OUT/me1-keyhold.txt"
+done
+wrk_plain "$FA/users/me" "$FA_TOKEN" >"$OUT/me1-fastapi.txt"
+echo "BENCH rust_log=$KH_LOG wrk_cpu=${PIN[2]:-any}" >>"$OUT/machine.txt"
+
+log "1a. GET users/me, 64 connections, wrk -t2 with the Lua script (the earlier measurement), ${DURATION}s each"
 wrk_me "$KH" /api/users/me "$KH_TOKEN" 64 >"$OUT/me-keyhold.txt"
 wrk_me "$FA" /users/me "$FA_TOKEN" 64 >"$OUT/me-fastapi.txt"
 hwm() { echo "BENCH hwm_after_$1_kib=$(rss "$KH_PID" VmHWM)" >>"$OUT/mem-keyhold.txt"; echo "BENCH hwm_after_$1_kib=$(rss "$FA_PID" VmHWM)" >>"$OUT/mem-fastapi.txt"; }
 hwm me
 
 if [ "${BENCH_CEILING:-1}" = 1 ]; then
-  "$CEILING_BIN" "127.0.0.1:$CE_PORT" 2>"$OUT/ceiling.log" &
-  CE_PID=$!; PIDS+=("$CE_PID")
-  wait_up "http://127.0.0.1:$CE_PORT/api/users/me"
   wrk_me "http://127.0.0.1:$CE_PORT" /api/users/me "$KH_TOKEN" 64 >"$OUT/me-ceiling.txt"
   # Reaped, so its CPU counts as ours, not as foreign load.
   kill "$CE_PID" 2>/dev/null || true; wait "$CE_PID" 2>/dev/null || true
@@ -226,13 +255,17 @@ echo "BENCH foreign_cpu=\"$FOREIGN\"" >>"$OUT/machine.txt"
 log "5. client size and hydration"
 PKG="$SITE_ROOT/pkg"
 # Content-hashed names (keyhold.<hash>.wasm) with hash-files; plain names otherwise.
-WASM=$(ls "$PKG"/keyhold*.wasm | head -n1)
-JS=$(ls "$PKG"/keyhold*.js | grep -v '\.d\.' | head -n1)
-sizes() { echo "raw=$(stat -c %s "$1") gzip=$(gzip -9 -c "$1" | wc -c) brotli=$(brotli -q 11 -c "$1" | wc -c)"; }
-{ echo "BENCH wasm_file=$(basename "$WASM") $(sizes "$WASM" | sed 's/\([a-z]*\)=/wasm_\1=/g')"
-  echo "BENCH $(sizes "$JS" | sed 's/\([a-z]*\)=/js_\1=/g')"; } >"$OUT/client.txt"
-if [ "${BENCH_HYDRATION:-1}" = 1 ] && [ -x /usr/bin/chromium ]; then
-  node "$BENCH_DIR/hydration.js" "$KH" 5 | grep '^BENCH' >>"$OUT/client.txt" || log "hydration timing failed"
+if ! ls "$PKG"/keyhold*.wasm >/dev/null 2>&1; then
+  log "no client build in $PKG (a server-only build): client sizes skipped"
+else
+  WASM=$(ls "$PKG"/keyhold*.wasm | head -n1)
+  JS=$(ls "$PKG"/keyhold*.js | grep -v '\.d\.' | head -n1)
+  sizes() { echo "raw=$(stat -c %s "$1") gzip=$(gzip -9 -c "$1" | wc -c) brotli=$(brotli -q 11 -c "$1" | wc -c)"; }
+  { echo "BENCH wasm_file=$(basename "$WASM") $(sizes "$WASM" | sed 's/\([a-z]*\)=/wasm_\1=/g')"
+    echo "BENCH $(sizes "$JS" | sed 's/\([a-z]*\)=/js_\1=/g')"; } >"$OUT/client.txt"
+  if [ "${BENCH_HYDRATION:-1}" = 1 ] && [ -x /usr/bin/chromium ]; then
+    node "$BENCH_DIR/hydration.js" "$KH" 5 | grep '^BENCH' >>"$OUT/client.txt" || log "hydration timing failed"
+  fi
 fi
 
 # ---------------------------------------------------------------- optional profile
@@ -257,6 +290,7 @@ fi
   echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM"
   echo "Date: $(date -u +%FT%TZ); wrk phases ${DURATION}s; machine ${BUSY}% busy before the run;"
   echo "CPU used by other processes during phases 1-3: $FOREIGN"
+  echo "Keyhold ran with RUST_LOG=$KH_LOG on ${BENCH_DATABASE_URL:+PostgreSQL}${BENCH_DATABASE_URL:-SQLite}; phase 1's wrk: one thread, 64 connections${PIN[2]:+, pinned to CPU ${PIN[2]}}"
   echo
   "$PY" "$BENCH_DIR/report.py" "$OUT" "$(nproc)"
 } | tee "$OUT/report.txt"

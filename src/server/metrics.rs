@@ -10,9 +10,18 @@
 //! flight, the database pool, live sessions.
 
 use super::{edge::headers::Around, state::AppState};
-use axum::{extract::MatchedPath, extract::Request, response::Response, routing::get, Router};
+use axum::{extract::MatchedPath, routing::get, Router};
+use http::{Request, Response};
+use metrics::Histogram;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::{net::SocketAddr, sync::OnceLock, time::Duration, time::Instant};
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{Arc, OnceLock, PoisonError, RwLock},
+    task::{Context, Poll},
+    time::{Duration, Instant},
+};
+use tower::{Layer, Service};
 
 /// Request latency buckets, seconds: from a cached users/me to a slow password hash.
 const LATENCY_BUCKETS: [f64; 14] = [
@@ -129,54 +138,133 @@ async fn sample(state: &AppState) {
 }
 
 /// Counts and times every request by its route (the pattern it matched, so a scan of
-/// random paths cannot create new series), method and status class.
-#[derive(Clone, Copy, Default)]
-pub struct RequestMetrics;
+/// random paths cannot create new series), method and status class. The outermost
+/// layer, so the time covers every other one; the route comes back from inside the
+/// router through a [`RouteSlot`] that [`RecordRouteLayer`] fills.
+#[derive(Clone, Default)]
+pub struct RequestMetrics {
+    handles: Arc<Handles>,
+}
 
 pub struct Started {
     at: Instant,
-    route: String,
-    method: &'static str,
+    route: RouteSlot,
+    method: usize,
+    handles: Arc<Handles>,
 }
 
-impl Around for RequestMetrics {
+const METHODS: [&str; 5] = ["GET", "POST", "DELETE", "HEAD", "other"];
+const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/// The histogram of each (route, method, status class) once it was first used: building
+/// a labelled key and looking it up in the registry on every request cost more than the
+/// recording itself (docs/benchmarks.md).
+#[derive(Default)]
+struct Handles(RwLock<HashMap<String, [[Option<Histogram>; 5]; 5]>>);
+
+impl Handles {
+    fn get(&self, route: &str, method: usize, class: usize) -> Histogram {
+        let cached = self
+            .0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(route)
+            .and_then(|handles| handles[method][class].clone());
+        if let Some(histogram) = cached {
+            return histogram;
+        }
+        let histogram = metrics::histogram!(
+            "keyhold_http_request_duration_seconds",
+            "route" => route.to_owned(),
+            "method" => METHODS[method],
+            "status" => CLASSES[class],
+        );
+        let mut handles = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        handles.entry(route.to_owned()).or_default()[method][class] = Some(histogram.clone());
+        histogram
+    }
+}
+
+/// Where the router leaves the route a request matched (see [`RecordRouteLayer`]).
+#[derive(Clone, Default)]
+pub struct RouteSlot(Arc<OnceLock<MatchedPath>>);
+
+impl<B: Send + 'static> Around<B> for RequestMetrics {
     type Carry = Started;
 
-    fn before(&self, request: &mut Request) -> Started {
-        let route = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or("unmatched", MatchedPath::as_str)
-            .to_owned();
+    fn before<R>(&self, request: &mut Request<R>) -> Started {
         let method = match request.method().as_str() {
-            "GET" => "GET",
-            "POST" => "POST",
-            "DELETE" => "DELETE",
-            "HEAD" => "HEAD",
-            _ => "other",
+            "GET" => 0,
+            "POST" => 1,
+            "DELETE" => 2,
+            "HEAD" => 3,
+            _ => 4,
         };
+        let route = RouteSlot::default();
+        request.extensions_mut().insert(route.clone());
         Started {
             at: Instant::now(),
             route,
             method,
+            handles: self.handles.clone(),
         }
     }
 
-    async fn after(started: Started, response: Response) -> Response {
+    async fn after(started: Started, response: Response<B>) -> Response<B> {
         let class = match response.status().as_u16() {
-            100..=199 => "1xx",
-            200..=299 => "2xx",
-            300..=399 => "3xx",
-            400..=499 => "4xx",
-            _ => "5xx",
+            100..=199 => 0,
+            200..=299 => 1,
+            300..=399 => 2,
+            400..=499 => 3,
+            _ => 4,
         };
-        metrics::histogram!(
-            "keyhold_http_request_duration_seconds",
-            "route" => started.route,
-            "method" => started.method,
-            "status" => class,
-        )
-        .record(started.at.elapsed().as_secs_f64());
+        let route = started
+            .route
+            .0
+            .get()
+            .map_or("unmatched", MatchedPath::as_str);
+        started
+            .handles
+            .get(route, started.method, class)
+            .record(started.at.elapsed().as_secs_f64());
         response
+    }
+}
+
+/// Inside the router (on every route): copies the pattern the request matched into the
+/// request's [`RouteSlot`]. Adds nothing to the answer, so it returns the route's own
+/// future.
+#[derive(Clone, Copy)]
+pub struct RecordRouteLayer;
+
+impl<S> Layer<S> for RecordRouteLayer {
+    type Service = RecordRoute<S>;
+
+    fn layer(&self, inner: S) -> RecordRoute<S> {
+        RecordRoute(inner)
+    }
+}
+
+#[derive(Clone)]
+pub struct RecordRoute<S>(S);
+
+impl<S: Service<Request<R>>, R> Service<Request<R>> for RecordRoute<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<R>) -> S::Future {
+        let extensions = request.extensions();
+        if let (Some(slot), Some(path)) = (
+            extensions.get::<RouteSlot>(),
+            extensions.get::<MatchedPath>(),
+        ) {
+            let _ = slot.0.set(path.clone());
+        }
+        self.0.call(request)
     }
 }

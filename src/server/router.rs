@@ -8,24 +8,27 @@ use super::{
         headers::{AroundLayer, RequestIds, ResponseHeaders, REQUEST_ID},
         EndpointRules,
     },
-    metrics::RequestMetrics,
+    metrics::{RecordRouteLayer, RequestMetrics},
     openapi,
     state::AppState,
     well_known,
 };
 use crate::app::{shell, App};
 use axum::{
-    extract::{DefaultBodyLimit, State},
-    http::{header, Request, StatusCode},
-    response::IntoResponse,
+    body::Bytes,
+    extract::{DefaultBodyLimit, Request, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
     routing::{any, get},
-    Json, Router,
+    BoxError, Json, Router,
 };
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
+use std::convert::Infallible;
+use tower::{Service, ServiceBuilder};
 use tower_http::{
+    body::UnsyncBoxBody,
     catch_panic::CatchPanicLayer,
-    compression::CompressionLayer,
     services::ServeDir,
     timeout::RequestBodyTimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
@@ -33,17 +36,96 @@ use tower_http::{
 };
 use tracing::Level;
 
-/// The whole application as one router, ready to serve.
-pub fn router(state: AppState, config: &Config) -> Router {
-    let routes = generate_route_list(App);
+/// The body of every answer: tower-http's panic catcher boxes the answers it passes.
+pub type ResponseBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// The whole application, ready to serve: the router inside the layers every request
+/// passes through.
+///
+/// The layers wrap the router from outside (`ServiceBuilder`) rather than through
+/// `Router::layer`, which wraps every route in each layer and boxes it: answering a
+/// request then cloned that whole boxed stack, a few dozen allocations (see
+/// docs/benchmarks.md). Outside, a clone of the stack is a copy of a few handles.
+pub fn router(
+    state: AppState,
+    config: &Config,
+) -> impl Service<
+    Request,
+    Response = Response<ResponseBody>,
+    Error = Infallible,
+    Future: Send + 'static,
+> + Clone
+       + Send
+       + Sync
+       + 'static {
+    let routes = routes(state, config);
+    // The endpoints' declarations: published, and followed by the edge.
+    let rules = EndpointRules::from_document(&openapi::document())
+        .expect("every endpoint declares a body the edge can serve (tested)");
+    // Metrics off: not even the layers (`server/metrics.rs`).
+    let metrics = config.metrics_addr.is_some();
+    let routes = if metrics {
+        routes.layer(RecordRouteLayer)
+    } else {
+        routes
+    };
+    ServiceBuilder::new()
+        .option_layer(metrics.then(|| AroundLayer(RequestMetrics::default())))
+        // Every response (and the log line) carries the request id.
+        .layer(AroundLayer(RequestIds))
+        // A panic anywhere is a bug, but it must cost one 500, not the connection.
+        .layer(CatchPanicLayer::custom(edge::panic_response))
+        // A client that trickles its body is cut off.
+        .layer(RequestBodyTimeoutLayer::new(config.body_timeout))
+        .layer(
+            TraceLayer::new_for_http()
+                // Method, path and request id only: headers and query strings may
+                // carry secrets.
+                .make_span_with(|request: &Request<_>| {
+                    let id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
+                })
+                .on_request(())
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Micros),
+                ),
+        )
+        // Text (HTML, JS, CSS, WASM, JSON) compressed with brotli or gzip as the client
+        // accepts; images are left alone.
+        .layer(edge::CompressLayer)
+        .layer(AroundLayer(ResponseHeaders { hsts: config.hsts }))
+        .layer(edge::RequestBodyLayer::new(
+            edge::BodyLimits {
+                default: config.body_limit,
+                upload: config.image_limit,
+            },
+            rules,
+        ))
+        // Limits are enforced by `RequestBodyLayer` (per endpoint), not axum's default.
+        .layer(DefaultBodyLimit::disable())
+        .service(routes)
+}
+
+/// Server functions, pages, health check, avatars, the published keys and `/pkg`.
+fn routes(state: AppState, config: &Config) -> Router {
+    // Server functions have their own routes (`edge/server_fns.rs`), not leptos_axum's.
+    let server_fns = edge::server_fn_routes()
+        .into_iter()
+        .map(|(path, _)| path.to_owned())
+        .collect();
+    let routes = generate_route_list_with_exclusions(App, Some(server_fns));
     let options = state.leptos_options.clone();
     let context_state = state.clone();
-    // The endpoints' declarations: published, and followed by the edge.
     let document = openapi::document();
-    let rules = EndpointRules::from_document(&document)
-        .expect("every endpoint declares a body the edge can serve (tested)");
-    let document = axum::body::Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
-    let app = Router::new()
+    let document = Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
+    let router = edge::with_server_fns(Router::new(), &state);
+    router
         .route("/healthz", get(healthz))
         .route(
             "/api/openapi.json",
@@ -68,55 +150,11 @@ pub fn router(state: AppState, config: &Config) -> Router {
             .precompressed_gzip(),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        // Limits are enforced by `request_body` (per endpoint), not axum's default.
-        .layer(DefaultBodyLimit::disable())
-        .layer(edge::RequestBodyLayer::new(
-            edge::BodyLimits {
-                default: config.body_limit,
-                upload: config.image_limit,
-            },
-            rules,
-        ))
-        .layer(AroundLayer(ResponseHeaders { hsts: config.hsts }))
-        .layer(
-            TraceLayer::new_for_http()
-                // Method, path and request id only: headers and query strings may
-                // carry secrets.
-                .make_span_with(|request: &Request<_>| {
-                    let id = request
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
-                })
-                .on_request(())
-                .on_response(
-                    DefaultOnResponse::new()
-                        .level(Level::INFO)
-                        .latency_unit(LatencyUnit::Micros),
-                ),
-        )
-        // Text (HTML, JS, CSS, WASM, JSON) compressed with brotli or gzip as the client
-        // accepts; images are left alone.
-        .layer(CompressionLayer::new())
-        // A client that trickles its body is cut off.
-        .layer(RequestBodyTimeoutLayer::new(config.body_timeout))
-        // A panic anywhere is a bug, but it must cost one 500, not the connection.
-        .layer(CatchPanicLayer::custom(edge::panic_response))
-        // Outermost: every response (and the log line) carries the request id.
-        .layer(AroundLayer(RequestIds));
-    // Metrics off: not even the layer (`server/metrics.rs`).
-    let app = if config.metrics_addr.is_some() {
-        app.layer(AroundLayer(RequestMetrics))
-    } else {
-        app
-    };
-    app.with_state(state)
+        .with_state(state)
 }
 
 /// `GET /api/openapi.json`: the OpenAPI 3.1 document, serialized once.
-fn openapi_json(document: axum::body::Bytes) -> impl IntoResponse {
+fn openapi_json(document: Bytes) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], document)
 }
 

@@ -2,27 +2,38 @@
 //! a deadline for request headers (slowloris clients are cut off instead of holding a
 //! connection open forever) and graceful shutdown that lets in-flight requests finish.
 
-use axum::{extract::ConnectInfo, Router};
+use super::router::ResponseBody;
+use axum::{
+    body::Body,
+    extract::{ConnectInfo, Request},
+    response::Response,
+};
 use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
     server::{conn::auto::Builder, graceful::GracefulShutdown},
     service::TowerToHyperService,
 };
-use std::{future::Future, time::Duration};
+use std::{convert::Infallible, future::Future, time::Duration};
 use tokio::net::TcpListener;
-use tower::ServiceExt;
+use tower::{Service, ServiceExt};
 
 /// Longest wait for in-flight requests after the shutdown signal.
 const DRAIN: Duration = Duration::from_secs(20);
 
-/// Serves `app` on `listener` until `shutdown` resolves; each request carries the
-/// peer's address (`ConnectInfo<SocketAddr>`).
-pub async fn serve(
+/// Serves `app` (`router::router`) on `listener` until `shutdown` resolves; each
+/// request carries the peer's address (`ConnectInfo<SocketAddr>`).
+pub async fn serve<S>(
     listener: TcpListener,
-    app: Router,
+    app: S,
     header_timeout: Duration,
     shutdown: impl Future<Output = ()>,
-) {
+) where
+    S: Service<Request, Response = Response<ResponseBody>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -44,12 +55,13 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = app.clone().map_request(
-            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-            },
-        );
+        let service =
+            app.clone()
+                .map_request(move |request: http::Request<hyper::body::Incoming>| {
+                    let mut request = request.map(Body::new);
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request
+                });
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();

@@ -56,13 +56,15 @@ pub struct RequestBody<S> {
     rules: Arc<EndpointRules>,
 }
 
-impl<S> tower::Service<Request> for RequestBody<S>
+impl<S, R> tower::Service<http::Request<R>> for RequestBody<S>
 where
     S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
         + Clone
         + Send
         + 'static,
     S::Future: Send + 'static,
+    R: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    R::Error: Into<axum::BoxError>,
 {
     type Response = Response;
     type Error = std::convert::Infallible;
@@ -75,7 +77,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: http::Request<R>) -> Self::Future {
         // One look-up of the endpoint serves both the limit and the negotiation.
         let body = self.rules.body(request.uri().path(), request.method());
         let request = match limit_body(self.limits.of(body), request) {
@@ -257,7 +259,11 @@ impl BodyLimits {
     }
 }
 
-fn limit_body(limit: usize, request: Request) -> Result<Request, ApiError> {
+fn limit_body<R>(limit: usize, request: http::Request<R>) -> Result<Request, ApiError>
+where
+    R: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    R::Error: Into<axum::BoxError>,
+{
     let declared = request
         .headers()
         .get(CONTENT_LENGTH)

@@ -4,15 +4,18 @@
 //! These run as [`AroundLayer`]s rather than `axum::middleware::from_fn`: a `from_fn`
 //! layer clones and boxes the whole inner service stack on every request, and with a
 //! dozen such layers that cost more than checking the token and the session (see
-//! docs/benchmarks.md). Here each layer costs one boxed future per request.
+//! docs/benchmarks.md). Here each layer costs one boxed future per request. They take
+//! any request body, and `RequestIds` any response body, so they can wrap the router
+//! from outside (`router.rs`) next to tower-http's layers.
 
 use super::error_body::normalize_api_response;
-use axum::{extract::Request, response::Response};
+use axum::body::Body;
 use futures::future::BoxFuture;
 use http::{
     header::{self, CACHE_CONTROL, VARY},
     HeaderName, HeaderValue,
 };
+use http::{Request, Response};
 use std::{
     convert::Infallible,
     task::{Context, Poll},
@@ -47,20 +50,18 @@ const SECURITY_HEADERS: [(HeaderName, &str); 7] = [
 /// HSTS: only sent (and only honoured) when served over TLS.
 const HSTS: &str = "max-age=63072000; includeSubDomains";
 
-type Answer = BoxFuture<'static, Result<Response, Infallible>>;
-
 /// Work done around the inner service: [`Around::before`] sees the request on its way
-/// in, [`Around::after`] the answer on its way out.
-pub trait Around: Clone + Send + Sync + 'static {
+/// in, [`Around::after`] the answer (with a body of type `B`) on its way out.
+pub trait Around<B>: Clone + Send + Sync + 'static {
     /// What `before` hands to `after`.
     type Carry: Send + 'static;
 
-    fn before(&self, request: &mut Request) -> Self::Carry;
+    fn before<R>(&self, request: &mut Request<R>) -> Self::Carry;
 
     fn after(
         carry: Self::Carry,
-        response: Response,
-    ) -> impl std::future::Future<Output = Response> + Send;
+        response: Response<B>,
+    ) -> impl std::future::Future<Output = Response<B>> + Send;
 }
 
 /// A layer running an [`Around`] hook: one boxed future per request, no clone of the
@@ -68,7 +69,7 @@ pub trait Around: Clone + Send + Sync + 'static {
 #[derive(Clone, Copy)]
 pub struct AroundLayer<H>(pub H);
 
-impl<S, H: Around> Layer<S> for AroundLayer<H> {
+impl<S, H: Clone> Layer<S> for AroundLayer<H> {
     type Service = AroundService<S, H>;
 
     fn layer(&self, inner: S) -> AroundService<S, H> {
@@ -85,21 +86,22 @@ pub struct AroundService<S, H> {
     hook: H,
 }
 
-impl<S, H> Service<Request> for AroundService<S, H>
+impl<S, H, R, B> Service<Request<R>> for AroundService<S, H>
 where
-    S: Service<Request, Response = Response, Error = Infallible>,
+    S: Service<Request<R>, Response = Response<B>, Error = Infallible>,
     S::Future: Send + 'static,
-    H: Around,
+    H: Around<B>,
+    B: Send + 'static,
 {
-    type Response = Response;
+    type Response = Response<B>;
     type Error = Infallible;
-    type Future = Answer;
+    type Future = BoxFuture<'static, Result<Response<B>, Infallible>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request) -> Answer {
+    fn call(&mut self, mut request: Request<R>) -> Self::Future {
         let carry = self.hook.before(&mut request);
         let answer = self.inner.call(request);
         Box::pin(async move {
@@ -115,10 +117,10 @@ where
 #[derive(Clone, Copy, Default)]
 pub struct RequestIds;
 
-impl Around for RequestIds {
+impl<B: Send + 'static> Around<B> for RequestIds {
     type Carry = HeaderValue;
 
-    fn before(&self, request: &mut Request) -> HeaderValue {
+    fn before<R>(&self, request: &mut Request<R>) -> HeaderValue {
         let id = match request.headers().get(REQUEST_ID) {
             Some(sent) if is_safe_id(sent.as_bytes()) => sent.clone(),
             _ => fresh_id(),
@@ -127,7 +129,7 @@ impl Around for RequestIds {
         id
     }
 
-    async fn after(id: HeaderValue, mut response: Response) -> Response {
+    async fn after(id: HeaderValue, mut response: Response<B>) -> Response<B> {
         response.headers_mut().entry(REQUEST_ID).or_insert(id);
         response
     }
@@ -160,14 +162,17 @@ pub struct ResponseHeaders {
     pub hsts: bool,
 }
 
-impl Around for ResponseHeaders {
+impl Around<Body> for ResponseHeaders {
     type Carry = (CachePolicy, bool);
 
-    fn before(&self, request: &mut Request) -> (CachePolicy, bool) {
+    fn before<R>(&self, request: &mut Request<R>) -> (CachePolicy, bool) {
         (CachePolicy::of(request.uri().path()), self.hsts)
     }
 
-    async fn after((policy, hsts): (CachePolicy, bool), mut response: Response) -> Response {
+    async fn after(
+        (policy, hsts): (CachePolicy, bool),
+        mut response: Response<Body>,
+    ) -> Response<Body> {
         if policy == CachePolicy::Api {
             response = normalize_api_response(response).await;
         } else {

@@ -6,7 +6,7 @@ use crate::api::{ApiError, ErrorCode};
 use crate::server::{accounts::Client, state::AppState};
 use axum_extra::headers::{authorization::Bearer, Authorization, HeaderMapExt};
 use http::{request::Parts, HeaderMap, HeaderValue, StatusCode};
-use leptos::prelude::use_context;
+use leptos::prelude::{use_context, with_context};
 use leptos_axum::ResponseOptions;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
@@ -42,42 +42,46 @@ impl Caller {
     }
 }
 
-fn request_parts() -> Result<Parts, ApiError> {
-    use_context::<Parts>().ok_or_else(|| ApiError::for_status(500))
+/// `read` applied to the request's parts, borrowed where leptos_axum keeps them (not
+/// cloned: `use_context` would copy every header and extension).
+fn with_request_parts<T>(read: impl FnOnce(&Parts) -> T) -> Result<T, ApiError> {
+    with_context::<Parts, _>(read).ok_or_else(|| ApiError::for_status(500))
 }
 
 /// The client's address, as `state.client_address` picks it (`client_address.rs`).
 pub fn client_addr(state: &AppState) -> IpAddr {
-    let Ok(parts) = request_parts() else {
-        return IpAddr::V6(Ipv6Addr::UNSPECIFIED);
-    };
-    let peer = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
-    state.client_address.pick(&parts.headers, peer)
+    with_request_parts(|parts| {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        state.client_address.pick(&parts.headers, peer)
+    })
+    .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED))
 }
 
 /// The headers of the request being served.
 pub fn request_headers() -> Result<HeaderMap, ApiError> {
-    request_parts().map(|parts| parts.headers)
+    with_request_parts(|parts| parts.headers.clone())
 }
 
 /// The token of an `Authorization: Bearer <token>` header, if the request has one.
 pub fn bearer_token() -> Result<Option<String>, ApiError> {
-    let parts = request_parts()?;
-    Ok(parts
-        .headers
-        .typed_get::<Authorization<Bearer>>()
-        .map(|header| header.token().trim().to_owned())
-        .filter(|token| !token.is_empty()))
+    with_request_parts(|parts| {
+        parts
+            .headers
+            .typed_get::<Authorization<Bearer>>()
+            .map(|header| header.token().trim().to_owned())
+            .filter(|token| !token.is_empty())
+    })
 }
 
 /// Refuses a request that uses the refresh cookie from another site (CSRF).
 pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     // HTTP/2 requests name the host in the URI (`:authority`), not in `Host`.
-    let authority = use_context::<Parts>()
-        .and_then(|parts| parts.uri.authority().map(|a| a.as_str().to_owned()));
+    let authority =
+        with_context::<Parts, _>(|parts| parts.uri.authority().map(|a| a.as_str().to_owned()))
+            .flatten();
     state
         .cookies
         .check_origin(headers, authority.as_deref())

@@ -6,6 +6,7 @@
 
 use super::key_material::{algorithm_name, KeyPair};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{jwk::Jwk, Algorithm, DecodingKey, EncodingKey};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, RwLock};
@@ -38,6 +39,9 @@ pub struct RingKey {
     pub activate_at: i64,
     pub(super) encoding: EncodingKey,
     pub(super) decoding: DecodingKey,
+    /// An HMAC secret's state after absorbing the key, cloned for each token
+    /// (`compact.rs`); `None` for a key pair.
+    pub(super) mac: Option<Hmac<Sha256>>,
     /// The public key to publish; `None` for an HMAC secret.
     jwk: Option<Jwk>,
 }
@@ -52,6 +56,10 @@ impl RingKey {
             activate_at,
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            mac: Some(
+                <Hmac<Sha256> as Mac>::new_from_slice(secret)
+                    .expect("HMAC takes a key of any length"),
+            ),
             jwk: None,
         }
     }
@@ -64,6 +72,7 @@ impl RingKey {
             activate_at,
             encoding: pair.encoding_key(),
             decoding: pair.decoding_key()?,
+            mac: None,
             jwk: Some(pair.jwk.clone()),
         })
     }

@@ -2,6 +2,7 @@
 
 use super::*;
 use jsonwebtoken::EncodingKey;
+use jsonwebtoken::{decode_header, Algorithm};
 use key_ring::{KeyRing, RingKey};
 
 fn unix_now() -> u64 {

@@ -1,0 +1,153 @@
+//! The server functions' routes. leptos_axum's generic handler looks each function up by
+//! its path on every request (a `String` key in a global map, a new boxed service), and
+//! copies the request's parts, every extension included, into the context. Here each
+//! route holds its function, found once when the router is built, and the context gets
+//! what `request_context.rs` reads: method, URI, headers and the peer's address. The
+//! rest is what leptos_axum does: an owner per request with the parts, the response
+//! options and the app state as context, the redirect of a plain HTML form post back to
+//! its page, and the status and headers the function set.
+
+use crate::server::state::AppState;
+use axum::{
+    extract::{ConnectInfo, Request},
+    http::{
+        header::{ACCEPT, LOCATION, REFERER},
+        request::Parts,
+        StatusCode,
+    },
+    response::Response,
+    routing::{on, MethodFilter},
+    Router,
+};
+use leptos::{
+    prelude::provide_context,
+    reactive::{computed::ScopedFuture, owner::Owner},
+    server_fn::{
+        axum::{get_server_fn_service, server_fn_paths},
+        middleware::BoxedService,
+    },
+};
+use leptos_axum::ResponseOptions;
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+/// One server function, as registered (`#[server]`), with its middleware (none so far)
+/// applied once.
+struct ServerFn(Mutex<BoxedService<Request, Response>>);
+
+/// Paths and methods of every registered server function (for the route list: leptos
+/// must not register them too).
+pub fn server_fn_routes() -> Vec<(&'static str, http::Method)> {
+    server_fn_paths().collect()
+}
+
+/// `router` with a route for every server function.
+pub fn with_server_fns(mut router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    for (path, method) in server_fn_routes() {
+        let (Some(service), Ok(filter)) = (
+            get_server_fn_service(path, method.clone()),
+            MethodFilter::try_from(method),
+        ) else {
+            continue;
+        };
+        let server_fn = Arc::new(ServerFn(Mutex::new(service)));
+        let state = state.clone();
+        router = router.route(
+            path,
+            on(filter, move |request: Request| {
+                serve(Arc::clone(&server_fn), state.clone(), request)
+            }),
+        );
+    }
+    router
+}
+
+async fn serve(server_fn: Arc<ServerFn>, state: AppState, request: Request) -> Response {
+    let parts = context_parts(&request);
+    let owner = Owner::new();
+    owner
+        .with(|| {
+            ScopedFuture::new(async move {
+                provide_context(parts);
+                let options = ResponseOptions::default();
+                provide_context(options.clone());
+                provide_context(state);
+                // A plain form post (no script) goes back to its page (leptos_axum).
+                let back_to = request
+                    .headers()
+                    .get(ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("text/html"))
+                    .then(|| request.headers().get(REFERER).cloned())
+                    .flatten();
+                // The lock only creates the future; the function runs after it is released.
+                let answer = server_fn
+                    .0
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .run(request);
+                let mut response = answer.await;
+                if let Some(referrer) = back_to {
+                    if !response.headers().contains_key(LOCATION) {
+                        *response.status_mut() = StatusCode::FOUND;
+                        response.headers_mut().insert(LOCATION, referrer);
+                    }
+                }
+                let mut set = options.0.write().unwrap_or_else(PoisonError::into_inner);
+                if let Some(status) = set.status {
+                    *response.status_mut() = status;
+                }
+                response
+                    .headers_mut()
+                    .extend(std::mem::take(&mut set.headers));
+                drop(set);
+                response
+            })
+        })
+        .await
+}
+
+/// What a server function may read of its request (`request_context.rs`): a copy of the
+/// method, URI and headers (shared bytes, not copied) and the peer's address.
+fn context_parts(request: &Request) -> Parts {
+    let (mut parts, ()) = Request::new(()).into_parts();
+    parts.method = request.method().clone();
+    parts.uri = request.uri().clone();
+    parts.version = request.version();
+    parts.headers = request.headers().clone();
+    if let Some(peer) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+        parts.extensions.insert(*peer);
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    #[test]
+    fn the_context_keeps_headers_uri_and_peer() {
+        let peer: SocketAddr = "192.0.2.7:4242".parse().unwrap();
+        let mut request = Request::builder()
+            .method("POST")
+            .uri("/api/login?x=1")
+            .header("x-forwarded-for", "198.51.100.1")
+            .body(Body::empty())
+            .unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let parts = context_parts(&request);
+        assert_eq!(parts.method, "POST");
+        assert_eq!(parts.uri, "/api/login?x=1");
+        assert_eq!(parts.headers["x-forwarded-for"], "198.51.100.1");
+        assert_eq!(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+            Some(peer)
+        );
+    }
+}
