@@ -3,6 +3,8 @@ import { test, expect, open, signUp, uniqueName, PASSWORD, expectNoViolations } 
 
 for (const scheme of ["light", "dark"] as const) {
   test(`no accessibility violations, signed out (${scheme})`, async ({ page }) => {
+    // axe on seven pages and three states: more than one test's usual 30 s on 2 busy cores.
+    test.slow();
     await page.emulateMedia({ colorScheme: scheme });
     for (const path of ["/", "/signup", "/login", "/forgot-password", "/reset-password?token=x", "/undo-email-change?token=x"]) {
       await open(page, path);

@@ -113,7 +113,7 @@ test("download my data gives a JSON file without the password hash", async ({ pa
 test("delete the account; logging in afterwards fails normally", async ({ page }) => {
   const name = uniqueName("bye");
   await signUp(page, name);
-  await page.getByLabel("Your password").fill(PASSWORD);
+  await page.getByRole("region", { name: "Delete account" }).getByLabel("Your password").fill(PASSWORD);
   await page.getByLabel("Type your username to confirm").fill("someone else");
   await page.getByRole("button", { name: "Delete account" }).click();
   await expect(page.locator("#delete-confirm-error")).toContainText("Type your username");

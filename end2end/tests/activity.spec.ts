@@ -31,14 +31,14 @@ test("recent security activity: a failed sign-in and another device, then \"This
   // leads to the password change.
   await entries.nth(0).getByRole("button", { name: /^This wasn't me: Signed in/ }).click();
   await expect(page.getByTestId("activity-notice")).toContainText("1 other session was signed out");
-  await expect(page.getByLabel("Current password", { exact: true })).toBeFocused();
+  await expect(page.getByRole("region", { name: "Change password" }).getByLabel("Current password", { exact: true })).toBeFocused();
   await expect(entries.nth(0)).toContainText("You reported activity that wasn't you");
   await expect(page.getByTestId("session")).toHaveCount(1);
   await open(otherPage, "/profile");
   await expect(otherPage).toHaveURL(/\/login$/);
   await other.close();
 
-  await page.getByLabel("Current password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("region", { name: "Change password" }).getByLabel("Current password", { exact: true }).fill(PASSWORD);
   await page.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.getByText("Password changed.")).toBeVisible();

@@ -100,7 +100,7 @@ test("list, rename and remove a passkey, with the keyboard", async ({ page }) =>
   await section(page).getByLabel("Your password", { exact: true }).fill(PASSWORD);
   await expect(section(page).getByText("Your browser will ask for one of your passkeys to confirm.")).toBeVisible();
   await section(page).getByRole("button", { name: "Add a passkey" }).click();
-  await expect(page.getByRole("alert")).toContainText("This device already holds a passkey for your account.");
+  await expect(section(page).getByRole("alert")).toContainText("This device already holds a passkey for your account.");
   await expect(section(page).getByTestId("passkey")).toHaveCount(1);
 
   // Rename with the keyboard: the field takes focus, Escape gives it back to "Rename".
@@ -146,7 +146,7 @@ test("a device that does not verify the person adds no passkey and signs nobody 
   await section(page).getByLabel("Passkey name").fill("Laptop");
   await section(page).getByLabel("Your password", { exact: true }).fill(PASSWORD);
   await section(page).getByRole("button", { name: "Add a passkey" }).click();
-  await expect(page.getByRole("alert")).toContainText("No passkey was used");
+  await expect(section(page).getByRole("alert")).toContainText("No passkey was used");
   await expect(section(page).getByTestId("no-passkeys")).toBeVisible();
 
   // With a passkey registered, the device then fails to verify the person at sign-in.

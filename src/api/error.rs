@@ -98,8 +98,10 @@ pub struct ApiError {
     pub message: String,
     #[serde(default)]
     pub field: Option<String>,
-    /// With `mfa_required`: how to finish the log-in.
+    /// With `mfa_required`: how to finish the log-in (`mfa_token` and `methods` in the
+    /// body; documented with the 401 answer of `POST /api/login`).
     #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(ignore))]
     pub mfa: Option<Box<MfaRequired>>,
     /// Seconds to wait before trying again (a 429 or 503). Carried from the server
     /// function to the edge, which sends it as `Retry-After` and leaves it out of the body.
