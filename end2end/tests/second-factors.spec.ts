@@ -2,6 +2,9 @@ import type { Page } from "@playwright/test";
 import * as OTPAuth from "otpauth";
 import { test, expect, signUp, logIn, uniqueName, PASSWORD, expectNoViolations } from "./fixtures";
 
+// Each test runs axe and several sign-ins: more than the usual 30 s on 2 busy cores.
+test.describe.configure({ timeout: 90_000 });
+
 /** The authenticator app: codes for the secret the page showed (otpauth from npm). */
 function app(secret: string) {
   const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 });

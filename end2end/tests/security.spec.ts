@@ -29,13 +29,13 @@ test("a common password is refused with the reason", async ({ page }) => {
 test("change password keeps this device signed in and the new one works", async ({ page }) => {
   const name = uniqueName("change");
   await signUp(page, name);
-  await page.getByLabel("Current password").fill("not my current password");
+  await page.getByRole("region", { name: "Change password" }).getByLabel("Current password").fill("not my current password");
   await page.getByLabel("New password").fill("a new and long passphrase");
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.locator("#current_password-error")).toHaveText("Your current password is not correct.");
-  await expect(page.getByLabel("Current password")).toBeFocused();
+  await expect(page.getByRole("region", { name: "Change password" }).getByLabel("Current password")).toBeFocused();
 
-  await page.getByLabel("Current password").fill(PASSWORD);
+  await page.getByRole("region", { name: "Change password" }).getByLabel("Current password").fill(PASSWORD);
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Password changed" })).toBeVisible();
   await page.reload();

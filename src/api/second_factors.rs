@@ -16,11 +16,9 @@ use serde::{Deserialize, Serialize};
 pub struct SecondFactorFields {
     /// The 6-digit code the authenticator app shows now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ssr", schema(max_length = 64))]
     pub code: Option<String>,
     /// One of the recovery codes (`xxxx-xxxx-xxxx-xxxx`; each works once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ssr", schema(max_length = 64))]
     pub recovery_code: Option<String>,
     /// A passkey's answer to a ceremony begun for this step (`POST /api/login/mfa/passkey`
     /// at log-in, `POST /api/users/me/passkeys/confirm` for a change).

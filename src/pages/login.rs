@@ -52,7 +52,10 @@ pub fn LoginPage() -> impl IntoView {
         errors.set(reason);
         if let Some(input) = password.get_untracked() {
             input.set_value("");
-            let _ = input.focus();
+            // After the password form is shown again (a hidden input takes no focus).
+            request_animation_frame(move || {
+                let _ = input.focus();
+            });
         }
     };
     let submit = move |event: SubmitEvent| {
