@@ -36,10 +36,10 @@ pub struct PasskeyChallenge {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PasskeyAssertion {
     /// From the `start` answer.
-    #[cfg_attr(feature = "ssr", schema(max_length = 64))]
     pub ceremony: String,
-    /// The assertion, as `credential.toJSON()` gives it.
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    /// The assertion, as `credential.toJSON()` gives it (an object; anything else is
+    /// refused when the proof is checked).
+    #[cfg_attr(feature = "ssr", schema(value_type = Value))]
     pub credential: serde_json::Value,
 }
 
