@@ -10,6 +10,8 @@ const sizes = [
 for (const scheme of ["light", "dark"] as const) {
   for (const size of sizes) {
     test(`screenshots ${scheme} ${size.label}`, async ({ page }) => {
+      // Every page, full length: the profile now has more sections.
+      test.slow();
       await page.emulateMedia({ colorScheme: scheme });
       await page.setViewportSize({ width: size.width, height: size.height });
       const shot = (name: string) =>
