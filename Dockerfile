@@ -20,7 +20,7 @@ RUN version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); prin
 COPY end2end/package.json end2end/package-lock.json end2end/
 RUN cd end2end && npm ci --no-audit --no-fund --loglevel=error
 COPY . .
-RUN PATH="/src/end2end/node_modules/.bin:$PATH" cargo leptos build --release --precompress \
+RUN PATH="/src/end2end/node_modules/.bin:$PATH" cargo leptos build --release --precompress --split \
  && mkdir -p /out \
  && cp target/release/keyhold target/release/hash.txt /out/ \
  && cp -r target/site /out/site

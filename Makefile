@@ -12,4 +12,4 @@ test:
 
 ## Development server with live reload (after `make run` or `scripts/setup.sh` once).
 dev:
-	@scripts/setup.sh build && . scripts/env.sh && cargo leptos watch
+	@scripts/setup.sh build && . scripts/env.sh && cargo leptos watch --split

@@ -65,7 +65,7 @@ stale() {
 }
 if stale && [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   log "building Keyhold (release)"
-  if ! (cd "$ROOT" && PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH" cargo leptos build --release --precompress) >"$OUT/build.log" 2>&1; then
+  if ! (cd "$ROOT" && PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH" cargo leptos build --release --precompress --split) >"$OUT/build.log" 2>&1; then
     if [ -x "$BIN" ]; then
       log "WARNING: build failed (see $OUT/build.log); benchmarking the existing, older binary"
     else

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh build
 source scripts/env.sh
 mkdir -m 700 -p "${KEYHOLD_DATA_DIR:-data}"
-exec cargo leptos serve --release --precompress
+exec cargo leptos serve --release --precompress --split

@@ -44,8 +44,8 @@ read -r P F < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^
 if [ "$RUST_STATUS" -ne 0 ] && [ "$F" -eq 0 ]; then F=1; fi # did not compile
 record "Rust tests" "$([ "$RUST_STATUS" -eq 0 ] && echo ok || echo FAILED)" "$P" "$F"
 
-stage "release build (cargo leptos build --release --precompress)"
-if cargo leptos build --release --precompress; then
+stage "release build (cargo leptos build --release --precompress --split)"
+if cargo leptos build --release --precompress --split; then
   record "release build" ok 1 0
   export KEYHOLD_BIN="$CARGO_TARGET_DIR/release/keyhold"
   check "schema fuzzing (schemathesis)" scripts/fuzz.sh "$KEYHOLD_BIN"

@@ -1,21 +1,14 @@
 //! The HTML shell (with the per-request CSP nonce), the routes and the page layout.
 
 use crate::pages::{
-    confirm_email::{UndoEmailChangePage, VerifyEmailPage},
-    header::SiteHeader,
-    home::HomePage,
-    login::LoginPage,
-    not_found::NotFound,
-    profile::ProfilePage,
-    recovery::{ForgotPasswordPage, ResetPasswordPage},
-    signed_in::SignedIn,
-    signup::SignupPage,
+    confirm_email, header::SiteHeader, home::HomePage, login::LoginPage, not_found::NotFound,
+    recovery, settings, settings::SettingsLayout, signed_in::SignedIn, signup::SignupPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
-    components::{Route, Router, Routes},
-    path,
+    components::{ParentRoute, Route, Router, Routes},
+    lazy_route, path, Lazy, LazyRoute,
 };
 
 /// The document around the app, rendered on the server for every page.
@@ -90,6 +83,36 @@ fn skip_to_main(event: leptos::ev::MouseEvent) {
     let _ = event;
 }
 
+/// Declares a lazy route for a page component: its code (and what only it uses) goes
+/// into a WASM module of its own (`cargo leptos build --split`), fetched when the page
+/// is first opened (preloaded when it is the page the server renders).
+macro_rules! lazy_page {
+    ($route:ident, $page:path) => {
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                $page().into_any()
+            }
+        }
+    };
+}
+
+// In the main module: the entry pages (home, log-in, sign-up) and the settings' layout.
+// Loaded lazily: the pages mailed links open, and the settings pages as one module (they
+// share most of their code, and modules split finer repeat it). docs/benchmarks.md has
+// the sizes of the other arrangements measured.
+lazy_page!(ForgotPassword, recovery::ForgotPasswordPage);
+lazy_page!(ResetPassword, recovery::ResetPasswordPage);
+lazy_page!(VerifyEmail, confirm_email::VerifyEmailPage);
+lazy_page!(UndoEmailChange, confirm_email::UndoEmailChangePage);
+lazy_page!(Settings, settings::SettingsPage);
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -102,13 +125,19 @@ pub fn App() -> impl IntoView {
             <main id="main" class="page" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/signup") view=SignupPage />
                     <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/profile") view=ProfilePage />
-                    <Route path=path!("/forgot-password") view=ForgotPasswordPage />
-                    <Route path=path!("/reset-password") view=ResetPasswordPage />
-                    <Route path=path!("/verify-email") view=VerifyEmailPage />
-                    <Route path=path!("/undo-email-change") view=UndoEmailChangePage />
+                    <Route path=path!("/signup") view=SignupPage />
+                    <ParentRoute path=path!("/profile") view=SettingsLayout>
+                        <Route path=path!("") view={Lazy::<Settings>::new()} />
+                        <Route path=path!("security") view={Lazy::<Settings>::new()} />
+                        <Route path=path!("sessions") view={Lazy::<Settings>::new()} />
+                        <Route path=path!("data") view={Lazy::<Settings>::new()} />
+                        <Route path=path!("delete") view={Lazy::<Settings>::new()} />
+                    </ParentRoute>
+                    <Route path=path!("/forgot-password") view={Lazy::<ForgotPassword>::new()} />
+                    <Route path=path!("/reset-password") view={Lazy::<ResetPassword>::new()} />
+                    <Route path=path!("/verify-email") view={Lazy::<VerifyEmail>::new()} />
+                    <Route path=path!("/undo-email-change") view={Lazy::<UndoEmailChange>::new()} />
                 </Routes>
             </main>
         </Router>

@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { test, expect, open, signUp, uniqueName, PASSWORD, expectNoViolations } from "./fixtures";
+import { test, expect, open, signUp, uniqueName, PASSWORD, expectNoViolations, SETTINGS, SETTINGS_PAGES } from "./fixtures";
 
 for (const scheme of ["light", "dark"] as const) {
   test(`no accessibility violations, signed out (${scheme})`, async ({ page }) => {
@@ -37,9 +37,17 @@ for (const scheme of ["light", "dark"] as const) {
   });
 
   test(`no accessibility violations, signed in (${scheme})`, async ({ page }) => {
+    // axe on the five settings pages and the home page: more than 30 s on 2 busy cores.
+    test.slow();
     await page.emulateMedia({ colorScheme: scheme });
     await signUp(page, uniqueName(`axe_${scheme}`));
-    await expectNoViolations(page, "/profile");
+    for (const name of SETTINGS_PAGES) {
+      const { path, shows } = SETTINGS[name];
+      await open(page, path);
+      // Judged with their data in place, not while it loads.
+      await expect(shows(page)).toBeVisible();
+      await expectNoViolations(page, path);
+    }
     await open(page, "/");
     await expectNoViolations(page, "/ signed in");
   });

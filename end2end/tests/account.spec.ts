@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { test, expect, open, signUp, logIn, uniqueName, PASSWORD, mailTo, linkIn } from "./fixtures";
+import { test, expect, open, openSettings, signUp, logIn, uniqueName, PASSWORD, mailTo, linkIn } from "./fixtures";
 
 const PNG = readFileSync(join(__dirname, "../../docs/example-avatar.png"));
 
@@ -99,8 +99,9 @@ test("edit the username and e-mail", async ({ page }) => {
 test("download my data gives a JSON file without the password hash", async ({ page }) => {
   const name = uniqueName("export");
   await signUp(page, name);
+  await open(page, "/profile/data");
   const download = page.waitForEvent("download");
-  await page.getByRole("button", { name: "Download my data" }).click();
+  await page.getByRole("region", { name: "Download a copy" }).getByRole("button", { name: "Download my data" }).click();
   const file = await download;
   expect(file.suggestedFilename()).toBe(`keyhold-${name}.json`);
   const text = readFileSync((await file.path())!, "utf8");
@@ -113,13 +114,16 @@ test("download my data gives a JSON file without the password hash", async ({ pa
 test("delete the account; logging in afterwards fails normally", async ({ page }) => {
   const name = uniqueName("bye");
   await signUp(page, name);
-  await page.getByRole("region", { name: "Delete account" }).getByLabel("Your password").fill(PASSWORD);
-  await page.getByLabel("Type your username to confirm").fill("someone else");
-  await page.getByRole("button", { name: "Delete account" }).click();
+  await openSettings(page, "Delete account");
+  // The page's button, not the navigation's link of the same name.
+  const section = page.getByRole("region", { name: "Delete account" });
+  await section.getByLabel("Your password").fill(PASSWORD);
+  await section.getByLabel("Type your username to confirm").fill("someone else");
+  await section.getByRole("button", { name: "Delete account" }).click();
   await expect(page.locator("#delete-confirm-error")).toContainText("Type your username");
 
-  await page.getByLabel("Type your username to confirm").fill(name);
-  await page.getByRole("button", { name: "Delete account" }).click();
+  await section.getByLabel("Type your username to confirm").fill(name);
+  await section.getByRole("button", { name: "Delete account" }).click();
   await expect(page).toHaveURL(/\/login$/);
   await logIn(page, name);
   await expect(page.getByRole("alert")).toContainText("Incorrect username or password.");

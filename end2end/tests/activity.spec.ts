@@ -1,4 +1,4 @@
-import { test, expect, open, signUp, logIn, uniqueName, PASSWORD } from "./fixtures";
+import { test, expect, open, openSettings, signUp, logIn, uniqueName, PASSWORD } from "./fixtures";
 
 const FIREFOX =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
@@ -18,7 +18,7 @@ test("recent security activity: a failed sign-in and another device, then \"This
   await logIn(otherPage, name);
   await expect(otherPage).toHaveURL(/\/profile$/);
 
-  await open(page, "/profile");
+  await open(page, "/profile/security");
   const entries = page.getByTestId("activity");
   await expect(entries).toHaveCount(3);
   await expect(entries.nth(0)).toContainText("Signed in");
@@ -33,11 +33,13 @@ test("recent security activity: a failed sign-in and another device, then \"This
   await expect(page.getByTestId("activity-notice")).toContainText("1 other session was signed out");
   await expect(page.getByRole("region", { name: "Change password" }).getByLabel("Current password", { exact: true })).toBeFocused();
   await expect(entries.nth(0)).toContainText("You reported activity that wasn't you");
+  await openSettings(page, "Sessions");
   await expect(page.getByTestId("session")).toHaveCount(1);
   await open(otherPage, "/profile");
   await expect(otherPage).toHaveURL(/\/login$/);
   await other.close();
 
+  await openSettings(page, "Security");
   await page.getByRole("region", { name: "Change password" }).getByLabel("Current password", { exact: true }).fill(PASSWORD);
   await page.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
   await page.getByRole("button", { name: "Change password" }).click();
@@ -52,7 +54,7 @@ test("older activity comes a page at a time", async ({ page }) => {
   for (let i = 0; i < 11; i++) {
     expect((await page.request.post("/api/sessions/revoke-others", { headers: bearer })).status()).toBe(200);
   }
-  await open(page, "/profile");
+  await open(page, "/profile/security");
   const entries = page.getByTestId("activity");
   await expect(entries).toHaveCount(10);
   const older = page.getByRole("button", { name: "Show older activity" });
@@ -71,7 +73,7 @@ test("activity that cannot be loaded says so", async ({ page }) => {
       body: JSON.stringify({ error: "unavailable", message: "The server is busy right now; try again in a moment.", field: null }),
     }),
   );
-  await open(page, "/profile");
+  await openSettings(page, "Security");
   const section = page.getByRole("region", { name: "Recent security activity" });
   await expect(section.getByRole("alert")).toHaveText("The server is busy right now; try again in a moment.");
 });

@@ -1,5 +1,5 @@
 import AxeBuilder from "@axe-core/playwright";
-import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
+import { test as base, expect, type APIRequestContext, type Locator, type Page } from "@playwright/test";
 import { maildevURL } from "../playwright.config";
 
 export const PASSWORD = "correct horse battery staple";
@@ -33,6 +33,65 @@ export async function logIn(page: Page, username: string, password = PASSWORD): 
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Log in" }).click();
+}
+
+/**
+ * The settings pages by the name of their link in the settings navigation: the path, the
+ * document title (before " · Keyhold"), the h1 (on the profile, the username) and what
+ * the page shows once its data has arrived.
+ */
+export const SETTINGS = {
+  Profile: {
+    path: "/profile",
+    title: "Your profile",
+    heading: null,
+    shows: (page: Page) => page.getByTestId("profile-email"),
+  },
+  Security: {
+    path: "/profile/security",
+    title: "Security",
+    heading: "Security",
+    shows: (page: Page) => page.getByTestId("activity").first(),
+  },
+  Sessions: {
+    path: "/profile/sessions",
+    title: "Sessions",
+    heading: "Sessions",
+    shows: (page: Page) => page.getByTestId("session").first(),
+  },
+  "Your data": {
+    path: "/profile/data",
+    title: "Your data",
+    heading: "Your data",
+    shows: (page: Page) => page.getByRole("button", { name: "Download my data" }),
+  },
+  "Delete account": {
+    path: "/profile/delete",
+    title: "Delete your account",
+    heading: "Delete your account",
+    shows: (page: Page) => page.getByRole("region", { name: "Delete account" }).getByRole("button", { name: "Delete account" }),
+  },
+} as const;
+export type SettingsPage = keyof typeof SETTINGS;
+export const SETTINGS_PAGES = Object.keys(SETTINGS) as SettingsPage[];
+
+/** The navigation between the settings pages, on each of them. */
+export const settingsNav = (page: Page): Locator => page.getByRole("navigation", { name: "Settings", exact: true });
+
+/**
+ * Opens a settings page with its link in the settings navigation (a client-side
+ * navigation: the page's code is loaded on its first visit, so this waits until the link
+ * is the current one and the page's title and h1 are there).
+ */
+export async function openSettings(page: Page, name: SettingsPage): Promise<void> {
+  const { path, title, heading } = SETTINGS[name];
+  const link = settingsNav(page).getByRole("link", { name, exact: true });
+  await link.click();
+  await expect(link).toHaveAttribute("aria-current", "page");
+  await expect(page).toHaveURL(new RegExp(`${path}$`));
+  await expect(page).toHaveTitle(`${title} · Keyhold`);
+  const h1 = heading ?? (await page.getByTestId("header-username").textContent())!.trim();
+  await expect(page.getByRole("heading", { level: 1, name: h1, exact: true })).toBeVisible();
 }
 
 /**

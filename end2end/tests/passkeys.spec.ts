@@ -1,5 +1,5 @@
 import type { CDPSession, Page } from "@playwright/test";
-import { test, expect, open, signUp, logIn, uniqueName, PASSWORD, expectNoViolations } from "./fixtures";
+import { test, expect, open, openSettings, signUp, logIn, uniqueName, PASSWORD, expectNoViolations } from "./fixtures";
 
 // Passkeys with Chromium's virtual authenticator (DevTools protocol, WebAuthn domain):
 // a platform authenticator with resident keys and user verification, as a laptop's
@@ -30,7 +30,7 @@ async function credentials(authenticator: Authenticator) {
 
 const section = (page: Page) => page.getByTestId("passkeys-section");
 
-/** Adds a passkey named `name` from the profile (the password confirms it; a passkey
+/** Adds a passkey named `name` from the security page (the password confirms it; a passkey
  * the account has already is asked for by the browser) and waits for it in the list. */
 async function addPasskey(page: Page, name: string) {
   await section(page).getByLabel("Passkey name").fill(name);
@@ -49,6 +49,7 @@ test("register a passkey, sign out, and sign in with the passkey and no password
   const authenticator = await addAuthenticator(page);
   const name = uniqueName("pk");
   await signUp(page, name);
+  await openSettings(page, "Security");
   await expect(section(page).getByTestId("no-passkeys")).toBeVisible();
   await addPasskey(page, "Laptop");
   await expect(section(page).getByTestId("passkey")).toContainText("not used yet");
@@ -56,7 +57,7 @@ test("register a passkey, sign out, and sign in with the passkey and no password
   expect(created).toHaveLength(1);
   expect(created[0].isResidentCredential).toBe(true);
   expect(created[0].rpId).toBe("localhost");
-  await expectNoViolations(page, "profile with a passkey");
+  await expectNoViolations(page, "security page with a passkey");
   await section(page).screenshot({ path: "screenshots/passkeys-section.png" });
 
   await logOut(page);
@@ -65,8 +66,10 @@ test("register a passkey, sign out, and sign in with the passkey and no password
   await page.getByRole("button", { name: "Sign in with a passkey" }).click();
   await expect(page).toHaveURL(/\/profile$/);
   await expect(page.getByTestId("profile-username")).toHaveText(name);
+  await openSettings(page, "Security");
   await expect(page.getByTestId("passkey")).toContainText("last used just now");
   await expect(page.getByTestId("activity").first()).toContainText("Signed in with a passkey");
+  await openSettings(page, "Sessions");
   await expect(page.getByTestId("session").filter({ hasText: "This device" })).toContainText("passkey");
   const used = await credentials(authenticator);
   expect(used[0].signCount).toBeGreaterThan(created[0].signCount);
@@ -76,6 +79,7 @@ test("the password, then the passkey as the second factor", async ({ page }) => 
   await addAuthenticator(page);
   const name = uniqueName("pkmfa");
   await signUp(page, name);
+  await openSettings(page, "Security");
   await addPasskey(page, "Laptop");
   await logOut(page);
 
@@ -87,12 +91,14 @@ test("the password, then the passkey as the second factor", async ({ page }) => 
   await page.getByRole("button", { name: "Use your passkey" }).click();
   await expect(page).toHaveURL(/\/profile$/);
   await expect(page.getByTestId("profile-username")).toHaveText(name);
+  await open(page, "/profile/sessions");
   await expect(page.getByTestId("session").filter({ hasText: "This device" })).toContainText("password + passkey");
 });
 
 test("list, rename and remove a passkey, with the keyboard", async ({ page }) => {
   await addAuthenticator(page);
   await signUp(page, uniqueName("pklist"));
+  await open(page, "/profile/security");
   await addPasskey(page, "Laptop");
 
   // The same device again: the browser confirms with its passkey, then says it holds one.
@@ -143,6 +149,7 @@ test("list, rename and remove a passkey, with the keyboard", async ({ page }) =>
 test("a device that does not verify the person adds no passkey and signs nobody in", async ({ page }) => {
   const device = await addAuthenticator(page, false);
   await signUp(page, uniqueName("pkuv"));
+  await openSettings(page, "Security");
   await section(page).getByLabel("Passkey name").fill("Laptop");
   await section(page).getByLabel("Your password", { exact: true }).fill(PASSWORD);
   await section(page).getByRole("button", { name: "Add a passkey" }).click();

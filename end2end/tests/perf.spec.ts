@@ -7,6 +7,9 @@ import { test, expect } from "./fixtures";
 // (and asserted, so a regression fails the suite).
 
 const pkg = resolve(__dirname, "../../target/site/pkg");
+// The script and module every page loads; a `--split` build adds the settings pages'
+// lazily loaded modules (and their loader) beside them.
+const isMain = (file: string) => file.startsWith("keyhold.");
 
 test("the client bundle is small (raw, gzip, brotli)", async () => {
   const rows = readdirSync(pkg)
@@ -28,11 +31,13 @@ test("the client bundle is small (raw, gzip, brotli)", async () => {
   const code = rows.filter((r) => /\.(wasm|js)$/.test(r.file));
   const total = (key: "raw" | "gzip" | "brotli") => code.reduce((sum, r) => sum + r[key], 0);
   console.log(`  WASM + JS: ${kib(total("raw"))} raw, ${kib(total("gzip"))} gzip, ${kib(total("brotli"))} brotli`);
-  // One script and one module, content-hashed (keyhold.<hash>.js) so they are immutable.
-  expect(code.map((r) => r.file.replace(/\.[\w-]{16,}\./, ".<hash>.")).sort()).toEqual([
+  // One main script and one main module, and every code file content-hashed
+  // (keyhold.<hash>.js) so they are immutable.
+  expect(code.filter((r) => isMain(r.file)).map((r) => r.file.replace(/\.[\w-]{16,}\./, ".<hash>.")).sort()).toEqual([
     "keyhold.<hash>.js",
     "keyhold.<hash>.wasm",
   ]);
+  for (const r of code) expect(r.file, "content-hashed").toMatch(/\.[\w-]{16,}\.(js|wasm)$/);
   // Budget: what a phone on a slow connection can fetch in about a second.
   expect(total("brotli")).toBeLessThan(400 * 1024);
 });
@@ -72,7 +77,7 @@ test("the log-in page is interactive within a second", async ({ page }) => {
 });
 
 test("client files are served precompressed and immutable", async ({ page }) => {
-  const named = (ext: string) => readdirSync(pkg).find((f) => f.endsWith(ext) && !f.endsWith(".d.ts"))!;
+  const named = (ext: string) => readdirSync(pkg).find((f) => isMain(f) && f.endsWith(ext) && !f.endsWith(".d.ts"))!;
   for (const [encoding, file] of [
     ["br", named(".wasm")],
     ["gzip", named(".wasm")],

@@ -1,4 +1,4 @@
-import { test, expect, open, signUp, uniqueName } from "./fixtures";
+import { test, expect, open, openSettings, signUp, uniqueName, SETTINGS, SETTINGS_PAGES } from "./fixtures";
 
 // Screenshots of every page, light and dark, narrow (360 px) and wide (1440 px), saved
 // under end2end/screenshots/ (git-ignored) for people to look at.
@@ -10,7 +10,7 @@ const sizes = [
 for (const scheme of ["light", "dark"] as const) {
   for (const size of sizes) {
     test(`screenshots ${scheme} ${size.label}`, async ({ page }) => {
-      // Every page, full length: the profile now has more sections.
+      // Every page, full length, the five settings pages among them.
       test.slow();
       await page.emulateMedia({ colorScheme: scheme });
       await page.setViewportSize({ width: size.width, height: size.height });
@@ -47,10 +47,17 @@ for (const scheme of ["light", "dark"] as const) {
       await expect(page.getByRole("alert")).not.toBeEmpty();
       await shot("verify-email-used");
       await signUp(page, uniqueName(`shot_${scheme}`));
-      await shot("profile");
-      // Nothing may stick out sideways at any width.
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      expect(overflow).toBeLessThanOrEqual(0);
+      for (const name of SETTINGS_PAGES) {
+        const { path, shows } = SETTINGS[name];
+        // Sign-up lands on the profile; the others through the settings navigation.
+        if (name !== "Profile") await openSettings(page, name);
+        await expect(shows(page)).toBeVisible();
+        // profile, profile-security, profile-sessions, profile-data, profile-delete
+        await shot(path.slice(1).replace("/", "-"));
+        // Nothing may stick out sideways at any width (the settings navigation included).
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow, path).toBeLessThanOrEqual(0);
+      }
     });
   }
 }

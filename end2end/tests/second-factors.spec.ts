@@ -1,6 +1,6 @@
 import type { Page } from "@playwright/test";
 import * as OTPAuth from "otpauth";
-import { test, expect, signUp, logIn, uniqueName, PASSWORD, expectNoViolations } from "./fixtures";
+import { test, expect, open, openSettings, signUp, logIn, uniqueName, PASSWORD, expectNoViolations } from "./fixtures";
 
 // Each test runs axe and several sign-ins: more than the usual 30 s on 2 busy cores.
 test.describe.configure({ timeout: 90_000 });
@@ -17,13 +17,13 @@ function app(secret: string) {
   };
 }
 
-/** Turns two-step verification on from the profile: the secret and the recovery codes. */
+/** Turns two-step verification on from the security page: the secret and the recovery codes. */
 async function turnOn(page: Page): Promise<{ secret: string; codes: string[] }> {
   const section = page.getByRole("region", { name: "Two-step verification" });
   await section.getByLabel("Current password").fill(PASSWORD);
   await section.getByRole("button", { name: "Set up an authenticator app" }).click();
   await expect(section.locator(".qr-code svg")).toBeVisible();
-  await expectNoViolations(page, "profile with the QR code");
+  await expectNoViolations(page, "security page with the QR code");
   await section.screenshot({ path: "screenshots/two-step-qr-code.png" });
   const secret = (await section.getByTestId("totp-secret").textContent())!.trim();
   expect(secret).toMatch(/^[A-Z2-7]{32}$/);
@@ -32,7 +32,7 @@ async function turnOn(page: Page): Promise<{ secret: string; codes: string[] }> 
   await section.getByRole("button", { name: "Turn on" }).click();
   const list = section.getByTestId("recovery-codes");
   await expect(list.locator("li")).toHaveCount(10);
-  await expectNoViolations(page, "profile with the recovery codes");
+  await expectNoViolations(page, "security page with the recovery codes");
   await section.screenshot({ path: "screenshots/two-step-recovery-codes.png" });
   const codes = (await list.locator("li").allTextContents()).map((c) => c.trim());
   expect(codes[0]).toMatch(/^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/);
@@ -50,6 +50,7 @@ async function logOut(page: Page) {
 test("turning on the authenticator app, then signing in with its code", async ({ page }) => {
   const name = uniqueName("totp");
   await signUp(page, name);
+  await openSettings(page, "Security");
   const { secret } = await turnOn(page);
   await logOut(page);
 
@@ -72,6 +73,7 @@ test("turning on the authenticator app, then signing in with its code", async ({
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page).toHaveURL(/\/profile$/);
   await expect(page.getByTestId("profile-username")).toHaveText(name);
+  await openSettings(page, "Sessions");
   const current = page.getByTestId("session").and(page.locator("[data-current=true]"));
   await expect(current).toContainText("signed in with password + one-time code");
 });
@@ -79,6 +81,7 @@ test("turning on the authenticator app, then signing in with its code", async ({
 test("signing in with a recovery code, which then works no more", async ({ page }) => {
   const name = uniqueName("rcode");
   await signUp(page, name);
+  await open(page, "/profile/security");
   const { codes } = await turnOn(page);
   await logOut(page);
 
@@ -89,6 +92,7 @@ test("signing in with a recovery code, which then works no more", async ({ page 
   await field.fill(codes[3].toUpperCase());
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page).toHaveURL(/\/profile$/);
+  await openSettings(page, "Security");
   const section = page.getByRole("region", { name: "Two-step verification" });
   await expect(section.getByText("9 recovery codes left.")).toBeVisible();
   await logOut(page);
@@ -106,6 +110,7 @@ test("signing in with a recovery code, which then works no more", async ({ page 
 test("changing the password asks for the code, and turning it off needs one too", async ({ page }) => {
   const name = uniqueName("reauth");
   await signUp(page, name);
+  await openSettings(page, "Security");
   const { secret, codes } = await turnOn(page);
   const password = page.getByRole("region", { name: "Change password" });
   await password.getByLabel("Current password").fill(PASSWORD);

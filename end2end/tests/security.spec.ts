@@ -1,4 +1,4 @@
-import { test, expect, open, signUp, logIn, uniqueName, PASSWORD } from "./fixtures";
+import { test, expect, open, openSettings, signUp, logIn, uniqueName, PASSWORD } from "./fixtures";
 
 test("password rules are ticked while typing", async ({ page }) => {
   await open(page, "/signup");
@@ -29,6 +29,7 @@ test("a common password is refused with the reason", async ({ page }) => {
 test("change password keeps this device signed in and the new one works", async ({ page }) => {
   const name = uniqueName("change");
   await signUp(page, name);
+  await openSettings(page, "Security");
   await page.getByRole("region", { name: "Change password" }).getByLabel("Current password").fill("not my current password");
   await page.getByLabel("New password").fill("a new and long passphrase");
   await page.getByRole("button", { name: "Change password" }).click();
@@ -39,7 +40,9 @@ test("change password keeps this device signed in and the new one works", async 
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Password changed" })).toBeVisible();
   await page.reload();
-  await expect(page.getByTestId("profile-username")).toHaveText(name);
+  // Still signed in: the page shows again, for this user.
+  await expect(page.getByRole("heading", { level: 1, name: "Security" })).toBeVisible();
+  await expect(page.getByTestId("header-username")).toHaveText(name);
 
   await page.getByRole("button", { name: "Log out", exact: true }).click();
   await logIn(page, name, PASSWORD);
@@ -56,6 +59,7 @@ test("log out everywhere signs out every browser", async ({ browser }) => {
   await logIn(phone, name);
   await expect(phone).toHaveURL(/\/profile$/);
 
+  await open(laptop, "/profile/sessions");
   await laptop.getByRole("button", { name: "Log out everywhere" }).click();
   await expect(laptop).toHaveURL(/\/login$/);
   // The other browser still has its token, but the server refuses it now.

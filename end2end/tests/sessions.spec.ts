@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext, Page } from "@playwright/test";
-import { test, expect, open, signUp, logIn, uniqueName } from "./fixtures";
+import { test, expect, open, openSettings, signUp, logIn, uniqueName } from "./fixtures";
 
 const token = (page: Page) =>
   page.evaluate(() => {
@@ -94,7 +94,7 @@ test("your sessions: see the other device and sign it out", async ({ page, brows
   await signUp(page, name);
   const other = await otherDevice(browser, name);
 
-  await open(page, "/profile");
+  await open(page, "/profile/sessions");
   const sessions = page.getByTestId("session");
   await expect(sessions).toHaveCount(2);
   const here = page.locator('[data-testid="session"][data-current="true"]');
@@ -119,7 +119,7 @@ test("sign out everywhere else keeps this device signed in", async ({ page, brow
   const name = uniqueName("elsewhere");
   await signUp(page, name);
   const devices = [await otherDevice(browser, name), await otherDevice(browser, name)];
-  await open(page, "/profile");
+  await openSettings(page, "Sessions");
   await expect(page.getByTestId("session")).toHaveCount(3);
   await page.getByRole("button", { name: "Sign out everywhere else" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Signed out 2 other sessions." })).toBeVisible();

@@ -10,6 +10,7 @@
 //! On the server these compile to no-ops: server functions never run this client there.
 //! The browser's WebAuthn calls (passkeys) are in `passkeys.rs`.
 
+pub mod hydration;
 pub mod passkeys;
 
 use leptos::server_fn::{

@@ -286,7 +286,7 @@ pub fn DownloadData() -> impl IntoView {
     });
     view! {
         <section class="section" aria-labelledby="export-title">
-            <h2 id="export-title" class="section__title">"Your data"</h2>
+            <h2 id="export-title" class="section__title">"Download a copy"</h2>
             <p class="section__text">"A JSON file with everything Keyhold stores about you (never your password)."</p>
             <FormAlert message=error.into() />
             <button

@@ -15,5 +15,6 @@ pub mod profile;
 pub mod recovery;
 pub mod second_factors;
 pub mod sessions;
+pub mod settings;
 pub mod signed_in;
 pub mod signup;

@@ -1,24 +1,21 @@
-//! `/profile`: the signed-in user's name, e-mail and picture (or initials).
+//! The signed-in user's name, e-mail and picture (or initials), shown on `/profile` and in
+//! the header, and the notice the settings' sections share when the account changes.
 
-use super::account::{DeleteAccount, DownloadData, EditProfile, ImageSection};
-use super::activity::ActivitySection;
-use super::passkeys::PasskeysSection;
-use super::password::AccountSecurity;
-use super::second_factors::{SecondFactors, TwoStepSection};
-use super::sessions::SessionsSection;
-use super::signed_in::use_session;
 use crate::api::UserView;
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::{hooks::use_navigate, NavigateOptions};
 
-/// Tells the profile's sections that the account's sessions or activity changed (a
-/// session signed out in one section shows in the other's list).
+/// Tells the settings' sections that the account's sessions, factors or activity changed
+/// (a session signed out in one section shows in the other's list).
 #[derive(Debug, Clone, Copy)]
 pub struct AccountChanged(RwSignal<u64>);
 
 impl AccountChanged {
-    /// The profile's notifier (a detached one outside the profile page).
+    /// Provides a notifier for the settings pages to share (their layout does).
+    pub fn provide() {
+        provide_context(Self(RwSignal::new(0)));
+    }
+
+    /// The settings' notifier (a detached one outside the settings pages).
     pub fn get() -> Self {
         use_context::<Self>().unwrap_or_else(|| Self(RwSignal::new(0)))
     }
@@ -33,63 +30,9 @@ impl AccountChanged {
     }
 }
 
+/// The name, the e-mail address and its status, under the picture.
 #[component]
-pub fn ProfilePage() -> impl IntoView {
-    let session = use_session();
-    provide_context(AccountChanged(RwSignal::new(0)));
-    SecondFactors::provide();
-    let navigate = use_navigate();
-    // No token (never signed in, logged out, or refused by the server): go to /login.
-    Effect::new(move |_| {
-        if session.signed_out() {
-            navigate(
-                "/login",
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
-        }
-    });
-    let identity = Signal::derive(move || {
-        session
-            .user()
-            .map(|u| (u.username, u.email))
-            .unwrap_or_default()
-    });
-    view! {
-        <Title text="Your profile" />
-        <section class="card profile-card" aria-labelledby="card-title" aria-busy=move || session.user().is_none().to_string()>
-            {move || match (session.user(), session.load_error()) {
-                (Some(user), _) => view! { <ProfileDetails user /> }.into_any(),
-                (None, Some(error)) => view! {
-                    <h1 id="card-title" class="card__title">"Your profile"</h1>
-                    <div class="form-alert" role="alert"><p class="form-alert__text">{error.message}</p></div>
-                    <button class="button button--primary" on:click=move |_| session.reload_user()>"Try again"</button>
-                }.into_any(),
-                (None, None) => view! {
-                    <h1 id="card-title" class="card__title">"Your profile"</h1>
-                    <p class="loading" role="status">"Loading your profile…"</p>
-                }.into_any(),
-            }}
-            // Outside the closure above, so a refreshed user keeps the forms' state.
-            <Show when=move || session.user().is_some()>
-                <ImageSection />
-                <EditProfile identity=identity />
-                <AccountSecurity identity=identity />
-                <TwoStepSection />
-                <PasskeysSection />
-                <SessionsSection />
-                <ActivitySection />
-                <DownloadData />
-                <DeleteAccount username=Signal::derive(move || identity.get().0) />
-            </Show>
-        </section>
-    }
-}
-
-#[component]
-fn ProfileDetails(user: UserView) -> impl IntoView {
+pub fn ProfileDetails(user: UserView) -> impl IntoView {
     view! {
         <div class="profile">
             <Avatar user=user.clone() size="large" />

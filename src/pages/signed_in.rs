@@ -44,13 +44,17 @@ impl SignedIn {
             user,
             notice: RwSignal::new(None),
         };
-        // Effects run only in the browser, after hydration: read storage there.
+        // Effects run only in the browser. Read storage once the whole page is hydrated
+        // (a lazily loaded route hydrates later than the shell; see client::hydration).
         Effect::new(move |_| {
+            if !crate::client::hydration::finished() {
+                return;
+            }
             token.set(stored_token());
             loaded.set(true);
             #[cfg(feature = "hydrate")]
             crate::client::renewal::on_change(move |new| token.set(new));
-            mark_hydrated();
+            crate::client::hydration::mark_interactive();
             // Another tab signed in or out.
             let handle = window_event_listener(leptos::ev::storage, move |event| {
                 if event.key().is_none_or(|key| key == TOKEN_KEY) {
@@ -150,14 +154,6 @@ fn schedule_renewal(token: RwSignal<Option<String>>) {
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = token;
-}
-
-/// Marks the document as interactive (`<html data-hydrated>`), for tests and tooling.
-fn mark_hydrated() {
-    #[cfg(feature = "hydrate")]
-    if let Some(root) = document().document_element() {
-        let _ = root.set_attribute("data-hydrated", "true");
-    }
 }
 
 pub fn use_session() -> SignedIn {
