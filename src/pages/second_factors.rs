@@ -138,18 +138,25 @@ pub fn SecondFactorField(
 #[component]
 pub fn TwoStepSection() -> impl IntoView {
     let factors = use_context::<SecondFactors>();
-    let current = move || factors.and_then(SecondFactors::view);
+    // Loading (None), off (Some(None)) or on with its status. A memo: loading them again
+    // with the same answer (after a token renewal, or another section's change) must not
+    // rebuild the forms and lose what was typed.
+    let state = Memo::new(move |_| {
+        factors
+            .and_then(SecondFactors::view)
+            .map(|view| view.authenticator_app.then_some(view))
+    });
     // The recovery codes just made, shown until the person says they saved them.
     let shown_codes = RwSignal::new(None::<Vec<String>>);
     view! {
         <section class="section" aria-labelledby="two-step-title">
             <h2 id="two-step-title" class="section__title">"Two-step verification"</h2>
-            {move || match (shown_codes.get(), current()) {
+            {move || match (shown_codes.get(), state.get()) {
                 (Some(codes), _) => view! { <RecoveryCodes codes shown_codes /> }.into_any(),
-                (None, Some(view)) if view.authenticator_app => {
-                    view! { <ManageAuthenticator status=view shown_codes /> }.into_any()
+                (None, Some(Some(status))) => {
+                    view! { <ManageAuthenticator status shown_codes /> }.into_any()
                 }
-                (None, Some(_)) => view! { <SetUpAuthenticator shown_codes /> }.into_any(),
+                (None, Some(None)) => view! { <SetUpAuthenticator shown_codes /> }.into_any(),
                 (None, None) => view! { <p class="loading" role="status">"Loading…"</p> }.into_any(),
             }}
         </section>
