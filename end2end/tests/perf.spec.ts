@@ -38,8 +38,11 @@ test("the client bundle is small (raw, gzip, brotli)", async () => {
     "keyhold.<hash>.wasm",
   ]);
   for (const r of code) expect(r.file, "content-hashed").toMatch(/\.[\w-]{16,}\.(js|wasm)$/);
-  // Budget: what a phone on a slow connection can fetch in about a second.
-  expect(total("brotli")).toBeLessThan(400 * 1024);
+  // Budget for everything, the lazily loaded settings included (430 KB on 2026-12-01; a
+  // build without --split is 368 KB: split modules repeat code they share).
+  expect(total("brotli")).toBeLessThan(450 * 1000);
+  // The settings pages are not in the module every page loads.
+  expect(code.some((r) => r.file.startsWith("split___settings_view")), "the settings' own module").toBe(true);
 });
 
 test("the log-in page is interactive within a second", async ({ page }) => {
@@ -65,9 +68,14 @@ test("the log-in page is interactive within a second", async ({ page }) => {
         console.log(`  ${r.file}: ${(r.decoded / 1024).toFixed(1)} KiB, ${(r.transferred / 1024).toFixed(1)} KiB transferred, ${r.ms.toFixed(0)} ms`);
       }
       // The WASM comes compressed.
-      const wasm = resources.find((r) => r.file?.endsWith(".wasm"));
+      const wasm = resources.find((r) => r.file?.startsWith("keyhold.") && r.file.endsWith(".wasm"));
       expect(wasm, "keyhold.wasm loaded").toBeTruthy();
       expect(wasm!.transferred).toBeLessThan(wasm!.decoded * 0.6);
+      // Only the main module and its script (and the split loader): no settings code.
+      expect(resources.filter((r) => /^(split_|chunk_)/.test(r.file ?? "")), "lazily loaded modules").toEqual([]);
+      // Budget for the entry page's code over the wire (about 272 KB on 2026-12-01).
+      const code = resources.filter((r) => /\.(js|wasm)$/.test(r.file ?? ""));
+      expect(code.reduce((sum, r) => sum + r.transferred, 0)).toBeLessThan(290 * 1000);
     }
   }
   console.log(`/login hydrated (navigation start → <html data-hydrated>): ${times.map((t) => `${t.toFixed(0)} ms`).join(", ")}; best ${Math.min(...times).toFixed(0)} ms (target 300 ms)`);
