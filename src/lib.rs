@@ -4,6 +4,10 @@
 //! `server` is compiled only with the `ssr` feature, `client` holds the browser's
 //! token storage and the server-function client that sends it.
 
+// The settings pages' views nest deeply enough that a debug build without erased
+// components overflows the default query depth when computing their layout.
+#![recursion_limit = "256"]
+
 #[macro_use]
 mod redacted;
 
