@@ -47,11 +47,7 @@ pub fn SettingsLayout() -> impl IntoView {
     view! {
         <div class="settings">
             <nav class="settings-nav" aria-label="Settings">
-                <A href="/profile" exact=true>"Profile"</A>
-                <A href="/profile/security">"Security"</A>
-                <A href="/profile/sessions">"Sessions"</A>
-                <A href="/profile/data">"Your data"</A>
-                <A href="/profile/delete">"Delete account"</A>
+                {PAGES.map(|(path, label)| view! { <A href=path exact=true>{label}</A> })}
             </nav>
             <section class="card profile-card" aria-labelledby="card-title" aria-busy=move || session.user().is_none().to_string()>
                 {move || match (session.user(), session.load_error()) {
@@ -75,19 +71,34 @@ pub fn SettingsLayout() -> impl IntoView {
     }
 }
 
-/// The settings page at the current address (`/profile/...`). One component for all five,
-/// so that their code is one lazily loaded module.
+/// The settings pages in the navigation's order: address (also a route in `app.rs`) and
+/// link text.
+const PAGES: [(&str, &str); 5] = [
+    ("/profile", "Profile"),
+    ("/profile/security", "Security"),
+    ("/profile/sessions", "Sessions"),
+    ("/profile/data", "Your data"),
+    ("/profile/delete", "Delete account"),
+];
+
+/// The settings page at the current address. One component for all of them, so that
+/// their code is one lazily loaded module.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    // What each page of `PAGES` shows, in its order. Not in `PAGES`: the layout (in the
+    // main module) reads that, and these must stay in the lazily loaded one.
+    let views: [fn() -> AnyView; 5] = [
+        || view! { <ProfilePage /> }.into_any(),
+        || view! { <SecurityPage /> }.into_any(),
+        || view! { <SessionsPage /> }.into_any(),
+        || view! { <DataPage /> }.into_any(),
+        || view! { <DeletePage /> }.into_any(),
+    ];
     // Read once: each address is its own route, so moving to another one builds this anew.
     let path = use_location().pathname.get_untracked();
-    match path.trim_end_matches('/') {
-        "/profile/security" => view! { <SecurityPage /> }.into_any(),
-        "/profile/sessions" => view! { <SessionsPage /> }.into_any(),
-        "/profile/data" => view! { <DataPage /> }.into_any(),
-        "/profile/delete" => view! { <DeletePage /> }.into_any(),
-        _ => view! { <ProfilePage /> }.into_any(),
-    }
+    let path = path.trim_end_matches('/');
+    let index = PAGES.iter().position(|(page, _)| *page == path);
+    views[index.unwrap_or(0)]()
 }
 
 /// The page's title, in the tab and as its heading.
