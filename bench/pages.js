@@ -89,6 +89,7 @@ async function load(browser, path, { token, phone } = {}) {
   await page.waitForFunction(() => window.__hydratedAt !== undefined, null, { timeout: 60000 });
   const timing = await page.evaluate(() => ({
     hydrated: window.__hydratedAt,
+    dcl: performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd,
     fcp: window.__paints.fcp,
     lcp: window.__paints.lcp,
     url: location.pathname,
@@ -121,6 +122,12 @@ async function load(browser, path, { token, phone } = {}) {
       const { bytes, files } = samples[0];
       console.log(`  ${path.padEnd(20)}${kb(bytes).padStart(12)}${`${hydrated.toFixed(0)} ms`.padStart(11)}  ${files.join(', ')}`);
       console.log(`BENCH page=${path} code_bytes=${bytes} hydrated_ms=${hydrated.toFixed(1)} signed_in=${signedIn}`);
+      if (path === '/login') {
+        // The line bench/report.py reads for its hydration sentence.
+        const times = samples.map((s) => s.hydrated);
+        console.log(`BENCH hydrate_median_ms=${hydrated.toFixed(1)} hydrate_min_ms=${Math.min(...times).toFixed(1)} ` +
+          `hydrate_max_ms=${Math.max(...times).toFixed(1)} dcl_median_ms=${median(samples.map((s) => s.dcl)).toFixed(1)} runs=${runs}`);
+      }
     }
     console.log(`Entry pages on a phone (150 ms RTT, 1.6 Mbit/s down, CPU 4x slower), median of ${runs}:`);
     console.log(`  ${'page'.padEnd(20)}${'first paint'.padStart(12)}${'largest'.padStart(10)}${'gap'.padStart(8)}${'hydrated'.padStart(11)}`);
