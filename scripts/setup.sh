@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE="${1:-build}"
 CARGO_LEPTOS_VERSION="0.3.10"
+source scripts/lib/phases.sh
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 
@@ -27,13 +28,13 @@ apt_install() {
 # --- Rust: the WASM target ----------------------------------------------------------
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
-  rustup target add wasm32-unknown-unknown
+  phase "install: wasm32 target" rustup target add wasm32-unknown-unknown
 fi
 
 # --- cargo-leptos (0.3.11+ need a newer rustc; ~20 minutes to compile) -------------
 if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
   say "installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles for about 20 minutes)"
-  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+  phase "install: cargo-leptos" cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
 fi
 
 # --- wasm-bindgen CLI at exactly the version in Cargo.lock -------------------------
@@ -45,7 +46,7 @@ fi
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$BINDGEN_VERSION" ]; then
   say "installing wasm-bindgen-cli $BINDGEN_VERSION (matches Cargo.lock)"
   # Without --locked: with it, a locked dependency is missing from the registry.
-  cargo install wasm-bindgen-cli --version "$BINDGEN_VERSION" --force
+  phase "install: wasm-bindgen-cli" cargo install wasm-bindgen-cli --version "$BINDGEN_VERSION" --force
 fi
 
 # --- npm tools: Playwright, axe-core and wasm-opt (npm's binaryen) ------------------
@@ -55,7 +56,7 @@ fi
 STAMP=end2end/node_modules/.keyhold-lock
 if [ ! -f "$STAMP" ] || ! cmp -s end2end/package-lock.json "$STAMP"; then
   say "installing npm packages in end2end/"
-  (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+  phase "install: npm packages (end2end)" bash -c 'cd end2end && npm ci --no-audit --no-fund --loglevel=error'
   cp end2end/package-lock.json "$STAMP"
 fi
 
@@ -63,7 +64,7 @@ fi
 
 # --- Chromium for the browser tests (npx playwright install cannot download) --------
 if [ ! -x /usr/bin/chromium ]; then
-  apt_install chromium
+  phase "install: chromium" apt_install chromium
 fi
 
 # --- Python tools: schemathesis (schema fuzzing) and requests (docs examples) --------
@@ -105,7 +106,7 @@ fi
 STAMP=clients/node_modules/.keyhold-lock
 if [ ! -f "$STAMP" ] || ! cmp -s clients/package-lock.json "$STAMP"; then
   say "installing npm packages in clients/"
-  (cd clients && npm ci --no-audit --no-fund --loglevel=error)
+  phase "install: npm packages (clients)" bash -c 'cd clients && npm ci --no-audit --no-fund --loglevel=error'
   cp clients/package-lock.json "$STAMP"
 fi
 if ! python3 -c 'import requests' 2>/dev/null; then

@@ -11,7 +11,8 @@
 # The last line is the total: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh test || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+source scripts/lib/phases.sh
+phase "setup (installs)" scripts/setup.sh test || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 source scripts/env.sh
 
 LOGS="$(mktemp -d)"
@@ -19,9 +20,11 @@ PASSED=0
 FAILED=0
 STAGES=()
 
-stage() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
-record() { # name status passed failed
-  STAGES+=("$(printf '%-34s %s (%s passed, %s failed)' "$1" "$2" "$3" "$4")")
+stage() { STAGE_START=$SECONDS; printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
+record() { # name status passed failed (the time since the last `stage`)
+  local took=$((SECONDS - STAGE_START))
+  STAGES+=("$(printf '%-34s %s (%s passed, %s failed) %dm %02ds' "$1" "$2" "$3" "$4" $((took / 60)) $((took % 60)))")
+  printf '%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "test: $1" "$took" "$2" >>"$KEYHOLD_PHASES"
   PASSED=$((PASSED + $3))
   FAILED=$((FAILED + $4))
 }
@@ -78,5 +81,6 @@ fi
 
 printf '\n\033[1m== Summary ==\033[0m\n'
 printf '%s\n' "${STAGES[@]}"
+printf 'make test took %dm %02ds (phase log: %s)\n' $((SECONDS / 60)) $((SECONDS % 60)) "$KEYHOLD_PHASES"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

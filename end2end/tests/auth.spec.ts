@@ -31,9 +31,9 @@ test("log out, then log in again", async ({ page }) => {
   await expect(page.getByRole("link", { name: "Log in" })).toBeVisible();
   expect(await page.evaluate((key) => localStorage.getItem(key), TOKEN_KEY)).toBeNull();
 
-  // The profile is closed now.
+  // The profile is closed now: the server sends the browser to log in first.
   await open(page, "/profile");
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?next=%2Fprofile$/);
 
   await logIn(page, name);
   await expect(page).toHaveURL(/\/profile$/);
@@ -113,7 +113,7 @@ test("the button is disabled while the request runs", async ({ page }) => {
 
 test("the profile sends a signed-out visitor to the login page", async ({ page }) => {
   await open(page, "/profile");
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?next=%2Fprofile$/);
   await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
 });
 
@@ -121,7 +121,7 @@ test("a rejected token is forgotten and the visitor sent to log in", async ({ pa
   await open(page, "/");
   await page.evaluate((key) => localStorage.setItem(key, JSON.stringify("not.a.valid-token")), TOKEN_KEY);
   await open(page, "/profile");
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?next=%2Fprofile$/);
   expect(await page.evaluate((key) => localStorage.getItem(key), TOKEN_KEY)).toBeNull();
 });
 

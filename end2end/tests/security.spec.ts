@@ -64,7 +64,7 @@ test("log out everywhere signs out every browser", async ({ browser }) => {
   await expect(laptop).toHaveURL(/\/login$/);
   // The other browser still has its token, but the server refuses it now.
   await phone.reload();
-  await expect(phone).toHaveURL(/\/login$/);
+  await expect(phone).toHaveURL(/\/login\?next=%2Fprofile$/);
 });
 
 test("too many wrong passwords get a clear wait message", async ({ page }) => {

@@ -111,7 +111,7 @@ test("your sessions: see the other device and sign it out", async ({ page, brows
 
   // The other device is signed out at its next request.
   await open(other.page, "/profile");
-  await expect(other.page).toHaveURL(/\/login$/);
+  await expect(other.page).toHaveURL(/\/login\?next=%2Fprofile$/);
   await other.context.close();
 });
 
@@ -127,7 +127,7 @@ test("sign out everywhere else keeps this device signed in", async ({ page, brow
   await expect(page.getByRole("button", { name: "Sign out everywhere else" })).toBeDisabled();
   for (const device of devices) {
     await open(device.page, "/profile");
-    await expect(device.page).toHaveURL(/\/login$/);
+    await expect(device.page).toHaveURL(/\/login\?next=%2Fprofile$/);
     await device.context.close();
   }
   await open(page, "/profile");

@@ -60,10 +60,42 @@ test("the settings navigation: the keyboard, every page, a full load, Back, and 
   await expect(page.getByRole("status").filter({ hasText: "Signed out 1 other session." })).toBeVisible();
   await expect(page.getByTestId("session")).toHaveCount(1);
 
-  // Signed out, a settings page's address leads to the log-in page.
+  // Signed out, a settings page's address leads to the log-in page (the server answers
+  // 303 before any page is rendered), and the log-in back to that page.
   const visitor = await browser.newPage();
   await open(visitor, "/profile/delete");
-  await expect(visitor).toHaveURL(/\/login$/);
+  await expect(visitor).toHaveURL(/\/login\?next=%2Fprofile%2Fdelete$/);
   await expect(visitor.getByRole("heading", { name: "Log in" })).toBeVisible();
+  await visitor.getByLabel("Username").fill(username);
+  await visitor.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await visitor.getByRole("button", { name: "Log in" }).click();
+  await expect(visitor).toHaveURL(/\/profile\/delete$/);
+  await expect(visitor.getByRole("heading", { level: 1, name: "Delete your account", exact: true })).toBeVisible();
   await visitor.close();
+});
+
+test("a log-in goes back only to a page of this site", async ({ page }) => {
+  const username = uniqueName("next");
+  await signUp(page, username);
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
+  for (const next of ["https://evil.example/", "//evil.example/", "/\\evil.example/"]) {
+    await open(page, `/login?next=${encodeURIComponent(next)}`);
+    await page.getByLabel("Username").fill(username);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await expect(page).toHaveURL(/^http:\/\/(127\.0\.0\.1|localhost):\d+\/profile$/);
+    await page.getByRole("button", { name: "Log out", exact: true }).click();
+    await expect(page.getByRole("link", { name: "Log in" })).toBeVisible();
+  }
+});
+
+test("a signed-in page's first HTML already shows the person", async ({ page }) => {
+  const username = uniqueName("firsthtml");
+  await signUp(page, username);
+  // The page as the server sent it, before any script ran.
+  const html = await (await page.request.get("/profile/security")).text();
+  expect(html).toContain("Signed in as");
+  expect(html).toContain(username);
+  const home = await (await page.request.get("/")).text();
+  expect(home).toContain(username);
 });

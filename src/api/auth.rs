@@ -101,9 +101,10 @@ impl LoginRequest {
 /// Exchanges a username (or e-mail) and password for a bearer token, exactly as an
 /// OAuth2 password-grant client sends it (`application/x-www-form-urlencoded`).
 /// Each log-in opens a session; the answer also sets the session's refresh cookie,
-/// which browsers use to renew the short-lived token (`POST /api/refresh`), and a
-/// device cookie: a later log-in presenting it is throttled on that browser's own
-/// budget, so failed guesses elsewhere never lock it out. 429 with `Retry-After` when
+/// which browsers use to renew the short-lived token (`POST /api/refresh`), the browser
+/// session cookie pages are rendered for (never accepted by an API call), and a device
+/// cookie: a later log-in presenting it is throttled on that browser's own budget, so
+/// failed guesses elsewhere never lock it out. 429 with `Retry-After` when
 /// the attempts are spent. A request with an `Origin` header must come from the site
 /// itself (403 otherwise).
 ///
@@ -123,21 +124,30 @@ impl LoginRequest {
 ))]
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(#[server(flatten)] request: LoginRequest) -> Result<TokenResponse, ApiError> {
-    use crate::server::state::AppState;
+    use crate::server::{
+        accounts::{AccountError, LogInStep},
+        state::AppState,
+    };
 
     let state = AppState::from_context()?;
     let caller = log_in_caller(&state)?;
     let device = state.cookies.read_device(&caller.headers);
-    let signed_in = state
+    let step = state
         .accounts
         .login(
             &request.username,
             &request.password,
             caller.client(),
             device.as_deref(),
+            None,
         )
         .await?;
-    Ok(signed_in_answer(&state, signed_in))
+    match step {
+        LogInStep::Authenticated(person) => signed_in_answer(&state, &caller, person).await,
+        LogInStep::SecondFactorRequired { mfa_token, methods } => {
+            Err(AccountError::MfaRequired { mfa_token, methods }.into())
+        }
+    }
 }
 
 /// `POST /api/login/mfa`: the second step of a log-in.
@@ -180,7 +190,7 @@ pub async fn login_mfa(
 
     let state = AppState::from_context()?;
     let caller = log_in_caller(&state)?;
-    let signed_in = state
+    let person = state
         .accounts
         .login_second_factor(
             &request.mfa_token,
@@ -188,7 +198,7 @@ pub async fn login_mfa(
             caller.client(),
         )
         .await?;
-    Ok(signed_in_answer(&state, signed_in))
+    signed_in_answer(&state, &caller, person).await
 }
 
 /// Who is logging in. A browser on another site must not sign this browser in to an
@@ -207,26 +217,35 @@ pub(crate) fn log_in_caller(
     Ok(caller)
 }
 
-/// The answer to a completed log-in (password, second factor or passkey): the session's
-/// refresh cookie, a device cookie for a browser that did not prove one, and the bearer
-/// token.
+/// The answer to a log-in that proved who the person is (password, second factor or
+/// passkey): the session opened, its refresh cookie, the browser session cookie, a
+/// device cookie for a browser that did not prove one, and the bearer token.
 #[cfg(feature = "ssr")]
-pub(crate) fn signed_in_answer(
+pub(crate) async fn signed_in_answer(
     state: &crate::server::state::AppState,
-    signed_in: crate::server::accounts::SignIn,
-) -> TokenResponse {
+    caller: &crate::server::edge::Caller,
+    person: crate::server::accounts::Authenticated,
+) -> Result<TokenResponse, ApiError> {
     use crate::server::edge::set_cookie;
 
+    let opened = state
+        .accounts
+        .complete_log_in(person, caller.client())
+        .await?;
+    let now = state.clock.now();
+    let session = state.accounts.session_cookie(opened.session_id());
+    set_cookie(state.cookies.set_session(session, opened.expires_at, now));
+    let signed_in = state.accounts.issue_first_party(opened)?;
     set_cookie(
         state
             .cookies
-            .set(&signed_in.refresh, signed_in.expires_at, state.clock.now()),
+            .set(&signed_in.refresh, signed_in.expires_at, now),
     );
     if let Some(device) = signed_in.device {
         set_cookie(state.cookies.set_device(device));
     }
     let access = signed_in.access;
-    TokenResponse::bearer(access.token, access.expires_in)
+    Ok(TokenResponse::bearer(access.token, access.expires_in))
 }
 
 /// The endpoints of this module, for the OpenAPI document.

@@ -61,7 +61,7 @@ pub async fn finish_passkey_log_in(
     let state = AppState::from_context()?;
     let caller = super::auth::log_in_caller(&state)?;
     let device = state.cookies.read_device(&caller.headers);
-    let signed_in = state
+    let person = state
         .accounts
         .passkey_log_in(
             &request.ceremony,
@@ -70,7 +70,7 @@ pub async fn finish_passkey_log_in(
             device.as_deref(),
         )
         .await?;
-    Ok(super::auth::signed_in_answer(&state, signed_in))
+    super::auth::signed_in_answer(&state, &caller, person).await
 }
 
 /// `POST /api/login/mfa/passkey`.

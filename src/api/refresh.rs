@@ -51,6 +51,7 @@ pub async fn refresh() -> Result<TokenResponse, ApiError> {
             // Only a session that is over loses its cookie; an outage keeps it.
             if matches!(e, crate::server::accounts::AccountError::SessionEnded) {
                 set_cookie(state.cookies.clear());
+                set_cookie(state.cookies.clear_session());
             }
             Err(e.into())
         }
@@ -65,7 +66,8 @@ pub struct SignedOut {
 }
 
 /// Ends the caller's session: the one of the bearer token, else of the refresh cookie
-/// (which needs a same-origin `Origin`), and removes the cookie. Signing out twice is
+/// (which needs a same-origin `Origin`), and removes the cookies (refresh and browser
+/// session). Signing out twice is
 /// fine.
 #[cfg_attr(feature = "ssr", utoipa::path(
     post, path = "/api/logout", operation_id = "log_out", tag = "accounts",
@@ -92,6 +94,7 @@ pub async fn log_out() -> Result<SignedOut, ApiError> {
         .sign_out(bearer_token()?.as_deref(), cookie.as_deref())
         .await?;
     set_cookie(state.cookies.clear());
+    set_cookie(state.cookies.clear_session());
     Ok(SignedOut { signed_out: true })
 }
 

@@ -270,13 +270,19 @@ pub fn on_result<I, O>(
     });
 }
 
-/// Signs in with a fresh token and opens the profile.
+/// Signs in with a fresh token and opens the page the log-in was asked for (`?next=`, a
+/// local path only), else the profile.
 pub fn enter_profile(
     session: super::signed_in::SignedIn,
 ) -> impl Fn(crate::api::TokenResponse) + 'static {
     let navigate = leptos_router::hooks::use_navigate();
+    let query = leptos_router::hooks::use_query_map();
     move |token| {
         session.sign_in(&token.access_token);
-        navigate("/profile", Default::default());
+        let next = query.with_untracked(|query| query.get(super::login::LOGIN_NEXT));
+        navigate(
+            super::login::after_log_in(next.as_deref()),
+            Default::default(),
+        );
     }
 }

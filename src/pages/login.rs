@@ -14,6 +14,28 @@ use crate::client::passkeys::sign_in_with_passkey;
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 use leptos_meta::Title;
 
+/// The query parameter naming the page to open after logging in (`/login?next=/profile`).
+pub const LOGIN_NEXT: &str = "next";
+
+/// Where a completed log-in goes: `next` when it is a path on this site, else the
+/// profile. Anything that could leave the site is refused: another origin
+/// (`https://evil.example`), a scheme-relative URL (`//evil.example`), a backslash
+/// that browsers read as a slash (`/\evil.example`), control characters or spaces.
+pub fn after_log_in(next: Option<&str>) -> &str {
+    next.filter(|next| is_local_path(next))
+        .unwrap_or("/profile")
+}
+
+fn is_local_path(path: &str) -> bool {
+    let mut bytes = path.bytes();
+    bytes.next() == Some(b'/')
+        && !matches!(bytes.next(), Some(b'/'))
+        && path.len() <= 2048
+        && !path
+            .bytes()
+            .any(|b| b == b'\\' || b.is_ascii_control() || b == b' ')
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let session = use_session();
@@ -118,5 +140,32 @@ pub fn LoginPage() -> impl IntoView {
             })}
             <p class="card__footer">"New here? " <a href="/signup">"Create an account"</a></p>
         </AuthCard>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::after_log_in;
+
+    #[test]
+    fn next_is_followed_only_to_a_local_path() {
+        assert_eq!(after_log_in(Some("/profile/security")), "/profile/security");
+        assert_eq!(after_log_in(Some("/profile?a=b")), "/profile?a=b");
+        assert_eq!(after_log_in(Some("/")), "/");
+        for foreign in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\\/evil.example",
+            "evil.example",
+            "javascript:alert(1)",
+            "/\tevil",
+            "/ //evil.example",
+            "",
+        ] {
+            assert_eq!(after_log_in(Some(foreign)), "/profile", "{foreign:?}");
+        }
+        assert_eq!(after_log_in(None), "/profile");
     }
 }

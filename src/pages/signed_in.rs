@@ -1,5 +1,7 @@
 //! Who is signed in, shared by every page: the token (mirrored in localStorage) and the
-//! user it belongs to.
+//! user it belongs to. The server knows the person from the browser session cookie
+//! (`server/edge/pages.rs`) and renders the page signed in; hydration starts from the
+//! same person, so nothing flashes signed out while the browser catches up.
 
 use crate::api::{users::current_user, ApiError, UserView};
 use crate::client::{clear_token, store_token, stored_token, TOKEN_KEY};
@@ -11,6 +13,14 @@ pub struct SignedIn {
     /// True once the browser's storage has been read (never during server rendering).
     loaded: RwSignal<bool>,
     user: LocalResource<Result<Option<UserView>, ApiError>>,
+    /// What [`SignedIn::user`] answers.
+    current: Memo<Option<UserView>>,
+    /// Whom the server rendered the page for (its browser session cookie); kept until
+    /// the browser has its own answer.
+    rendered_for: RwSignal<Option<UserView>>,
+    /// A token is being fetched with the refresh cookie (signed in on the server, but
+    /// this browser's storage has no token).
+    renewing: RwSignal<bool>,
     /// A message for the next page (e.g. an image refused right after sign-up).
     notice: RwSignal<Option<String>>,
 }
@@ -20,6 +30,10 @@ impl SignedIn {
     pub fn provide() -> Self {
         let token = RwSignal::new(None::<String>);
         let loaded = RwSignal::new(false);
+        // Serialized into the page on the server, read back (not recomputed) when the
+        // browser hydrates it.
+        let rendered_for = RwSignal::new(SharedValue::new(viewer).into_inner());
+        let renewing = RwSignal::new(false);
         let user = LocalResource::new(move || {
             let (has_token, ready) = (token.with(Option::is_some), loaded.get());
             async move {
@@ -38,10 +52,25 @@ impl SignedIn {
                 }
             }
         });
+        let signed_out = move || loaded.get() && !renewing.get() && token.with(Option::is_none);
+        let current = Memo::new(move |_| {
+            if signed_out() {
+                return None;
+            }
+            match user.get() {
+                Some(Ok(Some(user))) if token.with(Option::is_some) => Some(user),
+                Some(Err(_)) => None,
+                // Not answered yet (or answered before this browser had its token).
+                _ => rendered_for.get(),
+            }
+        });
         let session = Self {
             token,
             loaded,
             user,
+            current,
+            rendered_for,
+            renewing,
             notice: RwSignal::new(None),
         };
         // Effects run only in the browser. Read storage once the whole page is hydrated
@@ -50,10 +79,21 @@ impl SignedIn {
             if !crate::client::hydration::finished() {
                 return;
             }
-            token.set(stored_token());
-            loaded.set(true);
             #[cfg(feature = "hydrate")]
             crate::client::renewal::on_change(move |new| token.set(new));
+            let stored = stored_token();
+            if stored.is_none() && rendered_for.with_untracked(Option::is_some) {
+                // Signed in on the server (e.g. a log-in without the WASM): get this
+                // browser a token with the refresh cookie.
+                renewing.set(true);
+                #[cfg(feature = "hydrate")]
+                leptos::task::spawn_local(async move {
+                    crate::client::renewal::renew().await;
+                    renewing.set(false);
+                });
+            }
+            token.set(stored);
+            loaded.set(true);
             crate::client::hydration::mark_interactive();
             // Another tab signed in or out.
             let handle = window_event_listener(leptos::ev::storage, move |event| {
@@ -69,6 +109,7 @@ impl SignedIn {
     }
 
     pub fn sign_in(&self, access_token: &str) {
+        self.rendered_for.set(None);
         store_token(access_token);
         self.token.set(Some(access_token.to_owned()));
     }
@@ -76,6 +117,7 @@ impl SignedIn {
     /// Signs out here (and, through storage, in every tab) and ends the session on the
     /// server: the refresh cookie identifies it, so this works with an expired token.
     pub fn sign_out(&self) {
+        self.rendered_for.set(None);
         clear_token();
         self.token.set(None);
         leptos::task::spawn_local(async {
@@ -85,9 +127,10 @@ impl SignedIn {
         });
     }
 
-    /// True when storage has been read and holds no token: the visitor is signed out.
+    /// True when storage has been read and holds no token (nor is one being fetched):
+    /// the visitor is signed out.
     pub fn signed_out(&self) -> bool {
-        self.loaded.get() && self.token.with(Option::is_none)
+        self.loaded.get() && !self.renewing.get() && self.token.with(Option::is_none)
     }
 
     /// True once the browser is in control (after hydration).
@@ -95,12 +138,12 @@ impl SignedIn {
         self.loaded.get()
     }
 
-    /// The signed-in user, once known.
+    /// The signed-in user, once known: the browser's own answer, or until it has one,
+    /// whom the server rendered the page for. Views depending on it are redrawn only
+    /// when it really changes (the browser's answer equal to the server's redraws
+    /// nothing, so nothing typed meanwhile is lost).
     pub fn user(&self) -> Option<UserView> {
-        match self.user.get() {
-            Some(Ok(user)) if self.token.with(Option::is_some) => user,
-            _ => None,
-        }
+        self.current.get()
     }
 
     /// A failure to load the user other than an invalid token (e.g. server down).
@@ -154,6 +197,17 @@ fn schedule_renewal(token: RwSignal<Option<String>>) {
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = token;
+}
+
+/// Whom the server renders the page for (none in the browser: hydration reads the
+/// server's answer instead).
+fn viewer() -> Option<UserView> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<crate::server::edge::Viewer>().and_then(|viewer| viewer.0)
+    }
+    #[cfg(not(feature = "ssr"))]
+    None
 }
 
 pub fn use_session() -> SignedIn {

@@ -1,5 +1,9 @@
-//! The refresh cookie: its attributes, reading it back, and the `Origin` check that
-//! keeps other sites from using it (CSRF) on the endpoints that accept it.
+//! The cookies: the refresh cookie (`SameSite=Strict`, read only by the refresh and
+//! log-out endpoints), the device cookie, and the browser session cookie
+//! (`SameSite=Lax`, so a link from another site opens pages signed in; read only when
+//! rendering pages, never by an endpoint that changes anything): their attributes,
+//! reading them back, and the `Origin` check that keeps other sites from using the
+//! refresh cookie (CSRF) on the endpoints that accept it.
 
 use super::{device_cookie::DEVICE_LIFETIME_SECS, refresh_token::RefreshToken};
 use axum_extra::extract::cookie::CookieJar;
@@ -45,19 +49,48 @@ impl CookiePolicy {
         }
     }
 
+    /// The browser session cookie's name (`session_cookie.rs`): the same attributes
+    /// but `SameSite=Lax`.
+    pub fn session_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-keyhold-session"
+        } else {
+            "keyhold-session"
+        }
+    }
+
     /// `Set-Cookie` for `token`, living until `expires_at` (unix seconds).
     pub fn set(&self, token: &RefreshToken, expires_at: i64, now: i64) -> HeaderValue {
-        self.header(self.name(), token.value(), (expires_at - now).max(0))
+        let max_age = (expires_at - now).max(0);
+        self.header(self.name(), token.value(), max_age, SameSite::Strict)
     }
 
     /// `Set-Cookie` that removes the cookie.
     pub fn clear(&self) -> HeaderValue {
-        self.header(self.name(), String::new(), 0)
+        self.header(self.name(), String::new(), 0, SameSite::Strict)
     }
 
     /// `Set-Cookie` for a device cookie.
     pub fn set_device(&self, value: String) -> HeaderValue {
-        self.header(self.device_name(), value, DEVICE_LIFETIME_SECS)
+        let name = self.device_name();
+        self.header(name, value, DEVICE_LIFETIME_SECS, SameSite::Strict)
+    }
+
+    /// `Set-Cookie` for the browser session cookie `value`, living as long as the
+    /// session at most (`expires_at`, unix seconds).
+    pub fn set_session(&self, value: String, expires_at: i64, now: i64) -> HeaderValue {
+        let max_age = (expires_at - now).max(0);
+        self.header(self.session_name(), value, max_age, SameSite::Lax)
+    }
+
+    /// `Set-Cookie` that removes the browser session cookie.
+    pub fn clear_session(&self) -> HeaderValue {
+        self.header(self.session_name(), String::new(), 0, SameSite::Lax)
+    }
+
+    /// The browser session cookie's value in the request, if present.
+    pub fn read_session(&self, headers: &HeaderMap) -> Option<String> {
+        read(headers, self.session_name())
     }
 
     /// The device cookie's value in the request, if present.
@@ -65,12 +98,18 @@ impl CookiePolicy {
         read(headers, self.device_name())
     }
 
-    fn header(&self, name: &'static str, value: String, max_age: i64) -> HeaderValue {
+    fn header(
+        &self,
+        name: &'static str,
+        value: String,
+        max_age: i64,
+        same_site: SameSite,
+    ) -> HeaderValue {
         let cookie = Cookie::build((name, value))
             .path("/")
             .max_age(Duration::seconds(max_age))
             .http_only(true)
-            .same_site(SameSite::Strict)
+            .same_site(same_site)
             .secure(self.secure)
             .build();
         // Only URL-safe token characters and fixed text: always a valid header value.
@@ -197,6 +236,30 @@ mod tests {
         let text = text.to_str().unwrap();
         assert!(text.starts_with("keyhold-refresh=;") && text.contains("Max-Age=0"));
         assert!(!text.contains("Secure"));
+    }
+
+    #[test]
+    fn session_cookie_attributes() {
+        let set = policy(&[]).set_session("abc.def".into(), 1_000, 400);
+        let text = set.to_str().unwrap();
+        assert!(text.starts_with("__Host-keyhold-session=abc.def"), "{text}");
+        for attribute in [
+            "Path=/",
+            "Max-Age=600",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Secure",
+        ] {
+            assert!(text.contains(attribute), "{attribute} in {text}");
+        }
+        assert!(!text.contains("Domain"));
+        let cleared = policy(&[]).clear_session();
+        assert!(cleared.to_str().unwrap().contains("Max-Age=0"));
+        let h = headers(&[(
+            "cookie",
+            "__Host-keyhold-session=abc.def; keyhold-session=x",
+        )]);
+        assert_eq!(policy(&[]).read_session(&h).as_deref(), Some("abc.def"));
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod relying_party;
 pub mod router;
 pub mod second_factors;
 pub mod serve;
+pub mod session_cookie;
 pub mod session_policy;
 pub mod state;
 pub mod store;

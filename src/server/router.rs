@@ -22,7 +22,6 @@ use axum::{
     routing::{any, get},
     BoxError, Json, Router,
 };
-use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
 use std::convert::Infallible;
 use tower::{Service, ServiceBuilder};
@@ -120,8 +119,6 @@ fn routes(state: AppState, config: &Config) -> Router {
         .map(|(path, _)| path.to_owned())
         .collect();
     let routes = generate_route_list_with_exclusions(App, Some(server_fns));
-    let options = state.leptos_options.clone();
-    let context_state = state.clone();
     let document = openapi::document();
     let document = Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
     let router = edge::with_server_fns(Router::new(), &state);
@@ -134,12 +131,8 @@ fn routes(state: AppState, config: &Config) -> Router {
         .route("/media/avatars/{hash}/{file}", get(super::media::avatar))
         .merge(well_known::routes(config))
         .route("/api/{*path}", any(edge::api_not_found))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(context_state.clone()),
-            move || shell(options.clone()),
-        )
+        // Pages: rendered for the browser session the request carries (`edge/pages.rs`).
+        .leptos_routes_with_handler(routes, edge::page)
         .nest_service(
             &format!("/{}", state.leptos_options.site_pkg_dir),
             ServeDir::new(

@@ -15,6 +15,7 @@ use super::{
     mail::{start_delivery, Mailer, RetryPolicy, Transport},
     password::{HashError, PasswordHasher},
     relying_party::RelyingParty,
+    session_cookie::SessionCookies,
     store::{follow_external_changes, CachedStore, DatabaseOptions, SqlStore, Store, StoreError},
     throttle::{MemoryThrottle, Throttle, ThrottleStore},
     token::{
@@ -111,6 +112,7 @@ impl AppState {
         };
         let throttle = Throttle::new(throttle_store, config.throttle, clock.clone());
         let devices = DeviceCookies::new(secret.expose_secret());
+        let session_cookies = SessionCookies::new(secret.expose_secret());
         let images = ImageProcessor::new(config.image_uploads)?;
         // SQLite belongs to this process (and the admin command line, which says when
         // it wrote): user rows can be cached safely.
@@ -145,6 +147,7 @@ impl AppState {
             policy,
             throttle,
             devices,
+            session_cookies,
             images,
             sessions: config.sessions,
             mailer: Mailer::new(&config.mail.public_url, wake),

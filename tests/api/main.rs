@@ -8,6 +8,7 @@ mod helpers;
 mod activity;
 mod admin_cli;
 mod authenticator;
+mod browser_session;
 mod contract;
 mod http_api;
 mod images;

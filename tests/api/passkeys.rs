@@ -246,6 +246,10 @@ on_both_databases!(
             cookies.iter().any(|c| c.contains("keyhold-device=")),
             "{cookies:?}"
         );
+        assert!(
+            cookies.iter().any(|c| c.contains("keyhold-session=")),
+            "{cookies:?}"
+        );
         let body = json(response).await;
         assert_eq!(body["token_type"], "bearer");
         let passkey_token = body["access_token"].as_str().unwrap();

@@ -240,6 +240,15 @@ on_both_databases!(log_in_with_the_code, |engine| async move {
         .next()
         .unwrap()
         .to_owned();
+    // The browser session cookie too: the server sees this browser signed in.
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("__Host-keyhold-session=")
+                && c.contains("SameSite=Lax")
+                && c.contains("HttpOnly")),
+        "{cookies:?}"
+    );
     let access = json(signed_in).await["access_token"]
         .as_str()
         .unwrap()

@@ -1,38 +1,41 @@
 //! Logging in with a password, and who a bearer token belongs to.
 
 use super::{
-    password_check::Upgrade, second_factor::AMR_PASSWORD, AccountError, Accounts, Client,
-    Principal, SignIn,
+    password_check::Upgrade, second_factor::AMR_PASSWORD, AccountError, Accounts, Authenticated,
+    Client, LogInStep, Principal,
 };
 use crate::api::security_events::ActivityKind;
 use crate::server::{
+    store::{Session, User},
     throttle::LoginAttempt,
     token::TokenError,
     validation::{lookup_key, normalize_password},
 };
 
 impl Accounts {
-    /// Checks a username-or-email and password and issues a token. An unknown user and a
-    /// wrong password give the same error after the same amount of work; attempts are
-    /// throttled before any hashing (a browser that proves with its device cookie that it
-    /// signed in to this account before spends only its own budget).
+    /// Checks a username-or-email and password: the person, or the second step their
+    /// account asks for (which keeps `continuation`, what the log-in is for). An unknown
+    /// user and a wrong password give the same error after the same amount of work;
+    /// attempts are throttled before any hashing (a browser that proves with its device
+    /// cookie that it signed in to this account before spends only its own budget).
     pub async fn login(
         &self,
         identifier: &str,
         password: &str,
         client: Client<'_>,
         device_cookie: Option<&str>,
-    ) -> Result<SignIn, AccountError> {
+        continuation: Option<&str>,
+    ) -> Result<LogInStep, AccountError> {
         let result = self
-            .check_log_in(identifier, password, client, device_cookie)
+            .check_log_in(identifier, password, client, device_cookie, continuation)
             .await;
         let outcome = match &result {
-            Ok(_) => "ok",
+            Ok(LogInStep::Authenticated(_)) => "ok",
+            Ok(LogInStep::SecondFactorRequired { .. }) => "second_factor_required",
             Err(AccountError::InvalidCredentials) => "invalid",
             Err(AccountError::Throttled(_)) => "throttled",
             Err(AccountError::Disabled) => "disabled",
             Err(AccountError::EmailNotVerified) => "unverified",
-            Err(AccountError::MfaRequired { .. }) => "second_factor_required",
             Err(AccountError::Busy) => "shed",
             Err(_) => "error",
         };
@@ -46,7 +49,8 @@ impl Accounts {
         password: &str,
         client: Client<'_>,
         device_cookie: Option<&str>,
-    ) -> Result<SignIn, AccountError> {
+        continuation: Option<&str>,
+    ) -> Result<LogInStep, AccountError> {
         let key = lookup_key(identifier);
         let found = self.store.credentials(&key).await?;
         let user_id = found.as_ref().map(|credentials| credentials.user.id);
@@ -88,31 +92,22 @@ impl Accounts {
             return Err(AccountError::Disabled);
         }
         self.throttle.login_succeeded(&attempt).await?;
-        if self.require_verified_email && user.email_verified_at.is_none() {
-            // A fresh link (at most one a minute), so the way in is in the inbox.
-            self.send_confirmation(user, &user.email, false, true)
-                .await?;
-            return Err(AccountError::EmailNotVerified);
-        }
+        self.admit(user, client).await?;
+        let known_device = attempt.device.is_some();
         let methods = self.second_factor_methods(user.id).await?;
         if !methods.is_empty() {
-            let known_device = attempt.device.is_some();
-            return Err(self
-                .require_second_factor(&found, methods, client, known_device)
-                .await);
+            return self
+                .require_second_factor(&found, methods, client, known_device, continuation)
+                .await;
         }
-        let mut signed_in = self.open_session(user, client, &[AMR_PASSWORD]).await?;
-        self.record(
-            ActivityKind::LoginSucceeded,
-            user.id,
-            client,
-            Some(&signed_in.refresh.session_id),
-        )
-        .await;
-        if attempt.device.is_none() {
-            signed_in.device = Some(self.devices.issue(user.id));
-        }
-        Ok(signed_in)
+        Ok(LogInStep::Authenticated(Authenticated {
+            user: found.user,
+            amr: vec![AMR_PASSWORD],
+            auth_time: self.clock.now(),
+            known_device,
+            continuation: continuation.map(str::to_owned),
+            activity: ActivityKind::LoginSucceeded,
+        }))
     }
 
     /// The user and session a bearer token (the value after `Bearer `) belongs to, if
@@ -129,6 +124,16 @@ impl Accounts {
         if session.user_id != id || claims.gen != user.token_generation {
             return Err(TokenError::Revoked.into());
         }
+        self.principal(session, user).await
+    }
+
+    /// The principal of a live session, marking it used (at most once per touch
+    /// interval).
+    pub(super) async fn principal(
+        &self,
+        session: Session,
+        user: User,
+    ) -> Result<Principal, AccountError> {
         let now = self.clock.now();
         if now - session.last_seen_at >= self.sessions.touch_interval() {
             self.store.touch_session(user.id, &session.id, now).await?;

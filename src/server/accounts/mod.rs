@@ -1,5 +1,7 @@
 //! The account rules, one file per job: creating an account (`registration`), logging
-//! in and checking bearer tokens (`log_in`), password checks (`password_check`), the
+//! in and checking bearer tokens (`log_in`), what every completed log-in shares
+//! (`complete_log_in`) and its first-party tokens (`first_party`), the browser session
+//! the server sees (`browser_session`), password checks (`password_check`), the
 //! refresh cookie's rotation (`refresh_rotation`), ending sessions (`session_control`),
 //! self-service (`self_service`), the security activity log (`activity`), "forgot
 //! password" (`recovery`), confirming addresses (`email_verification`) and the links
@@ -9,7 +11,10 @@
 
 mod activity;
 mod authenticator_app;
+mod browser_session;
+mod complete_log_in;
 mod email_verification;
+mod first_party;
 mod links;
 mod log_in;
 mod passkey_log_in;
@@ -27,6 +32,8 @@ mod tests;
 
 pub use activity::{record_event, Origin};
 pub use authenticator_app::{AuthenticatorSetup, SecondFactorStatus};
+pub use complete_log_in::{Authenticated, LogInStep, OpenedSession};
+pub use first_party::SignIn;
 pub use links::{new_link, sha256_hex, RESET};
 pub use passkeys::{Challenge, MAX_PASSKEYS};
 pub use second_factor::{PasskeyProof, SecondFactorProof};
@@ -40,6 +47,7 @@ use super::{
     password::{HashError, PasswordHasher},
     refresh_token::RefreshToken,
     relying_party::{RelyingParty, Unavailable},
+    session_cookie::SessionCookies,
     session_policy::SessionPolicy,
     store::{Store, StoreError, Taken, User},
     throttle::{Action, RetryAfter, Throttle},
@@ -56,17 +64,6 @@ const MAX_USER_AGENT: usize = 512;
 pub struct Client<'a> {
     pub addr: IpAddr,
     pub user_agent: &'a str,
-}
-
-/// A successful log-in: the access token and the session's refresh token.
-#[derive(Debug, Clone)]
-pub struct SignIn {
-    pub access: IssuedToken,
-    pub refresh: RefreshToken,
-    /// When the session ends at the latest (unix seconds): the cookie's lifetime.
-    pub expires_at: i64,
-    /// A new device cookie for the browser (`None`: it proved a valid one).
-    pub device: Option<String>,
 }
 
 /// The answer to a refresh: always an access token; a rotated refresh token unless the
@@ -211,6 +208,7 @@ pub struct Accounts {
     policy: PasswordPolicy,
     throttle: Throttle,
     devices: DeviceCookies,
+    session_cookies: SessionCookies,
     images: ImageProcessor,
     sessions: SessionPolicy,
     mailer: Mailer,
@@ -227,6 +225,8 @@ pub struct Parts {
     pub policy: PasswordPolicy,
     pub throttle: Throttle,
     pub devices: DeviceCookies,
+    /// The browser session cookie's key (`session_cookie.rs`).
+    pub session_cookies: SessionCookies,
     pub images: ImageProcessor,
     pub sessions: SessionPolicy,
     pub mailer: Mailer,
@@ -246,6 +246,7 @@ impl Accounts {
             policy: parts.policy,
             throttle: parts.throttle,
             devices: parts.devices,
+            session_cookies: parts.session_cookies,
             images: parts.images,
             sessions: parts.sessions,
             mailer: parts.mailer,

@@ -7,7 +7,7 @@
 use super::{
     passkeys::{credential_key, internal},
     second_factor::AMR_MULTI_FACTOR,
-    AccountError, Accounts, Challenge, Client, SignIn,
+    AccountError, Accounts, Authenticated, Challenge, Client,
 };
 use crate::api::security_events::ActivityKind;
 use crate::server::store::StoredPasskey;
@@ -47,15 +47,15 @@ impl Accounts {
         Ok(Challenge { ceremony, options })
     }
 
-    /// Finishes a passwordless log-in with the browser's answer (`credential.toJSON()`)
-    /// and opens a session for the passkey's account.
+    /// Finishes a passwordless log-in with the browser's answer (`credential.toJSON()`):
+    /// the passkey's account, for [`Accounts::complete_log_in`].
     pub async fn passkey_log_in(
         &self,
         ceremony: &str,
         credential: serde_json::Value,
         client: Client<'_>,
         device_cookie: Option<&str>,
-    ) -> Result<SignIn, AccountError> {
+    ) -> Result<Authenticated, AccountError> {
         let result = self
             .check_passkey_log_in(ceremony, credential, client, device_cookie)
             .await;
@@ -81,7 +81,7 @@ impl Accounts {
         credential: serde_json::Value,
         client: Client<'_>,
         device_cookie: Option<&str>,
-    ) -> Result<SignIn, AccountError> {
+    ) -> Result<Authenticated, AccountError> {
         let rp = self.relying_party()?;
         self.throttle
             .passkey(client.addr)
@@ -115,33 +115,17 @@ impl Accounts {
             .find(stored.user_id)
             .await?
             .ok_or(AccountError::PasskeyNotAccepted)?;
-        if user.disabled_at.is_some() {
-            self.record(ActivityKind::LoginRefusedDisabled, user.id, client, None)
-                .await;
-            return Err(AccountError::Disabled);
-        }
         self.throttle.passkey_succeeded(client.addr).await?;
-        if self.require_verified_email && user.email_verified_at.is_none() {
-            self.send_confirmation(&user, &user.email, false, true)
-                .await?;
-            return Err(AccountError::EmailNotVerified);
-        }
-        // The key, and the person verified by the authenticator: two factors (RFC 8176).
-        let amr = [key, AMR_USER_PRESENT, AMR_MULTI_FACTOR];
-        let mut signed_in = self.open_session(&user, client, &amr).await?;
-        let session = Some(signed_in.refresh.session_id.as_str());
-        self.record(
-            ActivityKind::PasskeyLoginSucceeded,
-            user.id,
-            client,
-            session,
-        )
-        .await;
         let known_device = device_cookie.and_then(|cookie| self.devices.verify(cookie, user.id));
-        if known_device.is_none() {
-            signed_in.device = Some(self.devices.issue(user.id));
-        }
-        Ok(signed_in)
+        Ok(Authenticated {
+            user,
+            // The key, and the person verified by the authenticator: two factors (RFC 8176).
+            amr: vec![key, AMR_USER_PRESENT, AMR_MULTI_FACTOR],
+            auth_time: self.clock.now(),
+            known_device: known_device.is_some(),
+            continuation: None,
+            activity: ActivityKind::PasskeyLoginSucceeded,
+        })
     }
 
     /// Accepts webauthn-rs's verdict on an assertion made with `stored` and records the

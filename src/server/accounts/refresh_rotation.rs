@@ -2,7 +2,7 @@
 //! rotates its token, and replaying any token it replaced ends the session (theft
 //! detection). A session opened under an older token generation is over.
 
-use super::{truncate, AccountError, Accounts, Client, Refreshed, SignIn, MAX_USER_AGENT};
+use super::{truncate, AccountError, Accounts, Client, Refreshed, MAX_USER_AGENT};
 use crate::api::security_events::ActivityKind;
 use crate::server::{
     refresh_token::RefreshToken,
@@ -10,13 +10,14 @@ use crate::server::{
 };
 
 impl Accounts {
-    /// Starts a session for `user` (after a log-in), authenticated by `amr` (RFC 8176).
+    /// Starts a session for `user` (after a log-in), authenticated by `amr` (RFC 8176):
+    /// its refresh token, and when it ends at the latest (unix seconds).
     pub(super) async fn open_session(
         &self,
         user: &User,
         client: Client<'_>,
         amr: &[&str],
-    ) -> Result<SignIn, AccountError> {
+    ) -> Result<(RefreshToken, i64), AccountError> {
         let now = self.clock.now();
         let refresh = RefreshToken::generate();
         let session = Session {
@@ -42,15 +43,7 @@ impl Accounts {
             // being checked: this log-in must not outlive it.
             return Err(AccountError::SessionEnded);
         }
-        let access =
-            self.tokens
-                .issue(user.id, user.token_generation, &session.id, &session.amr)?;
-        Ok(SignIn {
-            access,
-            refresh,
-            expires_at: session.expires_at,
-            device: None,
-        })
+        Ok((refresh, session.expires_at))
     }
 
     /// Exchanges a refresh token for a new access token and rotates it. Replaying the

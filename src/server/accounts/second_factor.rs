@@ -6,7 +6,7 @@
 
 use super::{
     links::{new_secret, secret_hash, sha256_hex},
-    AccountError, Accounts, Client, SignIn,
+    AccountError, Accounts, Authenticated, Client, LogInStep,
 };
 use crate::api::security_events::ActivityKind;
 use crate::server::{
@@ -217,7 +217,8 @@ impl Accounts {
         methods: Vec<&'static str>,
         client: Client<'_>,
         known_device: bool,
-    ) -> AccountError {
+        continuation: Option<&str>,
+    ) -> Result<LogInStep, AccountError> {
         let now = self.clock.now();
         let (token, token_hash) = new_secret();
         let challenge = MfaChallenge {
@@ -229,24 +230,24 @@ impl Accounts {
             failures: 0,
             created_at: now,
             expires_at: now + MFA_TOKEN_SECS,
+            continuation: continuation.map(str::to_owned),
         };
-        match self.store.create_mfa_challenge(&challenge).await {
-            Ok(()) => AccountError::MfaRequired {
-                mfa_token: token,
-                methods,
-            },
-            Err(e) => e.into(),
-        }
+        self.store.create_mfa_challenge(&challenge).await?;
+        Ok(LogInStep::SecondFactorRequired {
+            mfa_token: token,
+            methods,
+        })
     }
 
     /// The second step of a log-in: the `mfa_token` from the first and a second factor.
-    /// Opens the session exactly as a log-in without a second factor does.
+    /// The person, as a log-in without a second factor gives it, with the continuation
+    /// the first step recorded.
     pub async fn login_second_factor(
         &self,
         mfa_token: &str,
         proof: SecondFactorProof<'_>,
         client: Client<'_>,
-    ) -> Result<SignIn, AccountError> {
+    ) -> Result<Authenticated, AccountError> {
         let result = self
             .check_login_second_factor(mfa_token, proof, client)
             .await;
@@ -268,7 +269,7 @@ impl Accounts {
         mfa_token: &str,
         proof: SecondFactorProof<'_>,
         client: Client<'_>,
-    ) -> Result<SignIn, AccountError> {
+    ) -> Result<Authenticated, AccountError> {
         let (token_hash, challenge, found) = self.live_mfa_challenge(mfa_token, client).await?;
         let user = &found.user;
         if user.disabled_at.is_some() {
@@ -293,19 +294,14 @@ impl Accounts {
         if self.store.take_mfa_challenge(&token_hash).await?.is_none() {
             return Err(AccountError::InvalidMfaToken { expired: false });
         }
-        let amr = [AMR_PASSWORD, amr, AMR_MULTI_FACTOR];
-        let mut signed_in = self.open_session(user, client, &amr).await?;
-        self.record(
-            ActivityKind::LoginSucceeded,
-            user.id,
-            client,
-            Some(&signed_in.refresh.session_id),
-        )
-        .await;
-        if !challenge.known_device {
-            signed_in.device = Some(self.devices.issue(user.id));
-        }
-        Ok(signed_in)
+        Ok(Authenticated {
+            user: found.user,
+            amr: vec![AMR_PASSWORD, amr, AMR_MULTI_FACTOR],
+            auth_time: self.clock.now(),
+            known_device: challenge.known_device,
+            continuation: challenge.continuation,
+            activity: ActivityKind::LoginSucceeded,
+        })
     }
 
     /// The log-in waiting for its second factor behind `mfa_token`, if it is live and

@@ -58,6 +58,9 @@ async fn accounts() -> (Accounts, Clock) {
             clock.clone(),
         ),
         devices: DeviceCookies::new(b"unit-test-device-key-0123456789abcdef"),
+        session_cookies: crate::server::session_cookie::SessionCookies::new(
+            b"unit-test-session-key-0123456789abcdef",
+        ),
         images: ImageProcessor::new(UploadCapacity {
             slots: 1,
             queue: 0,
@@ -90,10 +93,24 @@ async fn signed_up(accounts: &Accounts, name: &str) -> super::SignIn {
         .register(name, &email, PASSWORD, client().addr)
         .await
         .unwrap();
-    accounts
-        .login(name, PASSWORD, client(), None)
-        .await
-        .unwrap()
+    log_in(accounts, name, PASSWORD).await.unwrap()
+}
+
+/// A password log-in to the end, as `POST /api/login` runs it: the person, their
+/// session, its first-party tokens.
+async fn log_in(
+    accounts: &Accounts,
+    identifier: &str,
+    password: &str,
+) -> Result<super::SignIn, AccountError> {
+    let step = accounts
+        .login(identifier, password, client(), None, None)
+        .await?;
+    let super::LogInStep::Authenticated(person) = step else {
+        panic!("no second factor in these tests");
+    };
+    let opened = accounts.complete_log_in(person, client()).await?;
+    accounts.issue_first_party(opened)
 }
 
 #[tokio::test]
@@ -106,9 +123,7 @@ async fn a_log_in_gives_a_token_that_names_its_user_and_session() {
         .unwrap();
     assert_eq!(principal.user.username, "ada");
     assert_eq!(principal.session_id, signed_in.refresh.session_id);
-    let by_email = accounts
-        .login("ADA@example.com", PASSWORD, client(), None)
-        .await;
+    let by_email = log_in(&accounts, "ADA@example.com", PASSWORD).await;
     assert!(by_email.is_ok(), "the e-mail works too, regardless of case");
 }
 
@@ -116,10 +131,8 @@ async fn a_log_in_gives_a_token_that_names_its_user_and_session() {
 async fn unknown_users_and_wrong_passwords_get_the_same_error() {
     let (accounts, _) = accounts().await;
     signed_up(&accounts, "ada").await;
-    let wrong = accounts
-        .login("ada", "not the password at all", client(), None)
-        .await;
-    let unknown = accounts.login("nobody", PASSWORD, client(), None).await;
+    let wrong = log_in(&accounts, "ada", "not the password at all").await;
+    let unknown = log_in(&accounts, "nobody", PASSWORD).await;
     assert!(matches!(wrong, Err(AccountError::InvalidCredentials)));
     assert!(matches!(unknown, Err(AccountError::InvalidCredentials)));
 }
@@ -150,10 +163,7 @@ async fn a_replaced_refresh_token_replayed_after_the_grace_window_ends_the_sessi
 async fn sessions_end_when_idle_and_at_their_lifetime() {
     let (accounts, clock) = accounts().await;
     let idle = signed_up(&accounts, "ada").await;
-    let busy = accounts
-        .login("ada", PASSWORD, client(), None)
-        .await
-        .unwrap();
+    let busy = log_in(&accounts, "ada", PASSWORD).await.unwrap();
     let mut cookie = busy.refresh.value();
     for _ in 0..4 {
         clock.advance(6 * DAY);
@@ -179,10 +189,7 @@ async fn sessions_end_when_idle_and_at_their_lifetime() {
 async fn log_out_everywhere_and_a_password_change_revoke_earlier_tokens() {
     let (accounts, _) = accounts().await;
     let first = signed_up(&accounts, "ada").await;
-    let second = accounts
-        .login("ada", PASSWORD, client(), None)
-        .await
-        .unwrap();
+    let second = log_in(&accounts, "ada", PASSWORD).await.unwrap();
     let principal = accounts
         .authenticate(Some(&second.access.token))
         .await
@@ -294,8 +301,7 @@ async fn a_password_change_applies_only_over_the_hash_it_checked() {
         .change_password(id, &checked.password_hash, "$argon2id$stale", None)
         .await;
     assert!(matches!(stale, Err(StoreError::Missing)), "{stale:?}");
-    assert!(accounts
-        .login("ada", "another long passphrase", client(), None)
+    assert!(log_in(&accounts, "ada", "another long passphrase")
         .await
         .is_ok());
 }
@@ -312,7 +318,7 @@ async fn repeated_failures_fold_into_one_entry_and_old_entries_are_pruned() {
         .unwrap()
         .user;
     for _ in 0..3 {
-        let wrong = accounts.login("ada", "a wrong password, long enough", client(), None);
+        let wrong = log_in(&accounts, "ada", "a wrong password, long enough");
         assert!(matches!(wrong.await, Err(AccountError::InvalidCredentials)));
     }
     let kinds = |events: Vec<crate::server::store::StoredEvent>| -> Vec<(ActivityKind, i64)> {
@@ -333,14 +339,14 @@ async fn repeated_failures_fold_into_one_entry_and_old_entries_are_pruned() {
 
     // Past the folding window, a failure is a new entry.
     clock.advance(Duration::from_secs(16 * 60));
-    let wrong = accounts.login("ada", "a wrong password, long enough", client(), None);
+    let wrong = log_in(&accounts, "ada", "a wrong password, long enough");
     assert!(wrong.await.is_err());
     let (events, _) = accounts.activity(&user, None, None).await.unwrap();
     assert_eq!(events.len(), 3);
 
     // Retention: entries older than it go; newer ones stay.
     clock.advance(89 * DAY);
-    let wrong = accounts.login("ada", "a wrong password, long enough", client(), None);
+    let wrong = log_in(&accounts, "ada", "a wrong password, long enough");
     assert!(wrong.await.is_err());
     assert_eq!(accounts.prune_activity(90 * DAY).await.unwrap(), 0);
     clock.advance(DAY + Duration::from_secs(1));

@@ -38,6 +38,8 @@ pub struct MfaChallenge {
     pub failures: i64,
     pub created_at: i64,
     pub expires_at: i64,
+    /// What the log-in is for (e.g. the page to go back to), for the second step.
+    pub continuation: Option<String>,
 }
 
 /// A passkey (WebAuthn credential) of an account, as stored.

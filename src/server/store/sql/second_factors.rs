@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use sqlx::{any::AnyRow, Row};
 
 const CHALLENGE_COLUMNS: &str =
-    "token_hash, user_id, address, binding, known_device, failures, created_at, expires_at";
+    "token_hash, user_id, address, binding, known_device, failures, created_at, expires_at, \
+     continuation";
 
 #[async_trait]
 impl SecondFactorStore for SqlStore {
@@ -154,7 +155,7 @@ impl SecondFactorStore for SqlStore {
             .await?;
         sqlx::query(&format!(
             "INSERT INTO mfa_challenges ({CHALLENGE_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         ))
         .bind(&challenge.token_hash)
         .bind(challenge.user_id)
@@ -164,6 +165,7 @@ impl SecondFactorStore for SqlStore {
         .bind(challenge.failures)
         .bind(challenge.created_at)
         .bind(challenge.expires_at)
+        .bind(challenge.continuation.as_deref())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -242,5 +244,6 @@ fn challenge_from(row: &AnyRow) -> Result<MfaChallenge, sqlx::Error> {
         failures: row.try_get("failures")?,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
+        continuation: row.try_get("continuation")?,
     })
 }

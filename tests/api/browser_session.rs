@@ -1,0 +1,279 @@
+//! The browser session the server sees, over real HTTP on SQLite and PostgreSQL: every
+//! browser sign-in sets the session cookie (`__Host-`, `HttpOnly`, `Secure`,
+//! `SameSite=Lax`); a page rendered with it already names the person; a settings page
+//! without a live session answers 303 to `/login?next=<that page>`; the cookie ends with
+//! its session in every way a session ends, is refused when forged, and never
+//! authenticates an API call.
+
+use crate::admin_cli::keyhold;
+use crate::helpers::{json, Engine, TestServer, PASSWORD};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+const SESSION: &str = "__Host-keyhold-session";
+const REFRESH: &str = "__Host-keyhold-refresh";
+
+/// The value and whole `Set-Cookie` line a response sets for cookie `name`.
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, String)> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|line| line.starts_with(&format!("{name}=")))
+        .map(|line| {
+            let value = line[name.len() + 1..].split(';').next().unwrap_or("");
+            (value.to_owned(), line.to_owned())
+        })
+}
+
+/// A browser's sign-in: its access token and cookies.
+struct Browser {
+    access: String,
+    session: String,
+    refresh: String,
+}
+
+async fn sign_in(server: &TestServer, username: &str) -> Browser {
+    let response = server.login(username, PASSWORD).await;
+    assert_eq!(response.status(), 200);
+    let (session, _) = set_cookie(&response, SESSION).expect("the session cookie is set");
+    let (refresh, _) = set_cookie(&response, REFRESH).expect("the refresh cookie is set");
+    let body = json(response).await;
+    Browser {
+        access: body["access_token"].as_str().unwrap().to_owned(),
+        session,
+        refresh,
+    }
+}
+
+/// `GET path` as a browser would open it (following no redirect), with `cookie` as the
+/// session cookie.
+async fn open(server: &TestServer, path: &str, cookie: Option<&str>) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut request = client.get(server.url(path)).header("accept", "text/html");
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", format!("{SESSION}={cookie}"));
+    }
+    request.send().await.unwrap()
+}
+
+/// Asserts `response` sends the browser to log in first and come back to `next`.
+fn sent_to_log_in(response: &reqwest::Response, next: &str) {
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        format!("/login?next={next}")
+    );
+}
+
+async fn post(server: &TestServer, token: &str, path: &str, body: Value) -> reqwest::Response {
+    let request = server.client.post(server.url(path)).bearer_auth(token);
+    request.json(&body).send().await.unwrap()
+}
+
+/// Asserts the settings page refuses `cookie` (its session is over) and removes it,
+/// within `patience` (a change made by another process is seen within seconds).
+async fn ended(server: &TestServer, cookie: &str, how: &str, patience: Duration) {
+    let started = Instant::now();
+    loop {
+        let response = open(server, "/profile", Some(cookie)).await;
+        if response.status() == 303 {
+            sent_to_log_in(&response, "%2Fprofile");
+            let (value, line) = set_cookie(&response, SESSION).expect("the cookie is removed");
+            assert_eq!(value, "", "{how}: {line}");
+            assert!(line.contains("Max-Age=0"), "{how}: {line}");
+            return;
+        }
+        assert_eq!(response.status(), 200, "{how}");
+        assert!(
+            started.elapsed() < patience,
+            "{how}: the cookie still works"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+on_both_databases!(
+    a_sign_in_sets_the_session_cookie_and_pages_render_signed_in,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        server.signed_up("grace_hopper").await;
+        let response = server.login("grace_hopper", PASSWORD).await;
+        let (_, line) = set_cookie(&response, SESSION).expect("the session cookie is set");
+        for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+            assert!(line.contains(attribute), "{attribute} in {line}");
+        }
+        assert!(!line.contains("Domain"), "{line}");
+        let max_age: i64 = line
+            .split("Max-Age=")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .and_then(|age| age.parse().ok())
+            .expect("Max-Age");
+        assert!(max_age > 0 && max_age <= 30 * 24 * 3600, "{line}");
+        let browser = sign_in(&server, "grace_hopper").await;
+
+        // The first HTML already names the person: on the settings pages and elsewhere.
+        for path in ["/profile", "/profile/security", "/"] {
+            let page = open(&server, path, Some(&browser.session)).await;
+            assert_eq!(page.status(), 200, "{path}");
+            let html = page.text().await.unwrap();
+            assert!(html.contains("Signed in as"), "{path}: {html}");
+            assert!(html.contains("grace_hopper"), "{path}: {html}");
+        }
+
+        // Signed out: the settings pages send the browser to log in, then back.
+        sent_to_log_in(&open(&server, "/profile", None).await, "%2Fprofile");
+        sent_to_log_in(
+            &open(&server, "/profile/security?from=mail", None).await,
+            "%2Fprofile%2Fsecurity%3Ffrom%3Dmail",
+        );
+        let home = open(&server, "/", None).await;
+        assert_eq!(home.status(), 200);
+        assert!(!home.text().await.unwrap().contains("Signed in as"));
+
+        // The cookie is for pages only: an API call needs the bearer token.
+        let me = server
+            .client
+            .get(server.url("/api/users/me"))
+            .header("cookie", format!("{SESSION}={}", browser.session))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), 401);
+        assert_eq!(server.me(&browser.access).await.status(), 200);
+    }
+);
+
+on_both_databases!(
+    a_forged_or_foreign_session_cookie_signs_nobody_in,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        server.signed_up("ada").await;
+        let ada = sign_in(&server, "ada").await;
+        // The session's id with another MAC, another id with this MAC, junk.
+        let (id, mac) = ada.session.split_once('.').unwrap();
+        let other_mac = format!("{id}.{}", "A".repeat(mac.len()));
+        let flipped = if id.starts_with('A') { 'B' } else { 'A' };
+        let other_id = format!("{flipped}{}.{mac}", &id[1..]);
+        // The refresh cookie's value is not a session cookie either.
+        for forged in [other_mac.as_str(), &other_id, "junk", &ada.refresh, ""] {
+            let response = open(&server, "/profile", Some(forged)).await;
+            sent_to_log_in(&response, "%2Fprofile");
+        }
+        assert_eq!(
+            open(&server, "/profile", Some(&ada.session)).await.status(),
+            200
+        );
+    }
+);
+
+on_both_databases!(
+    the_session_cookie_ends_with_its_session,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        let fast = Duration::from_secs(2);
+        server.signed_up("ada").await;
+
+        // Log-out: the answer removes the cookie, and the session is over anyway.
+        let browser = sign_in(&server, "ada").await;
+        let response = post(&server, &browser.access, "/api/logout", json!({})).await;
+        assert_eq!(response.status(), 200);
+        let (value, _) = set_cookie(&response, SESSION).expect("log-out removes the cookie");
+        assert_eq!(value, "");
+        ended(&server, &browser.session, "log-out", fast).await;
+
+        // Revoked from another session.
+        let laptop = sign_in(&server, "ada").await;
+        let phone = sign_in(&server, "ada").await;
+        let (laptop_id, _) = laptop.session.split_once('.').unwrap();
+        let body = json!({ "id": laptop_id });
+        let response = post(&server, &phone.access, "/api/sessions/revoke", body).await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        ended(&server, &laptop.session, "revocation", fast).await;
+
+        // Log out everywhere.
+        let other = sign_in(&server, "ada").await;
+        let response = post(
+            &server,
+            &phone.access,
+            "/api/users/me/logout-all",
+            json!({}),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        ended(&server, &phone.session, "log-out everywhere", fast).await;
+        ended(&server, &other.session, "log-out everywhere", fast).await;
+
+        // A password change (on another account: ada keeps her password here).
+        server.signed_up("bob").await;
+        let before = sign_in(&server, "bob").await;
+        let current = sign_in(&server, "bob").await;
+        let new_password = "a brand new passphrase, long enough";
+        let body = json!({ "current_password": PASSWORD, "new_password": new_password });
+        let response = post(&server, &current.access, "/api/users/me/password", body).await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        ended(&server, &before.session, "password change", fast).await;
+
+        // A replaced refresh cookie replayed after the grace window (theft detection).
+        let stolen = sign_in(&server, "ada").await;
+        let refresh = |cookie: String| {
+            let request = server.client.post(server.url("/api/refresh"));
+            request
+                .header("cookie", format!("{REFRESH}={cookie}"))
+                .header("origin", server.base.clone())
+                .send()
+        };
+        assert_eq!(refresh(stolen.refresh.clone()).await.unwrap().status(), 200);
+        server.clock.advance(Duration::from_secs(11));
+        let replayed = refresh(stolen.refresh.clone()).await.unwrap();
+        assert_eq!(replayed.status(), 401);
+        let (value, _) = set_cookie(&replayed, SESSION).expect("the refusal removes it");
+        assert_eq!(value, "");
+        ended(&server, &stolen.session, "refresh token reuse", fast).await;
+
+        // "This wasn't me" on a sign-in ends every other session.
+        let intruder = sign_in(&server, "ada").await;
+        let owner = sign_in(&server, "ada").await;
+        let activity = server
+            .client
+            .get(server.url("/api/users/me/activity"))
+            .bearer_auth(&owner.access);
+        let activity = json(activity.send().await.unwrap()).await;
+        let entry = activity["entries"]
+            .as_array()
+            .and_then(|entries| {
+                entries
+                    .iter()
+                    .find(|e| e["current_session"] == false && e["kind"] == "login_succeeded")
+            })
+            .map(|e| e["id"].clone())
+            .unwrap_or_else(|| panic!("another sign-in: {activity}"));
+        let body = json!({ "id": entry });
+        let path = "/api/users/me/activity/not-me";
+        let response = post(&server, &owner.access, path, body).await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        ended(&server, &intruder.session, "this wasn't me", fast).await;
+
+        // An administrator disables the account (another process: seen within seconds).
+        let last = sign_in(&server, "ada").await;
+        let run = keyhold(
+            server.database(),
+            &["admin", "users", "disable", "ada"],
+            &[],
+        )
+        .await;
+        assert!(run.ok, "{}", run.stderr);
+        ended(
+            &server,
+            &last.session,
+            "disabled account",
+            Duration::from_secs(15),
+        )
+        .await;
+    }
+);
