@@ -1,7 +1,7 @@
 //! Sign-up and log-in: `POST /api/register` (JSON), `POST /api/login` (OAuth2 password
 //! form) and, for accounts with a second factor, `POST /api/login/mfa`.
 
-use super::{second_factors::SecondFactorFields, ApiError, TokenResponse, UserView};
+use super::{proofs::SecondFactorFields, ApiError, TokenResponse, UserView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,7 @@ debug_without_secrets!(RegisterRequest { username, email });
 pub async fn register(#[server(flatten)] request: RegisterRequest) -> Result<UserView, ApiError> {
     use crate::server::{
         edge::{client_addr, set_status},
-        state::AppState,
+        runtime::state::AppState,
     };
 
     let state = AppState::from_context()?;
@@ -123,7 +123,7 @@ impl LoginRequest {
 ))]
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(#[server(flatten)] request: LoginRequest) -> Result<TokenResponse, ApiError> {
-    use crate::server::state::AppState;
+    use crate::server::runtime::state::AppState;
 
     let state = AppState::from_context()?;
     let caller = log_in_caller(&state)?;
@@ -176,7 +176,7 @@ debug_without_secrets!(LoginMfaRequest {});
 pub async fn login_mfa(
     #[server(flatten)] request: LoginMfaRequest,
 ) -> Result<TokenResponse, ApiError> {
-    use crate::server::state::AppState;
+    use crate::server::runtime::state::AppState;
 
     let state = AppState::from_context()?;
     let caller = log_in_caller(&state)?;
@@ -196,7 +196,7 @@ pub async fn login_mfa(
 /// with an `Origin` must come from this site; programs send none.
 #[cfg(feature = "ssr")]
 pub(crate) fn log_in_caller(
-    state: &crate::server::state::AppState,
+    state: &crate::server::runtime::state::AppState,
 ) -> Result<crate::server::edge::Caller, ApiError> {
     use crate::server::edge::{check_origin, Caller};
 
@@ -212,7 +212,7 @@ pub(crate) fn log_in_caller(
 /// token.
 #[cfg(feature = "ssr")]
 pub(crate) fn signed_in_answer(
-    state: &crate::server::state::AppState,
+    state: &crate::server::runtime::state::AppState,
     signed_in: crate::server::accounts::SignIn,
 ) -> TokenResponse {
     use crate::server::edge::set_cookie;

@@ -10,6 +10,7 @@ pub mod error_responses;
 pub mod images;
 pub mod passkey_log_in;
 pub mod passkeys;
+pub mod proofs;
 pub mod recovery;
 pub mod refresh;
 pub mod second_factors;

@@ -38,18 +38,18 @@ pub struct Purpose {
 /// Characters of a link's token: 32 bytes in unpadded base64url.
 const TOKEN_CHARS: usize = 43;
 
+/// The stored hash of a token, if it has a token's shape (no database look-up for
+/// anything else).
+fn token_hash(token: &str) -> Result<String, AccountError> {
+    secret_hash(token).ok_or(AccountError::InvalidLink { expired: false })
+}
+
 /// SHA-256 (hex) of `text`.
 pub fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// The stored hash of a token, if it has a token's shape (no database look-up for
-/// anything else).
-fn token_hash(token: &str) -> Result<String, AccountError> {
-    secret_hash(token).ok_or(AccountError::InvalidLink { expired: false })
 }
 
 /// SHA-256 (hex) of a secret made by `new_secret`, if `token` has its shape.

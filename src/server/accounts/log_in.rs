@@ -6,9 +6,11 @@ use super::{
 };
 use crate::api::security_events::ActivityKind;
 use crate::server::{
+    building_blocks::{
+        token::TokenError,
+        validation::{lookup_key, normalize_password},
+    },
     throttle::LoginAttempt,
-    token::TokenError,
-    validation::{lookup_key, normalize_password},
 };
 
 impl Accounts {

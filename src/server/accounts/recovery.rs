@@ -9,10 +9,10 @@ use super::{
 };
 use crate::api::security_events::ActivityKind;
 use crate::server::{
+    building_blocks::validation::{email_rule, lookup_key, Invalid},
     mail::messages,
     store::StoreError,
     throttle::Action,
-    validation::{email_rule, lookup_key, Invalid},
 };
 use std::net::IpAddr;
 use subtle::ConstantTimeEq;

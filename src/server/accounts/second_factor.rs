@@ -10,9 +10,11 @@ use super::{
 };
 use crate::api::security_events::ActivityKind;
 use crate::server::{
-    second_factors::{recovery_codes, totp},
+    building_blocks::{
+        second_factors::{recovery_codes, totp},
+        validation::{lookup_key, Invalid},
+    },
     store::{Credentials, MfaChallenge, User},
-    validation::{lookup_key, Invalid},
 };
 
 /// How long an `mfa_token` lives.

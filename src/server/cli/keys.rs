@@ -4,14 +4,14 @@
 //! instance follows within KEYHOLD_JWT_KEYS_RELOAD.
 
 use crate::server::{
-    config::{parse_duration, Config},
-    store::SqlStore,
-    token::{
+    building_blocks::clock::unix_now,
+    building_blocks::token::{
         key_material::algorithm_name,
         key_rotation::{KeySet, KeyStatus},
         KeyPair,
     },
-    unix_now,
+    config::{parse_duration, Config},
+    store::SqlStore,
 };
 use clap::Subcommand;
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! attempts cannot all pass one check.
 //!
 //! - Log-in from a browser that signed in to the account before (a valid device cookie,
-//!   `device_cookie.rs`): only that device's own bucket.
+//!   `building_blocks/device_cookie.rs`): only that device's own bucket.
 //! - Log-in from anywhere else: a bucket per account and address (IPv6 by /64), and a
 //!   per-account backoff whose wait doubles after a few failures (capped), so nobody can
 //!   lock the owner out, who still signs in from a known device at once.
@@ -27,7 +27,7 @@ pub mod rules;
 pub use memory::MemoryThrottle;
 pub use rules::{RetryAfter, Rule};
 
-use super::{clock::Clock, store::StoreError};
+use crate::server::{building_blocks::clock::Clock, store::StoreError};
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use std::{net::IpAddr, sync::Arc, time::Duration};

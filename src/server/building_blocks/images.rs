@@ -7,7 +7,7 @@
 //! upload takes one of a fixed number of slots before its body is read, so the memory
 //! held by uploads is bounded (slots × the upload limit, plus threads × one decode).
 
-use super::{
+use crate::server::building_blocks::{
     load_shedding::{Admission, Admitted},
     low_priority_threads::{return_free_memory, LowPriorityThreads, WorkerError},
 };

@@ -1,7 +1,7 @@
 //! The refresh token a session's cookie holds: random, stored only as a hash, compared
 //! in constant time. Where it is rotated: `accounts/refresh_rotation.rs`.
 
-use super::token::random_id;
+use crate::server::building_blocks::token::random_id;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use rand::RngCore;
 use sha2::{Digest, Sha256};

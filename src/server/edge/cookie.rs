@@ -1,7 +1,9 @@
 //! The refresh cookie: its attributes, reading it back, and the `Origin` check that
 //! keeps other sites from using it (CSRF) on the endpoints that accept it.
 
-use super::{device_cookie::DEVICE_LIFETIME_SECS, refresh_token::RefreshToken};
+use crate::server::building_blocks::{
+    device_cookie::DEVICE_LIFETIME_SECS, refresh_token::RefreshToken,
+};
 use axum_extra::extract::cookie::CookieJar;
 use cookie::{time::Duration, Cookie, SameSite};
 use http::{header, HeaderMap, HeaderValue};
@@ -36,7 +38,7 @@ impl CookiePolicy {
         }
     }
 
-    /// The device cookie's name (`device_cookie.rs`): the same attributes.
+    /// The device cookie's name (`building_blocks/device_cookie.rs`): the same attributes.
     pub fn device_name(&self) -> &'static str {
         if self.secure {
             "__Host-keyhold-device"
