@@ -4,10 +4,10 @@
 //! `email_verification.rs`, with queuing a message.
 
 use super::{AccountError, Accounts};
+use crate::server::building_blocks::digest::sha256_hex;
 use crate::server::{mail::messages::Composed, store::OneTimeLink, store::QueuedMail};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 /// Resets a password; 30 minutes.
 pub const RESET: Purpose = Purpose {
@@ -42,14 +42,6 @@ const TOKEN_CHARS: usize = 43;
 /// anything else).
 fn token_hash(token: &str) -> Result<String, AccountError> {
     secret_hash(token).ok_or(AccountError::InvalidLink { expired: false })
-}
-
-/// SHA-256 (hex) of `text`.
-pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// SHA-256 (hex) of a secret made by `new_secret`, if `token` has its shape.

@@ -27,7 +27,7 @@ mod tests;
 
 pub use activity::{record_event, Origin};
 pub use authenticator_app::{AuthenticatorSetup, SecondFactorStatus};
-pub use links::{new_link, sha256_hex, RESET};
+pub use links::{new_link, RESET};
 pub use passkeys::{Challenge, MAX_PASSKEYS};
 pub use second_factor::{PasskeyProof, SecondFactorProof};
 pub use self_service::ProfileChange;

@@ -5,12 +5,13 @@
 //! confirming a change with the password and, when enrolled, the second factor.
 
 use super::{
-    links::{new_secret, secret_hash, sha256_hex},
+    links::{new_secret, secret_hash},
     AccountError, Accounts, Client, SignIn,
 };
 use crate::api::security_events::ActivityKind;
 use crate::server::{
     building_blocks::{
+        digest::sha256_hex,
         second_factors::{recovery_codes, totp},
         validation::{lookup_key, Invalid},
     },

@@ -4,12 +4,13 @@
 //!
 //! Secrets and proofs: `password` (argon2id), `token` (access tokens and their keys),
 //! `refresh_token`, `device_cookie`, `second_factors` (TOTP, recovery codes, QR code),
-//! `relying_party` (WebAuthn's view of the site). Input and
+//! `relying_party` (WebAuthn's view of the site), `digest` (SHA-256 as hex). Input and
 //! policy: `validation`, `session_policy`, `user_agent`, `images`. Time and CPU: `clock`,
 //! `low_priority_threads` and the door in front of them, `load_shedding`.
 
 pub mod clock;
 pub mod device_cookie;
+pub mod digest;
 pub mod images;
 pub mod load_shedding;
 pub mod low_priority_threads;

@@ -5,9 +5,10 @@
 
 use crate::api::security_events::ActivityKind;
 use crate::server::{
-    accounts::{new_link, record_event, sha256_hex, Origin, RESET},
-    building_blocks::clock::unix_now,
-    building_blocks::{user_agent::describe_device, validation::lookup_key},
+    accounts::{new_link, record_event, Origin, RESET},
+    building_blocks::{
+        clock::unix_now, digest::sha256_hex, user_agent::describe_device, validation::lookup_key,
+    },
     store::{
         ActivityStore, Credentials, LinkStore, PasskeyStore, SecondFactorStore, SessionStore,
         SqlStore, User, UserStore,

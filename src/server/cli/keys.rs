@@ -4,11 +4,13 @@
 //! instance follows within KEYHOLD_JWT_KEYS_RELOAD.
 
 use crate::server::{
-    building_blocks::clock::unix_now,
-    building_blocks::token::{
-        key_material::algorithm_name,
-        key_rotation::{KeySet, KeyStatus},
-        KeyPair,
+    building_blocks::{
+        clock::unix_now,
+        token::{
+            key_material::algorithm_name,
+            key_rotation::{KeySet, KeyStatus},
+            KeyPair,
+        },
     },
     config::{parse_duration, Config},
     store::SqlStore,

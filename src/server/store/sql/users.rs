@@ -2,8 +2,7 @@
 
 use super::{set_image_hash, user_from, ConstraintExt, SqlStore, PING_TIMEOUT, USER_COLUMNS};
 use crate::server::{
-    building_blocks::clock::unix_now,
-    building_blocks::images::ProcessedImage,
+    building_blocks::{clock::unix_now, images::ProcessedImage},
     store::{Credentials, NewUser, StoreError, Taken, User, UserStore},
 };
 use async_trait::async_trait;
