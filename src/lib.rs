@@ -8,6 +8,14 @@
 // components overflows the default query depth when computing their layout.
 #![recursion_limit = "256"]
 
+// A client built without `--split` would start and then fail to load its lazy routes
+// (`build.rs` tells).
+#[cfg(keyhold_unsplit)]
+compile_error!(
+    "the browser's WASM must be split: run `cargo leptos watch --split` or \
+     `cargo leptos build --split` (or `make dev`)"
+);
+
 #[macro_use]
 mod redacted;
 

@@ -2,12 +2,13 @@
 
 use clap::Parser;
 use keyhold::server::{
-    assets,
     cli::{self, Cli, Command},
     config::Config,
-    router::router,
-    state::AppState,
-    telemetry::{self, LogFormat},
+    edge::{assets, router::router},
+    runtime::{
+        state::AppState,
+        telemetry::{self, LogFormat},
+    },
 };
 use leptos::prelude::get_configuration;
 use std::process::ExitCode;
@@ -41,10 +42,11 @@ async fn serve() -> Result<(), String> {
         .await
         .map_err(|e| format!("start-up failed: {e}"))?;
     if let Some(metrics_addr) = config.metrics_addr {
-        let handle = keyhold::server::metrics::install()?;
+        let handle = keyhold::server::edge::metrics::install()?;
         let state = state.clone();
         tokio::spawn(async move {
-            if let Err(message) = keyhold::server::metrics::serve(metrics_addr, handle, state).await
+            if let Err(message) =
+                keyhold::server::edge::metrics::serve(metrics_addr, handle, state).await
             {
                 tracing::error!("{message}");
             }
@@ -55,7 +57,8 @@ async fn serve() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!("Keyhold listening on http://{addr}");
-    keyhold::server::serve::serve(listener, app, config.header_timeout, shutdown_signal()).await;
+    keyhold::server::runtime::serve::serve(listener, app, config.header_timeout, shutdown_signal())
+        .await;
     tracing::info!("shut down cleanly");
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Account self-service: edit the profile, delete the account, download my data.
 //! All take `Authorization: Bearer <token>`.
 
+use super::proofs::{SecondFactorFields, SecondFactorsView};
 use super::{ApiError, UserView};
 use crate::client::AuthClient;
 use leptos::prelude::*;
@@ -26,7 +27,7 @@ pub struct UpdateProfileRequest {
     pub current_password: Option<String>,
     /// With the password, when the account has a second factor.
     #[serde(flatten)]
-    pub second_factor: super::second_factors::SecondFactorFields,
+    pub second_factor: SecondFactorFields,
 }
 
 debug_without_secrets!(UpdateProfileRequest { username, email });
@@ -53,7 +54,7 @@ pub async fn update_profile(
 ) -> Result<UserView, ApiError> {
     use crate::server::accounts::ProfileChange;
 
-    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     let change = ProfileChange {
         username: request.username.as_deref(),
         email: request.email.as_deref(),
@@ -84,7 +85,7 @@ pub struct DeleteAccountRequest {
     pub confirm: String,
     /// Needed when the account has a second factor.
     #[serde(flatten)]
-    pub second_factor: super::second_factors::SecondFactorFields,
+    pub second_factor: SecondFactorFields,
 }
 
 debug_without_secrets!(DeleteAccountRequest { confirm });
@@ -108,7 +109,7 @@ debug_without_secrets!(DeleteAccountRequest { confirm });
 pub async fn delete_account(
     #[server(flatten)] request: DeleteAccountRequest,
 ) -> Result<Deleted, ApiError> {
-    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     state
         .accounts
         .delete_account(
@@ -132,7 +133,7 @@ pub struct AccountExport {
     /// The live sign-in sessions (refresh tokens are stored only as hashes: not included).
     pub sessions: Vec<ExportedSession>,
     /// The security activity log, newest first.
-    pub activity: Vec<crate::api::activity::ActivityEntry>,
+    pub activity: Vec<super::security_events::ActivityEntry>,
 }
 
 /// One sign-in session as stored.
@@ -172,7 +173,7 @@ pub struct ExportedSecurity {
     /// How many times every token was revoked (password changes, log out everywhere).
     pub token_revocations: i64,
     /// The second factors (their secrets and codes are never exported).
-    pub second_factors: super::second_factors::SecondFactorsView,
+    pub second_factors: SecondFactorsView,
 }
 
 /// "Download my data": a JSON document with everything stored about the account.
@@ -187,9 +188,9 @@ pub struct ExportedSecurity {
 ))]
 #[server(prefix = "/api", endpoint = "users/me/export", input = GetUrl, client = AuthClient)]
 pub async fn export_data() -> Result<AccountExport, ApiError> {
-    use crate::server::user_agent::describe_device;
+    use crate::server::building_blocks::user_agent::describe_device;
 
-    let (state, principal) = super::users::signed_in_session().await?;
+    let (state, principal) = crate::server::edge::signed_in_session().await?;
     let sessions = state.accounts.sessions(&principal).await?;
     let activity = state.accounts.all_activity(&principal.user).await?;
     let second_factors = state
@@ -212,7 +213,7 @@ pub async fn export_data() -> Result<AccountExport, ApiError> {
         security: ExportedSecurity {
             password_storage: "argon2id hash (not included)".into(),
             token_revocations: user.token_generation,
-            second_factors: super::second_factors::status_view(second_factors),
+            second_factors: second_factors.into(),
         },
         sessions: sessions
             .into_iter()

@@ -43,7 +43,7 @@ pub async fn list_activity(
     #[server(default)] before: Option<i64>,
     #[server(default)] limit: Option<i64>,
 ) -> Result<ActivityPage, ApiError> {
-    let (state, principal) = super::users::signed_in_session().await?;
+    let (state, principal) = crate::server::edge::signed_in_session().await?;
     let (entries, next_before) = state
         .accounts
         .activity(&principal.user, before, limit)
@@ -93,7 +93,7 @@ pub struct NotMeResponse {
 pub async fn report_not_me(
     #[server(flatten)] request: NotMeRequest,
 ) -> Result<NotMeResponse, ApiError> {
-    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     let sessions_ended = state
         .accounts
         .report_not_me(&principal, request.id, caller.client())

@@ -1,7 +1,7 @@
 //! Sign-up and log-in: `POST /api/register` (JSON), `POST /api/login` (OAuth2 password
 //! form) and, for accounts with a second factor, `POST /api/login/mfa`.
 
-use super::{second_factors::SecondFactorFields, ApiError, TokenResponse, UserView};
+use super::{proofs::SecondFactorFields, ApiError, TokenResponse, UserView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,7 @@ debug_without_secrets!(RegisterRequest { username, email });
 pub async fn register(#[server(flatten)] request: RegisterRequest) -> Result<UserView, ApiError> {
     use crate::server::{
         edge::{client_addr, set_status},
-        state::AppState,
+        runtime::state::AppState,
     };
 
     let state = AppState::from_context()?;
@@ -126,7 +126,7 @@ impl LoginRequest {
 pub async fn login(#[server(flatten)] request: LoginRequest) -> Result<TokenResponse, ApiError> {
     use crate::server::{
         accounts::{AccountError, LogInStep},
-        state::AppState,
+        runtime::state::AppState,
     };
 
     let state = AppState::from_context()?;
@@ -186,7 +186,7 @@ debug_without_secrets!(LoginMfaRequest {});
 pub async fn login_mfa(
     #[server(flatten)] request: LoginMfaRequest,
 ) -> Result<TokenResponse, ApiError> {
-    use crate::server::state::AppState;
+    use crate::server::runtime::state::AppState;
 
     let state = AppState::from_context()?;
     let caller = log_in_caller(&state)?;
@@ -206,7 +206,7 @@ pub async fn login_mfa(
 /// with an `Origin` must come from this site; programs send none.
 #[cfg(feature = "ssr")]
 pub(crate) fn log_in_caller(
-    state: &crate::server::state::AppState,
+    state: &crate::server::runtime::state::AppState,
 ) -> Result<crate::server::edge::Caller, ApiError> {
     use crate::server::edge::{check_origin, Caller};
 
@@ -222,7 +222,7 @@ pub(crate) fn log_in_caller(
 /// device cookie for a browser that did not prove one, and the bearer token.
 #[cfg(feature = "ssr")]
 pub(crate) async fn signed_in_answer(
-    state: &crate::server::state::AppState,
+    state: &crate::server::runtime::state::AppState,
     caller: &crate::server::edge::Caller,
     person: crate::server::accounts::Authenticated,
 ) -> Result<TokenResponse, ApiError> {

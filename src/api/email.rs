@@ -49,7 +49,7 @@ pub struct EmailConfirmed {
 pub async fn verify_email(
     #[server(flatten)] request: LinkToken,
 ) -> Result<EmailConfirmed, ApiError> {
-    use crate::server::{edge::Caller, state::AppState};
+    use crate::server::{edge::Caller, runtime::state::AppState};
 
     let state = AppState::from_context()?;
     let caller = Caller::current(&state)?;
@@ -87,7 +87,7 @@ pub struct ConfirmationSent {
 pub async fn resend_confirmation() -> Result<ConfirmationSent, ApiError> {
     use crate::server::edge::set_status;
 
-    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     let sent_to = state
         .accounts
         .resend_confirmation(&principal, caller.client())
@@ -113,7 +113,7 @@ pub async fn resend_confirmation() -> Result<ConfirmationSent, ApiError> {
 pub async fn undo_email_change(
     #[server(flatten)] request: LinkToken,
 ) -> Result<EmailConfirmed, ApiError> {
-    use crate::server::{edge::Caller, state::AppState};
+    use crate::server::{edge::Caller, runtime::state::AppState};
 
     let state = AppState::from_context()?;
     let caller = Caller::current(&state)?;

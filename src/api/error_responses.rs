@@ -1,7 +1,7 @@
 //! The error answers of the API as OpenAPI responses (server only: documentation). Each
 //! endpoint's `utoipa::path` lists the ones its own rules can produce; the answers every
 //! endpoint can give (a malformed or refused body, 405, 503) are added to every operation
-//! by the document itself (`server/openapi.rs`).
+//! by the document itself (`server/edge/openapi.rs`).
 
 use super::ApiError;
 use utoipa::IntoResponses;

@@ -35,7 +35,7 @@ pub struct ImageUpload {
 ))]
 #[server(prefix = "/api", endpoint = "users/me/image", input = MultipartFormData, client = AuthClient)]
 pub async fn upload_image(data: MultipartData) -> Result<UserView, ApiError> {
-    let (state, user) = super::users::signed_in().await?;
+    let (state, user) = crate::server::edge::signed_in().await?;
     // Before a byte of the body is read: the slot bounds the memory uploads hold.
     let client = crate::server::edge::client_addr(&state);
     let slot = state.accounts.take_upload_slot(&user, client).await?;
@@ -56,7 +56,7 @@ pub async fn upload_image(data: MultipartData) -> Result<UserView, ApiError> {
 ))]
 #[server(prefix = "/api", endpoint = "users/me/image", input = DeleteUrl, client = AuthClient)]
 pub async fn remove_image() -> Result<UserView, ApiError> {
-    let (state, user) = super::users::signed_in().await?;
+    let (state, user) = crate::server::edge::signed_in().await?;
     let updated = state.accounts.remove_image(&user).await?;
     Ok(updated.into())
 }

@@ -1,21 +1,41 @@
 //! The public HTTP API: server functions under `/api` and the types they exchange.
 
-pub mod account;
-pub mod activity;
-pub mod auth;
-pub mod email;
 mod error;
 #[cfg(feature = "ssr")]
 pub mod error_responses;
-pub mod images;
-pub mod passkey_log_in;
-pub mod passkeys;
-pub mod recovery;
-pub mod refresh;
-pub mod second_factors;
+pub mod proofs;
 pub mod security_events;
-pub mod sessions;
-pub mod users;
+
+/// The modules of endpoints, each ending with its `Endpoints` list: a module named here
+/// is compiled and its endpoints are in the OpenAPI document (`endpoint_documents`), so a
+/// new module is added in this one place.
+macro_rules! endpoint_modules {
+    ($($module:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+
+        /// Every endpoint module's part of the OpenAPI document, in the order listed.
+        #[cfg(feature = "ssr")]
+        pub fn endpoint_documents() -> Vec<utoipa::openapi::OpenApi> {
+            use utoipa::OpenApi as _;
+            vec![$($module::Endpoints::openapi()),+]
+        }
+    };
+}
+
+endpoint_modules!(
+    auth,
+    users,
+    account,
+    images,
+    refresh,
+    sessions,
+    activity,
+    recovery,
+    email,
+    passkeys,
+    passkey_log_in,
+    second_factors,
+);
 
 pub use error::{ApiError, ErrorCode, MfaRequired};
 use serde::{Deserialize, Serialize};

@@ -6,7 +6,7 @@
 use super::error_responses::{
     CrossSite, InvalidCeremony, PasskeysOff, SecondFactorState, Throttled, Unauthenticated,
 };
-use super::passkeys::{PasskeyAssertion, PasskeyChallenge};
+use super::proofs::{PasskeyAssertion, PasskeyChallenge};
 use super::{ApiError, TokenResponse};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 ))]
 #[server(prefix = "/api", endpoint = "login/passkey/start")]
 pub async fn start_passkey_log_in() -> Result<PasskeyChallenge, ApiError> {
-    use crate::server::{edge::client_addr, state::AppState};
+    use crate::server::{edge::client_addr, runtime::state::AppState};
 
     let state = AppState::from_context()?;
     let challenge = state
@@ -56,7 +56,7 @@ pub async fn start_passkey_log_in() -> Result<PasskeyChallenge, ApiError> {
 pub async fn finish_passkey_log_in(
     #[server(flatten)] request: PasskeyAssertion,
 ) -> Result<TokenResponse, ApiError> {
-    use crate::server::state::AppState;
+    use crate::server::runtime::state::AppState;
 
     let state = AppState::from_context()?;
     let caller = super::auth::log_in_caller(&state)?;
@@ -102,7 +102,7 @@ debug_without_secrets!(PasskeySecondFactorRequest {});
 pub async fn start_passkey_second_factor(
     #[server(flatten)] request: PasskeySecondFactorRequest,
 ) -> Result<PasskeyChallenge, ApiError> {
-    use crate::server::{edge::Caller, state::AppState};
+    use crate::server::{edge::Caller, runtime::state::AppState};
 
     let state = AppState::from_context()?;
     let caller = Caller::current(&state)?;

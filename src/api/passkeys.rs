@@ -10,48 +10,12 @@ use super::error_responses::{
     InvalidCeremony, NoSuchPasskey, PasskeyConflict, PasskeysOff, SecondFactorState, Throttled,
     Unauthenticated, WrongPassword,
 };
-use super::{second_factors::ConfirmedRequest, second_factors::SecondFactorFields, ApiError};
+use super::proofs::{ConfirmedRequest, PasskeyChallenge, SecondFactorFields};
+use super::ApiError;
 use crate::client::AuthClient;
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 use serde::{Deserialize, Serialize};
-
-/// A ceremony begun: pass `options.publicKey` to
-/// `PublicKeyCredential.parseCreationOptionsFromJSON` (registration) or
-/// `parseRequestOptionsFromJSON` (log-in), and `ceremony` back with the answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct PasskeyChallenge {
-    /// The ceremony's id: single use, valid for 5 minutes.
-    pub ceremony: String,
-    /// `{"publicKey": {...}}`: WebAuthn's options in their JSON form (binary fields in
-    /// base64url).
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
-    pub options: serde_json::Value,
-}
-
-/// A passkey's answer to a ceremony: the `ceremony` from `start` and the assertion as
-/// `credential.toJSON()` gives it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct PasskeyAssertion {
-    /// From the `start` answer.
-    pub ceremony: String,
-    /// The assertion, as `credential.toJSON()` gives it (an object; anything else is
-    /// refused when the proof is checked).
-    #[cfg_attr(feature = "ssr", schema(value_type = Value))]
-    pub credential: serde_json::Value,
-}
-
-#[cfg(feature = "ssr")]
-impl PasskeyAssertion {
-    pub(crate) fn proof(&self) -> crate::server::accounts::PasskeyProof<'_> {
-        crate::server::accounts::PasskeyProof {
-            ceremony: &self.ceremony,
-            credential: &self.credential,
-        }
-    }
-}
 
 /// One of the user's passkeys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,16 +42,6 @@ impl From<crate::server::store::StoredPasskey> for PasskeyView {
     }
 }
 
-#[cfg(feature = "ssr")]
-impl From<crate::server::accounts::Challenge> for PasskeyChallenge {
-    fn from(challenge: crate::server::accounts::Challenge) -> Self {
-        Self {
-            ceremony: challenge.ceremony,
-            options: challenge.options,
-        }
-    }
-}
-
 /// The user's passkeys, oldest first.
 #[cfg_attr(feature = "ssr", utoipa::path(
     get, path = "/api/users/me/passkeys", operation_id = "list_passkeys", tag = "passkeys",
@@ -101,7 +55,7 @@ impl From<crate::server::accounts::Challenge> for PasskeyChallenge {
 ))]
 #[server(prefix = "/api", endpoint = "users/me/passkeys", input = GetUrl, client = AuthClient)]
 pub async fn list_passkeys() -> Result<Vec<PasskeyView>, ApiError> {
-    let (state, principal) = super::users::signed_in_session().await?;
+    let (state, principal) = crate::server::edge::signed_in_session().await?;
     let passkeys = state.accounts.passkeys(&principal).await?;
     Ok(passkeys.into_iter().map(PasskeyView::from).collect())
 }
@@ -129,7 +83,7 @@ pub async fn list_passkeys() -> Result<Vec<PasskeyView>, ApiError> {
 pub async fn start_passkey_registration(
     #[server(flatten)] request: ConfirmedRequest,
 ) -> Result<PasskeyChallenge, ApiError> {
-    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     let password = request.current_password.as_str();
     let challenge = state
         .accounts
@@ -177,7 +131,7 @@ pub struct RegisterPasskeyRequest {
 pub async fn finish_passkey_registration(
     #[server(flatten)] request: RegisterPasskeyRequest,
 ) -> Result<PasskeyView, ApiError> {
-    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     let added = state
         .accounts
         .finish_passkey_registration(
@@ -219,7 +173,7 @@ pub struct RenamePasskeyRequest {
 pub async fn rename_passkey(
     #[server(flatten)] request: RenamePasskeyRequest,
 ) -> Result<PasskeyView, ApiError> {
-    let (state, principal) = super::users::signed_in_session().await?;
+    let (state, principal) = crate::server::edge::signed_in_session().await?;
     let renamed = state
         .accounts
         .rename_passkey(&principal, request.id, &request.name)
@@ -269,7 +223,7 @@ pub struct PasskeyRemoved {
 pub async fn remove_passkey(
     #[server(flatten)] request: RemovePasskeyRequest,
 ) -> Result<PasskeyRemoved, ApiError> {
-    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     let password = request.current_password.as_str();
     state
         .accounts
@@ -298,7 +252,7 @@ pub async fn remove_passkey(
 ))]
 #[server(prefix = "/api", endpoint = "users/me/passkeys/confirm", client = AuthClient)]
 pub async fn start_passkey_confirmation() -> Result<PasskeyChallenge, ApiError> {
-    let (state, principal) = super::users::signed_in_session().await?;
+    let (state, principal) = crate::server::edge::signed_in_session().await?;
     let challenge = state
         .accounts
         .start_passkey_confirmation(&principal)

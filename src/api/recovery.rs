@@ -42,7 +42,7 @@ pub async fn forgot_password(
 ) -> Result<ForgotPasswordResponse, ApiError> {
     use crate::server::{
         edge::{client_addr, set_status},
-        state::AppState,
+        runtime::state::AppState,
     };
 
     let state = AppState::from_context()?;
@@ -104,7 +104,7 @@ pub struct PasswordReset {
 pub async fn reset_password(
     #[server(flatten)] request: ResetPasswordRequest,
 ) -> Result<PasswordReset, ApiError> {
-    use crate::server::{edge::Caller, state::AppState};
+    use crate::server::{edge::Caller, runtime::state::AppState};
 
     let state = AppState::from_context()?;
     let caller = Caller::current(&state)?;

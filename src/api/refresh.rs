@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 pub async fn refresh() -> Result<TokenResponse, ApiError> {
     use crate::server::{
         edge::{check_origin, set_cookie, Caller},
-        state::AppState,
+        runtime::state::AppState,
     };
 
     let state = AppState::from_context()?;
@@ -81,7 +81,7 @@ pub struct SignedOut {
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn log_out() -> Result<SignedOut, ApiError> {
     use crate::server::edge::{bearer_token, check_origin, request_headers, set_cookie};
-    use crate::server::state::AppState;
+    use crate::server::runtime::state::AppState;
 
     let state = AppState::from_context()?;
     let headers = request_headers()?;

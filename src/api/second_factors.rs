@@ -3,61 +3,12 @@
 //! every change needs the password, and the second factor once there is one. The log-in
 //! with a second factor is in `auth.rs` (`POST /api/login/mfa`).
 
+use super::proofs::{ConfirmedRequest, SecondFactorsView};
 use super::ApiError;
 use crate::client::AuthClient;
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 use serde::{Deserialize, Serialize};
-
-/// A second factor sent with a request: a code from the authenticator app, or one of
-/// the recovery codes. Sensitive changes need one when the account has a second factor.
-#[derive(Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct SecondFactorFields {
-    /// The 6-digit code the authenticator app shows now.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// One of the recovery codes (`xxxx-xxxx-xxxx-xxxx`; each works once).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recovery_code: Option<String>,
-    /// A passkey's answer to a ceremony begun for this step (`POST /api/login/mfa/passkey`
-    /// at log-in, `POST /api/users/me/passkeys/confirm` for a change).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passkey: Option<super::passkeys::PasskeyAssertion>,
-}
-
-debug_without_secrets!(SecondFactorFields {});
-
-#[cfg(feature = "ssr")]
-impl SecondFactorFields {
-    pub(crate) fn proof(&self) -> crate::server::accounts::SecondFactorProof<'_> {
-        crate::server::accounts::SecondFactorProof {
-            code: self.code.as_deref(),
-            recovery_code: self.recovery_code.as_deref(),
-            passkey: self.passkey.as_ref().map(|passkey| passkey.proof()),
-        }
-    }
-}
-
-/// The second factors of the account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct SecondFactorsView {
-    /// Whether an authenticator app is on (log-ins then ask for its code).
-    pub authenticator_app: bool,
-    /// Recovery codes not used yet.
-    pub recovery_codes_left: u32,
-    /// Passkeys (`/api/users/me/passkeys`): each also serves as the second factor.
-    #[serde(default)]
-    pub passkeys: u32,
-}
-
-impl SecondFactorsView {
-    /// Whether log-ins and sensitive changes ask for a second factor.
-    pub fn any(&self) -> bool {
-        self.authenticator_app || self.passkeys > 0
-    }
-}
 
 /// What the account's second factors are.
 #[cfg_attr(feature = "ssr", utoipa::path(
@@ -71,35 +22,9 @@ impl SecondFactorsView {
 ))]
 #[server(prefix = "/api", endpoint = "users/me/second-factors", input = GetUrl, client = AuthClient)]
 pub async fn second_factors() -> Result<SecondFactorsView, ApiError> {
-    let (state, user) = super::users::signed_in().await?;
-    Ok(status_view(
-        state.accounts.second_factor_status(user.id).await?,
-    ))
+    let (state, user) = crate::server::edge::signed_in().await?;
+    Ok(state.accounts.second_factor_status(user.id).await?.into())
 }
-
-#[cfg(feature = "ssr")]
-pub(crate) fn status_view(
-    status: crate::server::accounts::SecondFactorStatus,
-) -> SecondFactorsView {
-    SecondFactorsView {
-        authenticator_app: status.authenticator_app,
-        recovery_codes_left: u32::try_from(status.recovery_codes_left).unwrap_or(u32::MAX),
-        passkeys: u32::try_from(status.passkeys).unwrap_or(u32::MAX),
-    }
-}
-
-/// A change to the second factors, confirmed with the password (and the second factor
-/// once there is one).
-#[derive(Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ConfirmedRequest {
-    #[cfg_attr(feature = "ssr", schema(format = "password"))]
-    pub current_password: String,
-    #[serde(flatten)]
-    pub second_factor: SecondFactorFields,
-}
-
-debug_without_secrets!(ConfirmedRequest {});
 
 /// A new authenticator-app secret, waiting for its first code.
 #[derive(Clone, Serialize, Deserialize)]
@@ -135,7 +60,7 @@ debug_without_secrets!(AuthenticatorSetupView {});
 pub async fn authenticator_setup(
     #[server(flatten)] request: ConfirmedRequest,
 ) -> Result<AuthenticatorSetupView, ApiError> {
-    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     let setup = state
         .accounts
         .start_authenticator_setup(
@@ -192,7 +117,7 @@ debug_without_secrets!(RecoveryCodesView {});
 pub async fn authenticator_activate(
     #[server(flatten)] request: ActivateRequest,
 ) -> Result<RecoveryCodesView, ApiError> {
-    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     let recovery_codes = state
         .accounts
         .activate_authenticator(&principal, &request.code, caller.client())
@@ -219,7 +144,7 @@ pub async fn authenticator_activate(
 pub async fn authenticator_remove(
     #[server(flatten)] request: ConfirmedRequest,
 ) -> Result<SecondFactorsView, ApiError> {
-    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     let accounts = &state.accounts;
     let proof = request.second_factor.proof();
     accounts
@@ -230,9 +155,10 @@ pub async fn authenticator_remove(
             caller.client(),
         )
         .await?;
-    Ok(status_view(
-        accounts.second_factor_status(principal.user.id).await?,
-    ))
+    Ok(accounts
+        .second_factor_status(principal.user.id)
+        .await?
+        .into())
 }
 
 /// Replaces the recovery codes with ten new ones (the old ones stop working). Needs the
@@ -254,7 +180,7 @@ pub async fn authenticator_remove(
 pub async fn recovery_codes_regenerate(
     #[server(flatten)] request: ConfirmedRequest,
 ) -> Result<RecoveryCodesView, ApiError> {
-    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     let proof = request.second_factor.proof();
     let recovery_codes = state
         .accounts

@@ -53,9 +53,9 @@ pub struct Revoked {
 ))]
 #[server(prefix = "/api", endpoint = "sessions", input = GetUrl, client = AuthClient)]
 pub async fn list_sessions() -> Result<Vec<SessionView>, ApiError> {
-    use crate::server::user_agent::describe_device;
+    use crate::server::building_blocks::user_agent::describe_device;
 
-    let (state, principal) = super::users::signed_in_session().await?;
+    let (state, principal) = crate::server::edge::signed_in_session().await?;
     let sessions = state.accounts.sessions(&principal).await?;
     Ok(sessions
         .into_iter()
@@ -98,7 +98,7 @@ pub struct RevokeSessionRequest {
 pub async fn revoke_session(
     #[server(flatten)] request: RevokeSessionRequest,
 ) -> Result<Revoked, ApiError> {
-    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     state
         .accounts
         .revoke_session(&principal, &request.id, caller.client())
@@ -118,7 +118,7 @@ pub async fn revoke_session(
 ))]
 #[server(prefix = "/api", endpoint = "sessions/revoke-others", client = AuthClient)]
 pub async fn revoke_other_sessions() -> Result<Revoked, ApiError> {
-    let (state, principal, caller) = super::users::signed_in_caller().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     let revoked = state
         .accounts
         .revoke_other_sessions(&principal, caller.client())

@@ -1,7 +1,7 @@
 //! The signed-in user: `GET /api/users/me`, changing the password and logging out
 //! everywhere. All take `Authorization: Bearer <token>`.
 
-use super::{ApiError, TokenResponse, UserView};
+use super::{proofs::SecondFactorFields, ApiError, TokenResponse, UserView};
 use crate::client::AuthClient;
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 ))]
 #[server(prefix = "/api", endpoint = "users/me", input = GetUrl, client = AuthClient)]
 pub async fn current_user() -> Result<UserView, ApiError> {
-    let (_, user) = signed_in().await?;
+    let (_, user) = crate::server::edge::signed_in().await?;
     Ok(user.into())
 }
 
@@ -34,7 +34,7 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
     /// Needed when the account has a second factor.
     #[serde(flatten)]
-    pub second_factor: super::second_factors::SecondFactorFields,
+    pub second_factor: SecondFactorFields,
 }
 
 debug_without_secrets!(ChangePasswordRequest {});
@@ -60,7 +60,7 @@ debug_without_secrets!(ChangePasswordRequest {});
 pub async fn change_password(
     #[server(flatten)] request: ChangePasswordRequest,
 ) -> Result<TokenResponse, ApiError> {
-    let (state, principal, caller) = signed_in_caller().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     let issued = state
         .accounts
         .change_password(
@@ -94,55 +94,12 @@ pub struct LoggedOut {
 ))]
 #[server(prefix = "/api", endpoint = "users/me/logout-all", client = AuthClient)]
 pub async fn log_out_everywhere() -> Result<LoggedOut, ApiError> {
-    let (state, principal, caller) = signed_in_caller().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     state
         .accounts
         .log_out_everywhere(&principal, caller.client())
         .await?;
     Ok(LoggedOut { revoked: true })
-}
-
-/// The app state and the user of the request's bearer token.
-#[cfg(feature = "ssr")]
-pub(crate) async fn signed_in(
-) -> Result<(crate::server::state::AppState, crate::server::store::User), ApiError> {
-    let (state, principal) = signed_in_session().await?;
-    Ok((state, principal.user))
-}
-
-/// The app state, the user and session of the request's bearer token, and who calls
-/// (for the activity log and the throttles).
-#[cfg(feature = "ssr")]
-pub(crate) async fn signed_in_caller() -> Result<
-    (
-        crate::server::state::AppState,
-        crate::server::accounts::Principal,
-        crate::server::edge::Caller,
-    ),
-    ApiError,
-> {
-    let (state, principal) = signed_in_session().await?;
-    let caller = crate::server::edge::Caller::current(&state)?;
-    Ok((state, principal, caller))
-}
-
-/// The app state and the user and session of the request's bearer token.
-#[cfg(feature = "ssr")]
-pub(crate) async fn signed_in_session() -> Result<
-    (
-        crate::server::state::AppState,
-        crate::server::accounts::Principal,
-    ),
-    ApiError,
-> {
-    use crate::server::{edge::bearer_token, state::AppState};
-
-    let state = AppState::from_context()?;
-    let principal = state
-        .accounts
-        .authenticate(bearer_token()?.as_deref())
-        .await?;
-    Ok((state, principal))
 }
 
 /// The endpoints of this module, for the OpenAPI document.

@@ -10,9 +10,9 @@ use crate::api::passkey_log_in::{
 };
 use crate::api::passkeys::{
     finish_passkey_registration, start_passkey_confirmation, start_passkey_registration,
-    PasskeyAssertion, PasskeyChallenge, PasskeyView, RegisterPasskeyRequest,
+    PasskeyView, RegisterPasskeyRequest,
 };
-use crate::api::second_factors::ConfirmedRequest;
+use crate::api::proofs::{ConfirmedRequest, PasskeyAssertion, PasskeyChallenge};
 use crate::api::{ApiError, ErrorCode, TokenResponse};
 
 /// Registers a new passkey named `name` for the signed-in user (`confirmed`: the

@@ -7,7 +7,7 @@ use super::form::{
 use super::signed_in::use_session;
 use crate::api::{
     auth::{login_mfa, LoginMfaRequest},
-    second_factors::SecondFactorFields,
+    proofs::SecondFactorFields,
     ApiError, ErrorCode, TokenResponse,
 };
 use crate::client::passkeys::passkey_second_factor;

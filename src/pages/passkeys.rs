@@ -12,7 +12,7 @@ use crate::api::passkeys::{
     list_passkeys, remove_passkey, rename_passkey, PasskeyView, RemovePasskeyRequest,
     RenamePasskeyRequest,
 };
-use crate::api::second_factors::ConfirmedRequest;
+use crate::api::proofs::ConfirmedRequest;
 use crate::api::{ApiError, ErrorCode};
 use crate::client::passkeys::add_passkey;
 use leptos::{

@@ -7,10 +7,10 @@ use super::form::{
 };
 use super::profile::AccountChanged;
 use super::signed_in::use_session;
+use crate::api::proofs::{ConfirmedRequest, SecondFactorFields, SecondFactorsView};
 use crate::api::second_factors::{
     authenticator_activate, authenticator_remove, authenticator_setup, recovery_codes_regenerate,
-    second_factors, ActivateRequest, AuthenticatorSetupView, ConfirmedRequest, SecondFactorFields,
-    SecondFactorsView,
+    second_factors, ActivateRequest, AuthenticatorSetupView,
 };
 use crate::api::ApiError;
 use crate::client::passkeys::confirm_with_passkey;

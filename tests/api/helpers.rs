@@ -3,7 +3,7 @@
 //! PostgreSQL database created for the test and dropped afterwards); or the real binary
 //! in its own process (`Instance`), when a test needs the server's own memory or exit.
 
-use keyhold::server::{config::Config, router::router, state::AppState};
+use keyhold::server::{config::Config, edge::router::router, runtime::state::AppState};
 use leptos::prelude::LeptosOptions;
 use sqlx::{Connection, Executor, PgConnection};
 use std::{
@@ -111,7 +111,7 @@ pub struct TestServer {
     pub base: String,
     pub client: reqwest::Client,
     /// The server's clock: `clock.advance(..)` instead of sleeping through an expiry.
-    pub clock: keyhold::server::clock::Clock,
+    pub clock: keyhold::server::building_blocks::clock::Clock,
     /// Dropped with the server (a PostgreSQL test database is dropped then).
     _db: TestDatabase,
     task: tokio::task::JoinHandle<()>,
@@ -167,7 +167,7 @@ impl TestServer {
         let clock = state.clock.clone();
         let app = router(state, &config);
         let header_timeout = config.header_timeout;
-        let task = tokio::spawn(keyhold::server::serve::serve(
+        let task = tokio::spawn(keyhold::server::runtime::serve::serve(
             listener,
             app,
             header_timeout,

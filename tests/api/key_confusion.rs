@@ -7,7 +7,7 @@ use crate::helpers::{json, Engine, TestServer};
 use crate::published_keys::start;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use jsonwebtoken::{Algorithm, EncodingKey};
-use keyhold::server::token::KeyPair;
+use keyhold::server::building_blocks::token::KeyPair;
 use serde_json::{json, Value};
 
 fn b64(value: &Value) -> String {

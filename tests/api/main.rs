@@ -7,6 +7,7 @@ mod helpers;
 
 mod activity;
 mod admin_cli;
+mod architecture;
 mod authenticator;
 mod browser_session;
 mod contract;

@@ -6,7 +6,7 @@
 use crate::admin_cli::keyhold;
 use crate::helpers::{json, Engine, Instance, TestDatabase, TestServer, PASSWORD};
 use jsonwebtoken::{decode, decode_header, jwk::JwkSet, DecodingKey, Validation};
-use keyhold::server::token::KeyPair;
+use keyhold::server::building_blocks::token::KeyPair;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

@@ -7,7 +7,7 @@
 
 use crate::helpers::{json, Engine, TestServer, PASSWORD};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use keyhold::server::second_factors::totp::code_at;
+use keyhold::server::building_blocks::second_factors::totp::code_at;
 use serde_json::{json, Value};
 use std::time::Duration;
 

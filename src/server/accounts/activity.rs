@@ -6,9 +6,8 @@
 use super::{truncate, AccountError, Accounts, Client, Principal, MAX_USER_AGENT};
 use crate::api::security_events::{ActivityEntry, ActivityKind};
 use crate::server::{
+    building_blocks::{user_agent::describe_device, validation::Invalid},
     store::{ActivityStore, NewEvent, StoredEvent, User},
-    user_agent::describe_device,
-    validation::Invalid,
 };
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 
 use super::{AccountError, Accounts, Client, Principal, SecondFactorProof};
 use crate::api::security_events::ActivityKind;
-use crate::server::second_factors::{qr_code, recovery_codes, totp};
+use crate::server::building_blocks::second_factors::{qr_code, recovery_codes, totp};
 
 /// How long a set-up secret waits for its first code.
 const SETUP_SECS: i64 = 15 * 60;

@@ -8,7 +8,7 @@
 
 use super::{AccountError, Accounts, Client};
 use crate::api::security_events::ActivityKind;
-use crate::server::{refresh_token::RefreshToken, store::User};
+use crate::server::{building_blocks::refresh_token::RefreshToken, store::User};
 
 /// Who a log-in proved the person to be, and how.
 #[derive(Debug, Clone)]

@@ -9,10 +9,10 @@ use super::{
 };
 use crate::api::security_events::ActivityKind;
 use crate::server::{
+    building_blocks::validation::Invalid,
     mail::messages,
     store::{StoreError, User},
     throttle::{Action, RetryAfter},
-    validation::Invalid,
 };
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! made at the edge (`api/auth.rs`).
 
 use super::{AccountError, Accounts, OpenedSession};
-use crate::server::{refresh_token::RefreshToken, token::IssuedToken};
+use crate::server::building_blocks::{refresh_token::RefreshToken, token::IssuedToken};
 
 /// A first-party sign-in: the access token and the session's refresh token.
 #[derive(Debug, Clone)]

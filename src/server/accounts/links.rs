@@ -4,10 +4,10 @@
 //! `email_verification.rs`, with queuing a message.
 
 use super::{AccountError, Accounts};
+use crate::server::building_blocks::digest::sha256_hex;
 use crate::server::{mail::messages::Composed, store::OneTimeLink, store::QueuedMail};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 /// Resets a password; 30 minutes.
 pub const RESET: Purpose = Purpose {
@@ -37,14 +37,6 @@ pub struct Purpose {
 
 /// Characters of a link's token: 32 bytes in unpadded base64url.
 const TOKEN_CHARS: usize = 43;
-
-/// SHA-256 (hex) of `text`.
-pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// The stored hash of a token, if it has a token's shape (no database look-up for
 /// anything else).

@@ -6,10 +6,12 @@ use super::{
 };
 use crate::api::security_events::ActivityKind;
 use crate::server::{
+    building_blocks::{
+        token::TokenError,
+        validation::{lookup_key, normalize_password},
+    },
     store::{Session, User},
     throttle::LoginAttempt,
-    token::TokenError,
-    validation::{lookup_key, normalize_password},
 };
 
 impl Accounts {

@@ -34,25 +34,27 @@ pub use activity::{record_event, Origin};
 pub use authenticator_app::{AuthenticatorSetup, SecondFactorStatus};
 pub use complete_log_in::{Authenticated, LogInStep, OpenedSession};
 pub use first_party::SignIn;
-pub use links::{new_link, sha256_hex, RESET};
+pub use links::{new_link, RESET};
 pub use passkeys::{Challenge, MAX_PASSKEYS};
 pub use second_factor::{PasskeyProof, SecondFactorProof};
 pub use self_service::ProfileChange;
 
-use super::{
-    clock::Clock,
-    device_cookie::DeviceCookies,
-    images::{ImageError, ImageProcessor},
+use crate::server::{
+    building_blocks::{
+        clock::Clock,
+        device_cookie::DeviceCookies,
+        images::{ImageError, ImageProcessor},
+        password::{HashError, PasswordHasher},
+        refresh_token::RefreshToken,
+        relying_party::{RelyingParty, Unavailable},
+        session_cookie::SessionCookies,
+        session_policy::SessionPolicy,
+        token::{IssuedToken, TokenError, TokenService},
+        validation::{Invalid, PasswordPolicy},
+    },
     mail::Mailer,
-    password::{HashError, PasswordHasher},
-    refresh_token::RefreshToken,
-    relying_party::{RelyingParty, Unavailable},
-    session_cookie::SessionCookies,
-    session_policy::SessionPolicy,
     store::{Store, StoreError, Taken, User},
     throttle::{Action, RetryAfter, Throttle},
-    token::{IssuedToken, TokenError, TokenService},
-    validation::{Invalid, PasswordPolicy},
 };
 use std::{net::IpAddr, sync::Arc};
 
@@ -263,7 +265,7 @@ impl Accounts {
             .map_err(AccountError::Throttled)
     }
 
-    /// What the metrics sample (`server/metrics.rs`); live sessions are `None` when the
+    /// What the metrics sample (`edge/metrics.rs`); live sessions are `None` when the
     /// database cannot count them.
     pub async fn gauges(&self) -> Gauges {
         let (pool_in_use, pool_idle) = self.store.pool_usage();
@@ -277,7 +279,7 @@ impl Accounts {
     }
 
     /// The token keys (for the published JWKS).
-    pub fn token_keys(&self) -> &Arc<crate::server::token::key_ring::KeyRing> {
+    pub fn token_keys(&self) -> &Arc<crate::server::building_blocks::token::key_ring::KeyRing> {
         self.tokens.keys()
     }
 

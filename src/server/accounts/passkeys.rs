@@ -9,9 +9,11 @@ use super::{
 };
 use crate::api::security_events::ActivityKind;
 use crate::server::{
-    relying_party::{RelyingParty, CEREMONY_TTL},
+    building_blocks::{
+        relying_party::{RelyingParty, CEREMONY_TTL},
+        validation::Invalid,
+    },
     store::{Ceremony, NewPasskey, StoredPasskey},
-    validation::Invalid,
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{Deserialize, Serialize};

@@ -3,9 +3,11 @@
 
 use super::{AccountError, Accounts};
 use crate::server::{
-    password::Verification,
+    building_blocks::{
+        password::Verification,
+        validation::{lookup_key, normalize_password},
+    },
     store::{Credentials, User},
-    validation::{lookup_key, normalize_password},
 };
 use std::net::IpAddr;
 

@@ -3,16 +3,16 @@
 //! session, forgives the account's failed log-ins, tells the owner by mail and does not
 //! sign anybody in.
 
-use super::{
-    links::{sha256_hex, RESET},
-    AccountError, Accounts, Client,
-};
+use super::{links::RESET, AccountError, Accounts, Client};
 use crate::api::security_events::ActivityKind;
 use crate::server::{
+    building_blocks::{
+        digest::sha256_hex,
+        validation::{email_rule, lookup_key, Invalid},
+    },
     mail::messages,
     store::StoreError,
     throttle::Action,
-    validation::{email_rule, lookup_key, Invalid},
 };
 use std::net::IpAddr;
 use subtle::ConstantTimeEq;

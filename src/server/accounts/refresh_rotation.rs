@@ -5,7 +5,7 @@
 use super::{truncate, AccountError, Accounts, Client, Refreshed, MAX_USER_AGENT};
 use crate::api::security_events::ActivityKind;
 use crate::server::{
-    refresh_token::RefreshToken,
+    building_blocks::refresh_token::RefreshToken,
     store::{Rotation, Session, SessionLimits, User},
 };
 

@@ -2,9 +2,9 @@
 
 use super::{AccountError, Accounts};
 use crate::server::{
+    building_blocks::validation::{lookup_key, Registration},
     store::{NewUser, User},
     throttle::Action,
-    validation::{lookup_key, Registration},
 };
 use std::net::IpAddr;
 

@@ -5,14 +5,17 @@
 //! confirming a change with the password and, when enrolled, the second factor.
 
 use super::{
-    links::{new_secret, secret_hash, sha256_hex},
+    links::{new_secret, secret_hash},
     AccountError, Accounts, Authenticated, Client, LogInStep,
 };
 use crate::api::security_events::ActivityKind;
 use crate::server::{
-    second_factors::{recovery_codes, totp},
+    building_blocks::{
+        digest::sha256_hex,
+        second_factors::{recovery_codes, totp},
+        validation::{lookup_key, Invalid},
+    },
     store::{Credentials, MfaChallenge, User},
-    validation::{lookup_key, Invalid},
 };
 
 /// How long an `mfa_token` lives.

@@ -4,11 +4,13 @@
 use super::{AccountError, Accounts, Client, Principal, SecondFactorProof};
 use crate::api::security_events::ActivityKind;
 use crate::server::{
-    images::UploadSlot,
+    building_blocks::{
+        images::UploadSlot,
+        token::IssuedToken,
+        validation::{email_rule, lookup_key, username_rule, Invalid},
+    },
     store::{StoreError, User},
     throttle::Action,
-    token::IssuedToken,
-    validation::{email_rule, lookup_key, username_rule, Invalid},
 };
 use std::net::IpAddr;
 

@@ -3,7 +3,7 @@
 
 use super::{AccountError, Accounts, Client, Principal};
 use crate::api::security_events::ActivityKind;
-use crate::server::{refresh_token::RefreshToken, store::Session};
+use crate::server::{building_blocks::refresh_token::RefreshToken, store::Session};
 
 impl Accounts {
     /// Ends the session of a valid access token, else of a refresh token (current or

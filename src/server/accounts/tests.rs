@@ -3,16 +3,18 @@
 
 use super::{AccountError, Accounts, Client, Parts};
 use crate::server::{
-    clock::Clock,
+    building_blocks::{
+        clock::Clock,
+        device_cookie::DeviceCookies,
+        images::{ImageProcessor, UploadCapacity},
+        password::PasswordHasher,
+        session_policy::SessionPolicy,
+        token::{TokenError, TokenService},
+        validation::PasswordPolicy,
+    },
     config::Argon2Cost,
-    device_cookie::DeviceCookies,
-    images::{ImageProcessor, UploadCapacity},
-    password::PasswordHasher,
-    session_policy::SessionPolicy,
     store::{DatabaseOptions, SqlStore, StoreError},
     throttle::{Limits, MemoryThrottle, Throttle},
-    token::{TokenError, TokenService},
-    validation::PasswordPolicy,
 };
 use std::{net::IpAddr, sync::Arc, time::Duration};
 
@@ -58,7 +60,7 @@ async fn accounts() -> (Accounts, Clock) {
             clock.clone(),
         ),
         devices: DeviceCookies::new(b"unit-test-device-key-0123456789abcdef"),
-        session_cookies: crate::server::session_cookie::SessionCookies::new(
+        session_cookies: crate::server::building_blocks::session_cookie::SessionCookies::new(
             b"unit-test-session-key-0123456789abcdef",
         ),
         images: ImageProcessor::new(UploadCapacity {
@@ -73,7 +75,7 @@ async fn accounts() -> (Accounts, Clock) {
             Arc::new(tokio::sync::Notify::new()),
         ),
         require_verified_email: false,
-        relying_party: crate::server::relying_party::RelyingParty::from_public_url(
+        relying_party: crate::server::building_blocks::relying_party::RelyingParty::from_public_url(
             "https://id.example",
         ),
     });

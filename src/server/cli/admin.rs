@@ -5,14 +5,14 @@
 
 use crate::api::security_events::ActivityKind;
 use crate::server::{
-    accounts::{new_link, record_event, sha256_hex, Origin, RESET},
+    accounts::{new_link, record_event, Origin, RESET},
+    building_blocks::{
+        clock::unix_now, digest::sha256_hex, user_agent::describe_device, validation::lookup_key,
+    },
     store::{
         ActivityStore, Credentials, LinkStore, PasskeyStore, SecondFactorStore, SessionStore,
         SqlStore, User, UserStore,
     },
-    unix_now,
-    user_agent::describe_device,
-    validation::lookup_key,
 };
 use clap::Subcommand;
 use serde_json::json;

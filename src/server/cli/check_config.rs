@@ -3,8 +3,8 @@
 //! shown as redacted). Changes nothing.
 
 use crate::server::{
+    building_blocks::token::key_rotation::KeySet,
     config::{secrets::check_secret, Config},
-    token::key_rotation::KeySet,
 };
 use secrecy::ExposeSecret;
 use sqlx::{AnyConnection, Connection};

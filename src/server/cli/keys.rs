@@ -4,14 +4,16 @@
 //! instance follows within KEYHOLD_JWT_KEYS_RELOAD.
 
 use crate::server::{
+    building_blocks::{
+        clock::unix_now,
+        token::{
+            key_material::algorithm_name,
+            key_rotation::{KeySet, KeyStatus},
+            KeyPair,
+        },
+    },
     config::{parse_duration, Config},
     store::SqlStore,
-    token::{
-        key_material::algorithm_name,
-        key_rotation::{KeySet, KeyStatus},
-        KeyPair,
-    },
-    unix_now,
 };
 use clap::Subcommand;
 use serde_json::json;

@@ -7,7 +7,7 @@ mod admin;
 mod check_config;
 mod keys;
 
-use super::{config::Config, state::connect_with_retry, store::SqlStore};
+use crate::server::{config::Config, runtime::state::connect_with_retry, store::SqlStore};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]

@@ -4,13 +4,12 @@ mod mail;
 pub mod secrets;
 mod token_keys;
 
-use super::token::key_material::parse_algorithm;
+use crate::server::building_blocks::token::key_material::parse_algorithm;
 pub use mail::MailConfig;
 
-use super::{
-    images::UploadCapacity,
-    session_policy::SessionPolicy,
-    telemetry::LogFormat,
+use crate::server::{
+    building_blocks::{images::UploadCapacity, session_policy::SessionPolicy},
+    runtime::telemetry::LogFormat,
     throttle::{Limits, Rule},
 };
 use secrecy::SecretString;

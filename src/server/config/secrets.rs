@@ -3,7 +3,7 @@
 //! JWT secret and the key-encryption key generated once into the data directory (mode
 //! 0600) when the environment gives none.
 
-use crate::server::private_files::{create_private_dir, write_new_private_file};
+use crate::server::runtime::private_files::{create_private_dir, write_new_private_file};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox, SecretString};

@@ -4,7 +4,7 @@
 
 use crate::api::{ApiError, ErrorCode};
 use crate::server::accounts::AccountError;
-use crate::server::images::ImageError;
+use crate::server::building_blocks::images::ImageError;
 use crate::server::store::Taken;
 
 impl From<AccountError> for ApiError {

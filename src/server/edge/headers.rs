@@ -216,7 +216,7 @@ impl CachePolicy {
         if path.starts_with("/api/") {
             Self::Api
         } else if let Some(file) = path.strip_prefix("/pkg/") {
-            if crate::server::assets::is_hashed(file) {
+            if super::assets::is_hashed(file) {
                 Self::Immutable
             } else {
                 Self::PkgRevalidate

@@ -7,7 +7,7 @@
 use crate::api::UserView;
 use crate::app::shell;
 use crate::pages::login::LOGIN_NEXT;
-use crate::server::state::AppState;
+use crate::server::runtime::state::AppState;
 use axum::{
     body::Body,
     extract::{Request, State},

@@ -3,44 +3,12 @@
 //! the request parts and response options leptos_axum provides as context.
 
 use crate::api::{ApiError, ErrorCode};
-use crate::server::{accounts::Client, state::AppState};
+use crate::server::runtime::state::AppState;
 use axum_extra::headers::{authorization::Bearer, Authorization, HeaderMapExt};
 use http::{request::Parts, HeaderMap, HeaderValue, StatusCode};
 use leptos::prelude::{use_context, with_context};
 use leptos_axum::ResponseOptions;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-
-/// Who is calling: the request's headers, the client's address and its user agent.
-pub struct Caller {
-    pub headers: HeaderMap,
-    pub addr: IpAddr,
-    pub user_agent: String,
-}
-
-impl Caller {
-    /// The caller of the request being served.
-    pub fn current(state: &AppState) -> Result<Self, ApiError> {
-        let headers = request_headers()?;
-        let user_agent = headers
-            .get(http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        Ok(Self {
-            addr: client_addr(state),
-            headers,
-            user_agent,
-        })
-    }
-
-    /// Where the request comes from, for the session record.
-    pub fn client(&self) -> Client<'_> {
-        Client {
-            addr: self.addr,
-            user_agent: &self.user_agent,
-        }
-    }
-}
 
 /// `read` applied to the request's parts, borrowed where leptos_axum keeps them (not
 /// cloned: `use_context` would copy every header and extension).

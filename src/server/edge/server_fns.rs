@@ -7,7 +7,7 @@
 //! options and the app state as context, the redirect of a plain HTML form post back to
 //! its page, and the status and headers the function set.
 
-use crate::server::state::AppState;
+use crate::server::runtime::state::AppState;
 use axum::{
     extract::{ConnectInfo, Request},
     http::{

@@ -6,7 +6,7 @@
 
 use super::transport::{Transport, TransportError};
 use crate::server::{
-    clock::Clock,
+    building_blocks::clock::Clock,
     store::{QueuedMail, Store},
 };
 use std::{sync::Arc, time::Duration};

@@ -4,7 +4,7 @@
 //! what it says (it holds a link that signs somebody in to a change).
 
 use crate::server::{
-    private_files::{create_private_dir, write_new_private_file},
+    runtime::private_files::{create_private_dir, write_new_private_file},
     store::QueuedMail,
 };
 use lettre::{

@@ -243,7 +243,7 @@ pub trait UserStore: Send + Sync {
     async fn set_image(
         &self,
         id: i64,
-        image: &crate::server::images::ProcessedImage,
+        image: &crate::server::building_blocks::images::ProcessedImage,
     ) -> Result<User, StoreError>;
     async fn remove_image(&self, id: i64) -> Result<User, StoreError>;
     /// Sets (or clears) the address waiting for confirmation.
@@ -350,7 +350,7 @@ pub trait ActivityStore: Send + Sync {
 }
 
 /// A token signing key as stored: its public JWK, and its private key sealed
-/// (`token/key_encryption.rs`).
+/// (`building_blocks/token/key_encryption.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSigningKey {
     pub kid: String,
@@ -358,11 +358,11 @@ pub struct StoredSigningKey {
     pub public_jwk: String,
     pub sealed_private_key: String,
     pub created_at: i64,
-    /// Unix time from which it signs (`token/key_ring.rs`).
+    /// Unix time from which it signs (`building_blocks/token/key_ring.rs`).
     pub activate_at: i64,
 }
 
-/// The published token signing keys (`token/key_rotation.rs`), shared by every instance.
+/// The published token signing keys (`building_blocks/token/key_rotation.rs`), shared by every instance.
 #[async_trait]
 pub trait SigningKeyStore: Send + Sync {
     /// Every stored key, earliest activation first.

@@ -3,7 +3,7 @@
 //! attempts cannot all pass one check.
 //!
 //! - Log-in from a browser that signed in to the account before (a valid device cookie,
-//!   `device_cookie.rs`): only that device's own bucket.
+//!   `building_blocks/device_cookie.rs`): only that device's own bucket.
 //! - Log-in from anywhere else: a bucket per account and address (IPv6 by /64), and a
 //!   per-account backoff whose wait doubles after a few failures (capped), so nobody can
 //!   lock the owner out, who still signs in from a known device at once.
@@ -27,9 +27,9 @@ pub mod rules;
 pub use memory::MemoryThrottle;
 pub use rules::{RetryAfter, Rule};
 
-use super::{clock::Clock, store::StoreError};
+use crate::server::building_blocks::digest::sha256_hex;
+use crate::server::{building_blocks::clock::Clock, store::StoreError};
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
 use std::{net::IpAddr, sync::Arc, time::Duration};
 
 /// No rule keeps a state longer than this: older states step like new ones.
@@ -282,10 +282,9 @@ pub fn network(addr: IpAddr) -> String {
 
 /// What is stored for a key: a hash, so no name or e-mail address is kept.
 fn stored_key(key: &str) -> String {
-    Sha256::digest(key.as_bytes())[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let mut hash = sha256_hex(key);
+    hash.truncate(32);
+    hash
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use super::{
     Credentials, NewUser, Rotation, Session, SessionLimits, SessionStore, SqlStore, Store,
     StoreError, Taken, User, UserStore,
 };
-use crate::server::images::ProcessedImage;
+use crate::server::building_blocks::images::ProcessedImage;
 use async_trait::async_trait;
 use std::{
     collections::HashMap,

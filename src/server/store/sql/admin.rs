@@ -3,8 +3,8 @@
 
 use super::{delete_sessions_of, user_from, SqlStore, USER_COLUMNS};
 use crate::server::{
+    building_blocks::clock::unix_now,
     store::{StoreError, User},
-    unix_now,
 };
 use sqlx::Row;
 

@@ -14,7 +14,9 @@ mod throttle;
 mod users;
 
 use super::{Session, StoreError, Taken, User};
-use crate::server::{private_files::make_database_private, unix_now};
+use crate::server::{
+    building_blocks::clock::unix_now, runtime::private_files::make_database_private,
+};
 use sqlx::{
     any::{install_default_drivers, AnyPoolOptions, AnyRow},
     migrate::Migrator,

@@ -2,9 +2,8 @@
 
 use super::{set_image_hash, user_from, ConstraintExt, SqlStore, PING_TIMEOUT, USER_COLUMNS};
 use crate::server::{
-    images::ProcessedImage,
+    building_blocks::{clock::unix_now, images::ProcessedImage},
     store::{Credentials, NewUser, StoreError, Taken, User, UserStore},
-    unix_now,
 };
 use async_trait::async_trait;
 use sqlx::Row;

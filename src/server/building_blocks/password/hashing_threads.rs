@@ -2,7 +2,9 @@
 //! slot, each keeping its argon2 working memory while busy and giving it back when idle.
 
 use super::HashError;
-use crate::server::low_priority_threads::{return_free_memory, LowPriorityThreads};
+use crate::server::building_blocks::low_priority_threads::{
+    return_free_memory, LowPriorityThreads,
+};
 use std::{
     cell::RefCell,
     sync::{

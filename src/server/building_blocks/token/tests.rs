@@ -6,7 +6,7 @@ use jsonwebtoken::{decode_header, Algorithm};
 use key_ring::{KeyRing, RingKey};
 
 fn unix_now() -> u64 {
-    u64::try_from(crate::server::unix_now()).unwrap()
+    u64::try_from(crate::server::building_blocks::clock::unix_now()).unwrap()
 }
 
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-test";

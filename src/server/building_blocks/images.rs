@@ -7,12 +7,12 @@
 //! upload takes one of a fixed number of slots before its body is read, so the memory
 //! held by uploads is bounded (slots × the upload limit, plus threads × one decode).
 
-use super::{
+use crate::server::building_blocks::digest::sha256_hex_of;
+use crate::server::building_blocks::{
     load_shedding::{Admission, Admitted},
     low_priority_threads::{return_free_memory, LowPriorityThreads, WorkerError},
 };
 use image::{imageops::FilterType, DynamicImage, ImageFormat, ImageReader, Limits};
-use sha2::{Digest, Sha256};
 use std::{io::Cursor, sync::Arc, time::Duration};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -128,11 +128,8 @@ pub fn process(bytes: &[u8]) -> Result<ProcessedImage, ImageError> {
     let image = decode(bytes)?;
     let large = encode(&image, LARGE)?;
     let small = encode(&image, SMALL)?;
-    let digest = Sha256::new()
-        .chain_update(&large)
-        .chain_update(&small)
-        .finalize();
-    let hash = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let mut hash = sha256_hex_of(&[&large, &small]);
+    hash.truncate(32);
     Ok(ProcessedImage { hash, large, small })
 }
 

@@ -8,8 +8,8 @@
 
 mod hashing_threads;
 
-use super::config::Argon2Cost;
-use super::load_shedding::Admission;
+use crate::server::building_blocks::load_shedding::Admission;
+use crate::server::config::Argon2Cost;
 use argon2::{
     password_hash::{PasswordHash, SaltString},
     Algorithm, Argon2, Params, Version,

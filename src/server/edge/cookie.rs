@@ -5,7 +5,9 @@
 //! reading them back, and the `Origin` check that keeps other sites from using the
 //! refresh cookie (CSRF) on the endpoints that accept it.
 
-use super::{device_cookie::DEVICE_LIFETIME_SECS, refresh_token::RefreshToken};
+use crate::server::building_blocks::{
+    device_cookie::DEVICE_LIFETIME_SECS, refresh_token::RefreshToken,
+};
 use axum_extra::extract::cookie::CookieJar;
 use cookie::{time::Duration, Cookie, SameSite};
 use http::{header, HeaderMap, HeaderValue};
@@ -40,7 +42,7 @@ impl CookiePolicy {
         }
     }
 
-    /// The device cookie's name (`device_cookie.rs`): the same attributes.
+    /// The device cookie's name (`building_blocks/device_cookie.rs`): the same attributes.
     pub fn device_name(&self) -> &'static str {
         if self.secure {
             "__Host-keyhold-device"

@@ -1,30 +1,31 @@
 //! The application state, built once at start-up and shared with every request.
 
-use super::{
+use crate::api::ApiError;
+use crate::server::{
     accounts::{Accounts, Parts},
-    client_address::ClientAddressPolicy,
-    clock::Clock,
+    building_blocks::{
+        clock::Clock,
+        device_cookie::DeviceCookies,
+        session_cookie::SessionCookies,
+        images::ImageProcessor,
+        low_priority_threads::WorkerError,
+        password::{HashError, PasswordHasher},
+        relying_party::RelyingParty,
+        token::{
+            key_rotation::{KeySet, KeySetError},
+            KeyError, SecretError, TokenService,
+        },
+        validation::PasswordPolicy,
+    },
     config::{
         secrets::{load_or_create_jwt_secret, SecretFileError},
         Config,
     },
-    cookie::CookiePolicy,
-    device_cookie::DeviceCookies,
-    images::ImageProcessor,
-    low_priority_threads::WorkerError,
+    edge::{client_address::ClientAddressPolicy, cookie::CookiePolicy},
     mail::{start_delivery, Mailer, RetryPolicy, Transport},
-    password::{HashError, PasswordHasher},
-    relying_party::RelyingParty,
-    session_cookie::SessionCookies,
     store::{follow_external_changes, CachedStore, DatabaseOptions, SqlStore, Store, StoreError},
     throttle::{MemoryThrottle, Throttle, ThrottleStore},
-    token::{
-        key_rotation::{KeySet, KeySetError},
-        KeyError, SecretError, TokenService,
-    },
-    validation::PasswordPolicy,
 };
-use crate::api::ApiError;
 use axum::extract::FromRef;
 use leptos::prelude::{use_context, LeptosOptions};
 use secrecy::ExposeSecret;

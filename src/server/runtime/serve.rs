@@ -2,7 +2,7 @@
 //! a deadline for request headers (slowloris clients are cut off instead of holding a
 //! connection open forever) and graceful shutdown that lets in-flight requests finish.
 
-use super::router::ResponseBody;
+use crate::server::edge::router::ResponseBody;
 use axum::{
     body::Body,
     extract::{ConnectInfo, Request},

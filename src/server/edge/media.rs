@@ -4,7 +4,7 @@
 //! picture still exists. The type is fixed, sniffing is off and the picture can run
 //! nothing (`Content-Security-Policy: default-src 'none'`).
 
-use super::state::AppState;
+use crate::server::runtime::state::AppState;
 use axum::{
     body::Body,
     extract::{Path, State},

@@ -2,7 +2,7 @@
 //! service behind Keyhold needs to check its tokens on its own (public keys only; an
 //! HS256 secret is never published, so with HS256 the set is empty).
 
-use super::{config::Config, state::AppState};
+use crate::server::{config::Config, runtime::state::AppState};
 use axum::{extract::State, http::header, response::IntoResponse, routing::get, Json, Router};
 use serde_json::json;
 use std::sync::Arc;

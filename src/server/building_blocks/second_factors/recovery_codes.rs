@@ -3,9 +3,9 @@
 //! nothing to confuse), stored only as SHA-256 (80 bits cannot be searched), compared in
 //! constant time.
 
+use crate::server::building_blocks::digest::sha256_hex;
 use data_encoding::BASE32_NOPAD;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 /// Codes handed out at once.
 pub const COUNT: usize = 10;
@@ -35,12 +35,7 @@ pub fn hash(typed: &str) -> Option<String> {
         .collect();
     let shaped =
         code.len() == CHARS && code.bytes().all(|b| matches!(b, b'a'..=b'z' | b'2'..=b'7'));
-    shaped.then(|| {
-        Sha256::digest(code.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    })
+    shaped.then(|| sha256_hex(&code))
 }
 
 /// Which of `stored` equals `candidate`, comparing every one in constant time.

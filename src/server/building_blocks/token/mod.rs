@@ -9,8 +9,8 @@ pub mod key_material;
 pub mod key_ring;
 pub mod key_rotation;
 
-pub use super::config::secrets::SecretError;
-use super::{clock::Clock, config::secrets::check_secret};
+pub use crate::server::config::secrets::SecretError;
+use crate::server::{building_blocks::clock::Clock, config::secrets::check_secret};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use compact::Compact;
 use jsonwebtoken::{encode, Header};

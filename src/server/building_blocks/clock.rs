@@ -7,6 +7,13 @@ use std::sync::{
 };
 use std::time::Duration;
 
+/// The system clock's time in unix seconds.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// A cheap handle; clones share one clock.
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
@@ -22,7 +29,7 @@ impl Clock {
 
     /// Now, in unix seconds.
     pub fn now(&self) -> i64 {
-        super::unix_now().saturating_add(self.ahead.load(Ordering::Relaxed))
+        unix_now().saturating_add(self.ahead.load(Ordering::Relaxed))
     }
 
     /// Now, in milliseconds since the epoch (for throttling).

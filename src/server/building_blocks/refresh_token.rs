@@ -1,10 +1,10 @@
 //! The refresh token a session's cookie holds: random, stored only as a hash, compared
 //! in constant time. Where it is rotated: `accounts/refresh_rotation.rs`.
 
-use super::token::random_id;
+use crate::server::building_blocks::digest::sha256_hex;
+use crate::server::building_blocks::token::random_id;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// A refresh token as the client holds it: `<session id>.<secret>`. Only the SHA-256 of
@@ -47,10 +47,7 @@ impl RefreshToken {
 
     /// What is stored: SHA-256 of the secret, hex.
     pub fn hash(&self) -> String {
-        Sha256::digest(self.secret.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        sha256_hex(&self.secret)
     }
 
     /// Whether this token's hash is `stored`, in time independent of where they differ.

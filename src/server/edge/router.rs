@@ -1,19 +1,16 @@
 //! The axum router: pages, server functions, health check, the published keys
-//! (`well_known.rs`) and the layers around them.
+//! (`well_known.rs`), avatars (`media.rs`) and the layers around them.
 
 use super::{
-    config::Config,
-    edge::{
-        self,
-        headers::{AroundLayer, RequestIds, ResponseHeaders, REQUEST_ID},
-        EndpointRules,
-    },
+    api_not_found,
+    headers::{AroundLayer, RequestIds, ResponseHeaders, REQUEST_ID},
+    media,
     metrics::{RecordRouteLayer, RequestMetrics},
-    openapi,
-    state::AppState,
-    well_known,
+    openapi, panic_response, server_fn_routes, well_known, with_server_fns, BodyLimits,
+    CompressLayer, EndpointRules, RequestBodyLayer,
 };
 use crate::app::{shell, App};
+use crate::server::{config::Config, runtime::state::AppState};
 use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, Request, State},
@@ -61,7 +58,7 @@ pub fn router(
     // The endpoints' declarations: published, and followed by the edge.
     let rules = EndpointRules::from_document(&openapi::document())
         .expect("every endpoint declares a body the edge can serve (tested)");
-    // Metrics off: not even the layers (`server/metrics.rs`).
+    // Metrics off: not even the layers (`metrics.rs`).
     let metrics = config.metrics_addr.is_some();
     let routes = if metrics {
         routes.layer(RecordRouteLayer)
@@ -73,7 +70,7 @@ pub fn router(
         // Every response (and the log line) carries the request id.
         .layer(AroundLayer(RequestIds))
         // A panic anywhere is a bug, but it must cost one 500, not the connection.
-        .layer(CatchPanicLayer::custom(edge::panic_response))
+        .layer(CatchPanicLayer::custom(panic_response))
         // A client that trickles its body is cut off.
         .layer(RequestBodyTimeoutLayer::new(config.body_timeout))
         .layer(
@@ -97,10 +94,10 @@ pub fn router(
         )
         // Text (HTML, JS, CSS, WASM, JSON) compressed with brotli or gzip as the client
         // accepts; images are left alone.
-        .layer(edge::CompressLayer)
+        .layer(CompressLayer)
         .layer(AroundLayer(ResponseHeaders { hsts: config.hsts }))
-        .layer(edge::RequestBodyLayer::new(
-            edge::BodyLimits {
+        .layer(RequestBodyLayer::new(
+            BodyLimits {
                 default: config.body_limit,
                 upload: config.image_limit,
             },
@@ -113,26 +110,26 @@ pub fn router(
 
 /// Server functions, pages, health check, avatars, the published keys and `/pkg`.
 fn routes(state: AppState, config: &Config) -> Router {
-    // Server functions have their own routes (`edge/server_fns.rs`), not leptos_axum's.
-    let server_fns = edge::server_fn_routes()
+    // Server functions have their own routes (`server_fns.rs`), not leptos_axum's.
+    let server_fns = server_fn_routes()
         .into_iter()
         .map(|(path, _)| path.to_owned())
         .collect();
     let routes = generate_route_list_with_exclusions(App, Some(server_fns));
     let document = openapi::document();
     let document = Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
-    let router = edge::with_server_fns(Router::new(), &state);
+    let router = with_server_fns(Router::new(), &state);
     router
         .route("/healthz", get(healthz))
         .route(
             "/api/openapi.json",
             get(move || std::future::ready(openapi_json(document.clone()))),
         )
-        .route("/media/avatars/{hash}/{file}", get(super::media::avatar))
+        .route("/media/avatars/{hash}/{file}", get(media::avatar))
         .merge(well_known::routes(config))
-        .route("/api/{*path}", any(edge::api_not_found))
-        // Pages: rendered for the browser session the request carries (`edge/pages.rs`).
-        .leptos_routes_with_handler(routes, edge::page)
+        .route("/api/{*path}", any(api_not_found))
+        // Pages: rendered for the browser session the request carries (`pages.rs`).
+        .leptos_routes_with_handler(routes, super::pages::page)
         .nest_service(
             &format!("/{}", state.leptos_options.site_pkg_dir),
             ServeDir::new(

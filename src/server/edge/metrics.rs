@@ -6,10 +6,11 @@
 //! Counted where things happen: requests (this file's layer: route, method, status
 //! class, latency), log-ins by outcome (`accounts/log_in.rs`), refresh rotations and
 //! detected reuse (`accounts/refresh_rotation.rs`), shed password hashes
-//! (`password/`), database errors (`accounts/`). Sampled every few seconds: hashes in
+//! (`building_blocks/password/`), database errors (`accounts/`). Sampled every few seconds: hashes in
 //! flight, the database pool, live sessions.
 
-use super::{edge::headers::Around, state::AppState};
+use super::headers::Around;
+use crate::server::runtime::state::AppState;
 use axum::{extract::MatchedPath, routing::get, Router};
 use http::{Request, Response};
 use metrics::Histogram;

@@ -2,50 +2,41 @@
 //! waiting their turn); the next one is refused at once, and the edge answers it 503
 //! with `Retry-After`, instead of letting a queue and its memory grow without bound.
 
-use std::sync::{
-    atomic::{AtomicUsize, Ordering},
-    Arc,
-};
+use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// The door: how many callers are in, and the most allowed.
+/// The door: a permit for each caller that may be in at once.
 #[derive(Clone)]
-pub struct Admission(Arc<Count>);
-
-struct Count {
-    inside: AtomicUsize,
+pub struct Admission {
+    permits: Arc<Semaphore>,
     most: usize,
 }
 
 impl Admission {
     pub fn new(most: usize) -> Self {
-        Self(Arc::new(Count {
-            inside: AtomicUsize::new(0),
+        Self {
+            permits: Arc::new(Semaphore::new(most)),
             most,
-        }))
+        }
     }
 
     /// How many callers are in now.
     pub fn inside(&self) -> usize {
-        self.0.inside.load(Ordering::Acquire)
+        self.most - self.permits.available_permits()
     }
 
     /// A pass while fewer than `most` callers hold one; `None` (shed the load) after.
     pub fn enter(&self) -> Option<Admitted> {
-        if self.0.inside.fetch_add(1, Ordering::AcqRel) >= self.0.most {
-            self.0.inside.fetch_sub(1, Ordering::AcqRel);
-            return None;
-        }
-        Some(Admitted(Arc::clone(&self.0)))
+        Arc::clone(&self.permits)
+            .try_acquire_owned()
+            .ok()
+            .map(|permit| Admitted { _permit: permit })
     }
 }
 
 /// Counts its holder as let in until it is dropped.
-pub struct Admitted(Arc<Count>);
-
-impl Drop for Admitted {
-    fn drop(&mut self) {
-        self.0.inside.fetch_sub(1, Ordering::AcqRel);
-    }
+pub struct Admitted {
+    _permit: OwnedSemaphorePermit,
 }
 
 #[cfg(test)]
