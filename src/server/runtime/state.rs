@@ -6,11 +6,11 @@ use crate::server::{
     building_blocks::{
         clock::Clock,
         device_cookie::DeviceCookies,
-        session_cookie::SessionCookies,
         images::ImageProcessor,
         low_priority_threads::WorkerError,
         password::{HashError, PasswordHasher},
         relying_party::RelyingParty,
+        session_cookie::SessionCookies,
         token::{
             key_rotation::{KeySet, KeySetError},
             KeyError, SecretError, TokenService,
