@@ -343,3 +343,46 @@ on_both_databases!(
         );
     }
 );
+
+on_both_databases!(
+    failed_log_ins_from_alternating_addresses_fold_into_one_entry,
+    |engine: Engine| async move {
+        let server = TestServer::start_with(engine, |settings| {
+            settings.insert("KEYHOLD_RATE_LOGIN", "1000/1s".into());
+            settings.insert("KEYHOLD_CLIENT_IP_HEADER", "x-forwarded-for".into());
+        })
+        .await;
+        let token = server.signed_up("ada").await;
+        // An attacker burying the owner's sign-ins: 60 wrong passwords, two addresses.
+        for attempt in 0..60 {
+            let address = if attempt % 2 == 0 {
+                "198.51.100.1"
+            } else {
+                "203.0.113.9"
+            };
+            let response = server
+                .client
+                .post(server.url("/api/login"))
+                .header("x-forwarded-for", address)
+                .form(&[
+                    ("username", "ada"),
+                    ("password", "wrong password, wrong password"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            // Wrong, then (the account's backoff) throttled.
+            assert!([401, 429].contains(&response.status().as_u16()));
+        }
+        let entries = kinds(&server, &token).await;
+        assert!(entries.len() <= 3, "{entries:?}");
+        let total: i64 = entries.iter().map(|(_, count)| count).sum();
+        assert_eq!(total, 61, "{entries:?}");
+        assert_eq!(entries.last().unwrap(), &("login_succeeded".to_owned(), 1));
+        let page = json(get(&server, &token, "/api/users/me/activity").await).await;
+        assert_eq!(
+            page["entries"][0]["address"], "203.0.113.9",
+            "the latest address"
+        );
+    }
+);

@@ -383,3 +383,31 @@ on_both_databases!(
         maildev.wait_for("ada@example.com", CONFIRM, 1).await;
     }
 );
+
+on_both_databases!(
+    a_reset_link_dies_with_the_address_it_was_sent_to,
+    |engine: Engine| async move {
+        let (server, maildev) = mailed_server(engine, &[]).await;
+        let token = server.signed_up("ada").await;
+        assert_eq!(forgot(&server, "ada@example.com").await.status(), 202);
+        let old_mailbox = maildev.wait_for("ada@example.com", RESET, 1).await;
+
+        // The owner moves to a new address and confirms it.
+        let change = json!({"email": "ada@new.example", "current_password": PASSWORD});
+        let changed = post_as(&server, &token, "/api/users/me/profile", change).await;
+        assert_eq!(changed.status(), 200);
+        let confirm = maildev.wait_for("ada@new.example", CONFIRM, 1).await;
+        let moved = post(
+            &server,
+            "/api/email/verify",
+            json!({"token": confirm.token()}),
+        )
+        .await;
+        assert_eq!(json(moved).await["email"], "ada@new.example");
+
+        // Whoever still reads the old mailbox cannot set the password with its link.
+        refused_link(reset(&server, &old_mailbox.token(), NEW_PASSWORD).await).await;
+        assert_eq!(server.login("ada", PASSWORD).await.status(), 200);
+        assert_eq!(server.login("ada", NEW_PASSWORD).await.status(), 401);
+    }
+);

@@ -423,6 +423,29 @@ on_both_databases!(
             .to_str()
             .unwrap()
             .starts_with("max-age="));
+        // Served at an https address: HSTS unless turned off, so a network attacker cannot
+        // keep a browser on plain http (SSL stripping).
+        let public = TestServer::start_with(engine, |s| {
+            s.insert("KEYHOLD_PUBLIC_URL", "https://id.example".into());
+        })
+        .await;
+        let response = public
+            .client
+            .get(public.url("/login"))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=63072000"));
+        let off = TestServer::start_with(engine, |s| {
+            s.insert("KEYHOLD_PUBLIC_URL", "https://id.example".into());
+            s.insert("KEYHOLD_HSTS", "false".into());
+        })
+        .await;
+        let response = off.client.get(off.url("/login")).send().await.unwrap();
+        assert!(!response.headers().contains_key("strict-transport-security"));
     }
 );
 

@@ -605,3 +605,43 @@ on_both_databases!(
         assert_eq!(refresh(&server, &device.cookie).await, Err(401));
     }
 );
+
+/// How many replaced refresh tokens the database keeps, in all.
+async fn retired_rows(server: &TestServer) -> i64 {
+    use sqlx::{Connection, Row};
+    sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(&server.database().url)
+        .await
+        .unwrap();
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM retired_refresh_hashes")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    row.try_get::<i64, _>("n").unwrap()
+}
+
+on_both_databases!(
+    a_session_remembers_a_bounded_number_of_replaced_tokens,
+    |engine: Engine| async move {
+        let server = TestServer::start(engine).await;
+        server.signed_up("ada").await;
+        let device = sign_in(&server, "ada", "curl/8.5").await;
+        // A client refreshing as fast as it can: the table keeps the newest 100.
+        let mut cookies = vec![device.cookie];
+        for _ in 0..130 {
+            let (_, rotated) = refresh(&server, cookies.last().unwrap()).await.unwrap();
+            cookies.push(rotated.expect("rotated"));
+        }
+        assert_eq!(retired_rows(&server).await, 100);
+        server.clock.advance(Duration::from_secs(11));
+        // Forgotten: refused, and the session goes on.
+        assert_eq!(refresh(&server, &cookies[0]).await, Err(401));
+        assert_eq!(refresh(&server, &cookies[29]).await, Err(401));
+        let newest = cookies.last().unwrap().clone();
+        let (_, rotated) = refresh(&server, &newest).await.unwrap();
+        let newest = rotated.expect("rotated");
+        // Remembered: a replay ends the whole session.
+        assert_eq!(refresh(&server, &cookies[31]).await, Err(401));
+        assert_eq!(refresh(&server, &newest).await, Err(401));
+    }
+);

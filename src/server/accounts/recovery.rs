@@ -78,9 +78,11 @@ impl Accounts {
             .await?
             .filter(|found| found.user.id == user.id)
             .ok_or(AccountError::InvalidLink { expired: false })?;
-        // Sent under another password: a change since voids it.
+        // Sent under another password, or to an address the account no longer has: a
+        // change since voids it (whoever reads the old mailbox is not the owner now).
         let current = sha256_hex(&found.password_hash);
-        if !bool::from(current.as_bytes().ct_eq(link.binding.as_bytes())) {
+        let same_password = bool::from(current.as_bytes().ct_eq(link.binding.as_bytes()));
+        if !same_password || lookup_key(&link.email) != lookup_key(&user.email) {
             self.take_link(token, RESET).await.ok();
             return Err(AccountError::InvalidLink { expired: false });
         }

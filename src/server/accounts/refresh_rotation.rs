@@ -106,8 +106,8 @@ impl Accounts {
             // not let it end the session.
             return Err(AccountError::SessionEnded);
         }
-        // Any earlier token of this session, however many rotations ago: two parties
-        // hold this session's tokens, so neither keeps it.
+        // An earlier token of this session (one of the last `RETIRED_HASHES_KEPT`
+        // replaced): two parties hold this session's tokens, so neither keeps it.
         self.store.delete_session(user.id, &session.id).await?;
         metrics::counter!("keyhold_refresh_reuse_detected_total").increment(1);
         tracing::warn!(

@@ -127,6 +127,9 @@ impl Config {
         });
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let hash_concurrency = parse(&get, "KEYHOLD_HASH_CONCURRENCY", cores)?;
+        let mail = mail::mail(&get)?;
+        // Served over https (the public URL says so): browsers should never try http.
+        let https = mail.public_url.starts_with("https://");
         let config = Self {
             data_dir,
             database_url: database_url.into(),
@@ -203,7 +206,7 @@ impl Config {
             throttle: limits(&get)?,
             client_ip_header: get("KEYHOLD_CLIENT_IP_HEADER").map(|h| h.trim().to_lowercase()),
             trusted_proxy_hops: parse(&get, "KEYHOLD_TRUSTED_PROXY_HOPS", 1)?,
-            hsts: parse(&get, "KEYHOLD_HSTS", false)?,
+            hsts: parse(&get, "KEYHOLD_HSTS", https)?,
             header_timeout: Duration::from_secs(parse(&get, "KEYHOLD_HEADER_TIMEOUT", 10)?),
             body_timeout: Duration::from_secs(parse(&get, "KEYHOLD_BODY_TIMEOUT", 60)?),
             metrics_addr: match get("KEYHOLD_METRICS_ADDR").filter(|a| !a.trim().is_empty()) {
@@ -225,7 +228,7 @@ impl Config {
                     reason: format!("{text:?} is neither text nor json"),
                 })?,
             },
-            mail: mail::mail(&get)?,
+            mail,
         };
         config.check()
     }

@@ -29,6 +29,20 @@ fn defaults_are_the_safe_values() {
 }
 
 #[test]
+fn hsts_is_on_when_the_public_url_is_https() {
+    assert!(!config(&[]).unwrap().hsts, "plain http by default");
+    let https = [("KEYHOLD_PUBLIC_URL", "https://id.example")];
+    assert!(config(&https).unwrap().hsts);
+    let off = [https[0], ("KEYHOLD_HSTS", "false")];
+    assert!(!config(&off).unwrap().hsts);
+    let plain = [
+        ("KEYHOLD_PUBLIC_URL", "http://localhost:3000"),
+        ("KEYHOLD_HSTS", "true"),
+    ];
+    assert!(config(&plain).unwrap().hsts, "asked for");
+}
+
+#[test]
 fn durations_take_units() {
     assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
     assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));

@@ -159,6 +159,11 @@ pub struct SessionLimits {
     pub max_per_user: i64,
 }
 
+/// How many replaced refresh tokens a session remembers (newest first): replaying one of
+/// them ends the session; an older one is refused without ending it. About a day of
+/// continuous use at one refresh every 14 minutes.
+pub const RETIRED_HASHES_KEPT: i64 = 100;
+
 /// A rotation of the refresh token, applied only if the stored hash is still `from`.
 #[derive(Debug, Clone)]
 pub struct Rotation<'a> {

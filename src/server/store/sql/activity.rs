@@ -9,11 +9,13 @@ use sqlx::{any::AnyRow, Row};
 impl ActivityStore for SqlStore {
     async fn record_event(&self, event: NewEvent<'_>) -> Result<(), StoreError> {
         if let Some(since) = event.fold_since {
-            // Only into the user's very latest entry, so the list stays in time order.
+            // Only into the user's very latest entry, so the list stays in time order;
+            // from whatever address (alternating addresses must not each write a row),
+            // the entry showing the latest one.
             let folded = sqlx::query(
-                "UPDATE security_events SET count = count + 1, at = $1 \
+                "UPDATE security_events SET count = count + 1, at = $1, address = $4 \
                  WHERE id = (SELECT MAX(id) FROM security_events WHERE user_id = $2) \
-                 AND kind = $3 AND address = $4 AND at >= $5",
+                 AND kind = $3 AND at >= $5",
             )
             .bind(event.at)
             .bind(event.user_id)

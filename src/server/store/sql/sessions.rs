@@ -4,7 +4,9 @@
 use super::{
     delete_sessions_of, session_from, user_from, ConstraintExt, SqlStore, SESSION_COLUMNS,
 };
-use crate::server::store::{Rotation, Session, SessionLimits, SessionStore, StoreError, User};
+use crate::server::store::{
+    Rotation, Session, SessionLimits, SessionStore, StoreError, User, RETIRED_HASHES_KEPT,
+};
 use async_trait::async_trait;
 use sqlx::Row;
 
@@ -96,11 +98,25 @@ impl SessionStore for SqlStore {
         if result.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query("INSERT INTO retired_refresh_hashes (session_id, hash) VALUES ($1, $2)")
-            .bind(id)
-            .bind(rotation.from)
-            .execute(&mut *tx)
-            .await?;
+        // Numbered per session (the row update above admits one rotation at a time).
+        sqlx::query(
+            "INSERT INTO retired_refresh_hashes (session_id, hash, seq) \
+             SELECT $1, $2, COALESCE(MAX(seq), 0) + 1 FROM retired_refresh_hashes \
+             WHERE session_id = $1",
+        )
+        .bind(id)
+        .bind(rotation.from)
+        .execute(&mut *tx)
+        .await?;
+        // Only the most recent ones are kept (a bounded table, whatever a client does).
+        sqlx::query(
+            "DELETE FROM retired_refresh_hashes WHERE session_id = $1 AND seq <= \
+             (SELECT MAX(seq) FROM retired_refresh_hashes WHERE session_id = $1) - $2",
+        )
+        .bind(id)
+        .bind(RETIRED_HASHES_KEPT)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
