@@ -36,7 +36,7 @@ test("recent security activity: a failed sign-in and another device, then \"This
   await openSettings(page, "Sessions");
   await expect(page.getByTestId("session")).toHaveCount(1);
   await open(otherPage, "/profile");
-  await expect(otherPage).toHaveURL(/\/login$/);
+  await expect(otherPage).toHaveURL(/\/login\?next=%2Fprofile$/);
   await other.close();
 
   await openSettings(page, "Security");

@@ -89,7 +89,7 @@ test("a log-in goes back only to a page of this site", async ({ page }) => {
   }
 });
 
-test("a signed-in page's first HTML already shows the person", async ({ page }) => {
+test("a signed-in page's first HTML already shows the person", async ({ page, browser }) => {
   const username = uniqueName("firsthtml");
   await signUp(page, username);
   // The page as the server sent it, before any script ran.
@@ -98,4 +98,14 @@ test("a signed-in page's first HTML already shows the person", async ({ page }) 
   expect(html).toContain(username);
   const home = await (await page.request.get("/")).text();
   expect(home).toContain(username);
+  // The same browser session with JavaScript off: the settings page, signed in.
+  const noScript = await browser.newContext({ javaScriptEnabled: false });
+  await noScript.addCookies(await page.context().cookies());
+  const still = await noScript.newPage();
+  await still.goto("/profile/security");
+  await expect(still).toHaveURL(/\/profile\/security$/);
+  await expect(still.getByTestId("header-username")).toHaveText(username);
+  await expect(still.getByRole("heading", { level: 1, name: "Security" })).toBeVisible();
+  await still.screenshot({ path: "screenshots/profile-security-no-js.png", fullPage: true });
+  await noScript.close();
 });
