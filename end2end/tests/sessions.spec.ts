@@ -36,14 +36,18 @@ test("a refused access token is renewed once with the cookie and the request ret
   await signUp(page, name);
   const before = await token(page);
   // A token the server refuses (its signature no longer matches).
-  await page.evaluate(() => {
+  const forged = await page.evaluate(() => {
     // gloo-storage keeps values as JSON strings.
     const t: string = JSON.parse(localStorage.getItem("keyhold.token")!);
     const forged = t.slice(0, -4) + (t.endsWith("AAAA") ? "BBBB" : "AAAA");
     localStorage.setItem("keyhold.token", JSON.stringify(forged));
+    return forged;
   });
   await open(page, "/profile");
   await expect(page.getByTestId("profile-username")).toHaveText(name);
+  // The page arrives signed in (the session cookie); the browser's own request with the
+  // refused token is what renews it.
+  await expect.poll(() => token(page)).not.toBe(forged);
   const after = await token(page);
   expect(after).not.toBe(before);
   expect((await page.request.get("/api/users/me", { headers: { authorization: `Bearer ${after}` } })).status()).toBe(200);

@@ -10,6 +10,8 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
+use super::digest::derived_mac;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// How long a device stays known without signing in again (the cookie's lifetime).
@@ -22,12 +24,8 @@ pub struct DeviceCookies {
 impl DeviceCookies {
     /// Keyed by a key derived from the server's signing secret (not the secret itself).
     pub fn new(server_secret: &[u8]) -> Self {
-        let mut derive =
-            HmacSha256::new_from_slice(server_secret).expect("HMAC takes a key of any length");
-        derive.update(b"keyhold device cookie v1");
-        let key = derive.finalize().into_bytes();
         Self {
-            key: HmacSha256::new_from_slice(&key).expect("HMAC takes a key of any length"),
+            key: derived_mac(server_secret, b"keyhold device cookie v1"),
         }
     }
 

@@ -4,11 +4,13 @@
 //! is worth nothing once that session ends (log-out, revocation, password change, reuse
 //! of a replaced refresh token, a disabled account): every use looks the session up.
 //! Only the key can make one, so knowing a session's id (it is in access tokens) is
-//! not enough. Where it is set and read: `cookie.rs`, `accounts/browser_session.rs`.
+//! not enough. Where it is set and read: `edge/cookie.rs`, `accounts/browser_session.rs`.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+
+use super::digest::derived_mac;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -24,12 +26,8 @@ impl SessionCookies {
     /// Keyed by a key derived from the server's signing secret (not the secret itself,
     /// and not the device cookies' key).
     pub fn new(server_secret: &[u8]) -> Self {
-        let mut derive =
-            HmacSha256::new_from_slice(server_secret).expect("HMAC takes a key of any length");
-        derive.update(b"keyhold browser session cookie v1");
-        let key = derive.finalize().into_bytes();
         Self {
-            key: HmacSha256::new_from_slice(&key).expect("HMAC takes a key of any length"),
+            key: derived_mac(server_secret, b"keyhold browser session cookie v1"),
         }
     }
 
