@@ -6,26 +6,12 @@
 //! authenticates an API call.
 
 use crate::admin_cli::keyhold;
-use crate::helpers::{json, Engine, TestServer, PASSWORD};
+use crate::helpers::{json, set_cookie, Engine, TestServer, PASSWORD};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 const SESSION: &str = "__Host-keyhold-session";
 const REFRESH: &str = "__Host-keyhold-refresh";
-
-/// The value and whole `Set-Cookie` line a response sets for cookie `name`.
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, String)> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|line| line.starts_with(&format!("{name}=")))
-        .map(|line| {
-            let value = line[name.len() + 1..].split(';').next().unwrap_or("");
-            (value.to_owned(), line.to_owned())
-        })
-}
 
 /// A browser's sign-in: its access token and cookies.
 struct Browser {

@@ -373,6 +373,21 @@ fn encode(text: &str) -> String {
 }
 
 /// The JSON body of a response.
+/// The value and the whole `Set-Cookie` line `response` sets for cookie `name` (`None`
+/// when it sets none; an empty value clears it).
+pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, String)> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|line| line.starts_with(&format!("{name}=")))
+        .map(|line| {
+            let value = line[name.len() + 1..].split(';').next().unwrap_or("");
+            (value.to_owned(), line.to_owned())
+        })
+}
+
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
     let text = response.text().await.expect("body");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))

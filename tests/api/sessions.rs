@@ -17,16 +17,7 @@ struct Device {
 
 /// The refresh cookie a response sets (`None` when it sets none; `Some("")` clears it).
 fn set_cookie(response: &reqwest::Response) -> Option<(String, String)> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{COOKIE}=")))
-        .map(|line| {
-            let value = line[COOKIE.len() + 1..].split(';').next().unwrap_or("");
-            (value.to_owned(), line.to_owned())
-        })
+    crate::helpers::set_cookie(response, COOKIE)
 }
 
 async fn sign_in(server: &TestServer, username: &str, user_agent: &str) -> Device {
