@@ -104,7 +104,8 @@ pub fn TextField(
     #[prop(default = "text")] kind: &'static str,
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional)] hint: Option<&'static str>,
-    /// Mirrors what is typed, for live feedback (e.g. password rules).
+    /// Mirrors what is typed, for live feedback (e.g. password rules); what it holds
+    /// at first is the input's value (a form the server sent back keeps its fields).
     #[prop(optional)]
     value: Option<RwSignal<String>>,
     /// The input's id is `<id_prefix><name>` (another prefix for a second form).
@@ -165,6 +166,7 @@ pub fn TextField(
                 required=required
                 aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
                 aria-describedby=described_by
+                value=value.map(|value| value.get_untracked()).filter(|v| !v.is_empty())
                 node_ref=node_ref
                 on:input=move |event| {
                     if let Some(value) = value {
@@ -183,14 +185,16 @@ pub fn TextField(
     .into_any()
 }
 
-/// The form's submit button: disabled until the page is interactive and while the
-/// request runs (so nothing is sent twice and no click is lost to a native submit).
+/// The form's submit button, disabled while the request runs (nothing is sent twice).
+/// An entry page's form works before the WASM (the server takes the post itself,
+/// `server/edge/page_forms.rs`); a form that needs the WASM passes `ready`, and stays
+/// disabled until the page is interactive (no click lost to a native submit).
 #[component]
 pub fn SubmitButton(
     label: &'static str,
     pending_label: &'static str,
     pending: Signal<bool>,
-    ready: Signal<bool>,
+    #[prop(optional)] ready: Option<Signal<bool>>,
     /// Full width (the default) or inline beside other buttons.
     #[prop(default = true)]
     block: bool,
@@ -199,7 +203,7 @@ pub fn SubmitButton(
         <button
             type="submit"
             class=if block { "button button--primary button--block" } else { "button button--primary" }
-            disabled=move || pending.get() || !ready.get()
+            disabled=move || pending.get() || ready.is_some_and(|ready| !ready.get())
             aria-busy=move || if pending.get() { "true" } else { "false" }
         >
             {move || if pending.get() { pending_label } else { label }}

@@ -8,7 +8,9 @@ use leptos_router::hooks::use_navigate;
 pub fn SiteHeader() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
-    let log_out = move |_| {
+    // A form, so "Log out" works before the WASM too (`server/edge/page_forms.rs`).
+    let log_out = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
         session.sign_out();
         navigate("/login", Default::default());
     };
@@ -25,7 +27,9 @@ pub fn SiteHeader() -> impl IntoView {
                             <Avatar user=user.clone() size="small" />
                             <span class="site-nav__name">"Signed in as " <strong data-testid="header-username">{user.username}</strong></span>
                         </a>
-                        <button type="button" class="button button--ghost" on:click=log_out.clone()>"Log out"</button>
+                        <form class="site-nav__form" method="post" action="/logout" on:submit=log_out.clone()>
+                            <button type="submit" class="button button--ghost">"Log out"</button>
+                        </form>
                     }.into_any(),
                     None if session.signed_out() || !session.ready() => view! {
                         <a class="site-nav__link" href="/login">"Log in"</a>

@@ -5,6 +5,7 @@ use super::form::{
     enter_profile, input_value, AuthCard, FormAlert, FormErrors, SubmitButton, TextField,
 };
 use super::login_second_step::{SecondStep, SecondStepForm};
+use super::posted_form::use_posted_form;
 use super::signed_in::use_session;
 use crate::api::{
     auth::{login, LoginRequest},
@@ -41,7 +42,14 @@ pub fn LoginPage() -> impl IntoView {
     let session = use_session();
     let (username, password) = (NodeRef::<Input>::new(), NodeRef::<Input>::new());
     let errors = FormErrors::new(&["username", "password"]);
-    let second_step = RwSignal::new(None::<SecondStep>);
+    // The form works before the WASM: the server may have answered it already.
+    let posted = use_posted_form();
+    let typed_username = RwSignal::new(posted.kept("username"));
+    let second_step = RwSignal::new(posted.second_step.clone());
+    let second_step_error = posted.second_step.is_some().then(|| posted.error.clone());
+    if second_step_error.is_none() {
+        errors.set(posted.error);
+    }
     let action = Action::new(|(username, password): &(String, String)| {
         login(LoginRequest::new(username.clone(), password.clone()))
     });
@@ -102,6 +110,7 @@ pub fn LoginPage() -> impl IntoView {
                     node_ref=username
                     autocomplete="username"
                     hint="Your username or e-mail address."
+                    value=typed_username
                     error=errors.for_field("username")
                 />
                 <TextField
@@ -117,7 +126,7 @@ pub fn LoginPage() -> impl IntoView {
                     label="Log in"
                     pending_label="Logging in…"
                     pending=action.pending().into()
-                    ready=Signal::derive(move || session.ready() && !passkey.pending().get())
+                    ready=Signal::derive(move || !passkey.pending().get())
                 />
             </form>
             <div hidden=move || second_step.with(Option::is_some)>
@@ -136,7 +145,7 @@ pub fn LoginPage() -> impl IntoView {
                 </button>
             </div>
             {move || second_step.get().map(|step| view! {
-                <SecondStepForm step=step on_restart=restart />
+                <SecondStepForm step=step error=second_step_error.clone().flatten() on_restart=restart />
             })}
             <p class="card__footer">"New here? " <a href="/signup">"Create an account"</a></p>
         </AuthCard>

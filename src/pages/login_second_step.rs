@@ -14,7 +14,7 @@ use crate::client::passkeys::passkey_second_factor;
 use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 
 /// What the password step answered: the token to finish with and the usable methods.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SecondStep {
     pub mfa_token: String,
     pub methods: Vec<String>,
@@ -33,12 +33,16 @@ impl SecondStep {
 #[component]
 pub fn SecondStepForm(
     step: SecondStep,
+    /// Why the last code was refused (the server's answer to a form posted without
+    /// the WASM).
+    error: Option<ApiError>,
     /// Back to the password, with the reason (if any) to show there.
     on_restart: impl Fn(Option<ApiError>) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
     let code = NodeRef::<Input>::new();
     let errors = FormErrors::with_prefix(&["code", "recovery_code"], "mfa-");
+    errors.set(error);
     let use_recovery = RwSignal::new(false);
     let has_recovery = step.methods.iter().any(|m| m == "recovery_code");
     let has_code = step.methods.iter().any(|m| m == "totp");
@@ -159,7 +163,7 @@ pub fn SecondStepForm(
                 label="Verify"
                 pending_label="Verifying…"
                 pending=action.pending().into()
-                ready=Signal::derive(move || session.ready() && !passkey.pending().get())
+                ready=Signal::derive(move || !passkey.pending().get())
             />
             {has_passkey.then(|| passkey_button(false))}
         }
@@ -174,6 +178,9 @@ pub fn SecondStepForm(
     view! {
         <form class="form" method="post" on:submit=submit novalidate=true aria-labelledby="mfa-title">
             <h2 class="form__title" id="mfa-title">"Two-step verification"</h2>
+            // For the server, when the browser posts the form itself (no WASM yet).
+            <input type="hidden" name="mfa_token" value=step.mfa_token.clone() />
+            <input type="hidden" name="methods" value=step.methods.join(",") />
             {if has_code { code_part().into_any() } else { passkey_part().into_any() }}
             <p class="form__aside">
                 {has_recovery.then(|| view! {

@@ -11,6 +11,7 @@ pub mod login_second_step;
 pub mod not_found;
 pub mod passkeys;
 pub mod password;
+pub mod posted_form;
 pub mod profile;
 pub mod recovery;
 pub mod second_factors;

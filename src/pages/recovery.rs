@@ -6,7 +6,7 @@ use super::form::{
     input_value, on_result, AuthCard, FormAlert, FormErrors, SubmitButton, TextField,
 };
 use super::password::PasswordRules;
-use super::signed_in::use_session;
+use super::posted_form::use_posted_form;
 use crate::api::recovery::{
     forgot_password, reset_password, ForgotPasswordRequest, ResetPasswordRequest,
 };
@@ -16,10 +16,13 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
-    let session = use_session();
     let email = NodeRef::<Input>::new();
     let errors = FormErrors::new(&["email"]);
-    let sent = RwSignal::new(None::<String>);
+    // The form works before the WASM: the server may have answered it already.
+    let posted = use_posted_form();
+    errors.set(posted.error.clone());
+    let typed = RwSignal::new(posted.kept("email"));
+    let sent = RwSignal::new(posted.done);
     let action = Action::new(|email: &String| {
         forgot_password(ForgotPasswordRequest {
             email: email.clone(),
@@ -50,13 +53,13 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                         node_ref=email
                         autocomplete="email"
                         hint="The address of your account."
+                        value=typed
                         error=errors.for_field("email")
                     />
                     <SubmitButton
                         label="Send me a link"
                         pending_label="Sending…"
                         pending=action.pending().into()
-                        ready=Signal::derive(move || session.ready())
                     />
                 </form>
                 <p class="card__footer">"Remembered it? " <a href="/login">"Log in"</a></p>
@@ -67,13 +70,15 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
-    let session = use_session();
     let query = use_query_map();
     let token = move || query.with(|q| q.get("token")).unwrap_or_default();
     let password = NodeRef::<Input>::new();
     let typed = RwSignal::new(String::new());
     let errors = FormErrors::new(&["password"]);
-    let done = RwSignal::new(false);
+    // The form works before the WASM: the server may have answered it already.
+    let posted = use_posted_form();
+    errors.set(posted.error.clone());
+    let done = RwSignal::new(posted.done.is_some());
     let action = Action::new(|(token, password): &(String, String)| {
         reset_password(ResetPasswordRequest {
             token: token.clone(),
@@ -123,7 +128,6 @@ pub fn ResetPasswordPage() -> impl IntoView {
                             label="Set new password"
                             pending_label="Setting password…"
                             pending=action.pending().into()
-                            ready=Signal::derive(move || session.ready())
                         />
                     </form>
                 </Show>

@@ -5,6 +5,7 @@ use super::form::{
     enter_profile, input_value, on_result, AuthCard, FormAlert, FormErrors, SubmitButton, TextField,
 };
 use super::password::PasswordRules;
+use super::posted_form::use_posted_form;
 use super::signed_in::{use_session, SignedIn};
 use crate::api::{
     auth::{login, register, LoginRequest, RegisterRequest},
@@ -57,9 +58,12 @@ pub fn SignupPage() -> impl IntoView {
     );
     let errors = FormErrors::new(&["username", "email", "password", "image"]);
     let image = NodeRef::<Input>::new();
+    // The form works before the WASM: the server may have answered it already.
+    let posted = use_posted_form();
+    errors.set(posted.error.clone());
     let typed = (
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
+        RwSignal::new(posted.kept("username")),
+        RwSignal::new(posted.kept("email")),
         RwSignal::new(String::new()),
     );
     let identity = Signal::derive(move || (typed.0.get(), typed.1.get()));
@@ -78,7 +82,7 @@ pub fn SignupPage() -> impl IntoView {
     view! {
         <Title text="Sign up" />
         <AuthCard title="Create your account" subtitle="It takes less than a minute.">
-            <form class="form" method="post" on:submit=submit novalidate=true>
+            <form class="form" method="post" enctype="multipart/form-data" on:submit=submit novalidate=true>
                 <FormAlert message=errors.general() />
                 <TextField
                     label="Username"
@@ -114,7 +118,6 @@ pub fn SignupPage() -> impl IntoView {
                     label="Sign up"
                     pending_label="Creating your account…"
                     pending=action.pending().into()
-                    ready=Signal::derive(move || session.ready())
                 />
             </form>
             <p class="card__footer">"Already have an account? " <a href="/login">"Log in"</a></p>

@@ -17,6 +17,7 @@ mod instances;
 mod key_confusion;
 mod load;
 mod maildev;
+mod page_forms;
 mod passkey_refusals;
 mod passkey_second_factor;
 mod passkeys;

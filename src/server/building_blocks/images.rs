@@ -135,6 +135,16 @@ pub fn process(bytes: &[u8]) -> Result<ProcessedImage, ImageError> {
 
 /// Sniffs, checks the dimensions from the header, then decodes with limits.
 fn decode(bytes: &[u8]) -> Result<DynamicImage, ImageError> {
+    let format = check_header(bytes)?;
+    reader(bytes, format)
+        .decode()
+        .map_err(|e| classify(&e, bytes))
+}
+
+/// The format sniffed from the bytes, once the header's dimensions are within the
+/// limits: no pixel is decoded, so a decompression bomb stops here. Cheap enough to
+/// check a file before anything else depends on it (a sign-up with a picture).
+pub fn check_header(bytes: &[u8]) -> Result<ImageFormat, ImageError> {
     if bytes.is_empty() {
         return Err(ImageError::Empty);
     }
@@ -144,17 +154,7 @@ fn decode(bytes: &[u8]) -> Result<DynamicImage, ImageError> {
         ) => format,
         _ => return Err(ImageError::Unsupported),
     };
-    let reader = || {
-        let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-        let mut limits = Limits::default();
-        limits.max_image_width = Some(MAX_SIDE);
-        limits.max_image_height = Some(MAX_SIDE);
-        limits.max_alloc = Some(MAX_DECODE_ALLOC);
-        reader.limits(limits);
-        reader
-    };
-    // The header alone, before any pixel is decoded: a decompression bomb stops here.
-    let (width, height) = reader()
+    let (width, height) = reader(bytes, format)
         .into_dimensions()
         .map_err(|e| classify(&e, bytes))?;
     if width == 0 || height == 0 {
@@ -163,7 +163,17 @@ fn decode(bytes: &[u8]) -> Result<DynamicImage, ImageError> {
     if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(ImageError::TooManyPixels { width, height });
     }
-    reader().decode().map_err(|e| classify(&e, bytes))
+    Ok(format)
+}
+
+fn reader(bytes: &[u8], format: ImageFormat) -> ImageReader<Cursor<&[u8]>> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_ALLOC);
+    reader.limits(limits);
+    reader
 }
 
 fn classify(error: &image::ImageError, bytes: &[u8]) -> ImageError {

@@ -89,6 +89,12 @@ impl EndpointRules {
         Ok(Self { posts })
     }
 
+    /// Adds the body rule of a `POST` to `path` that is not an API endpoint (a page's
+    /// form).
+    pub fn insert(&mut self, path: &str, rule: BodyRule) {
+        self.posts.insert(path.to_owned(), rule);
+    }
+
     /// The body rule of the endpoint at `path` for `method`; `None` when the request
     /// takes no body (or names no endpoint).
     pub fn body(&self, path: &str, method: &Method) -> Option<BodyRule> {

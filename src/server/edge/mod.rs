@@ -8,7 +8,8 @@
 //! (`body_negotiation`) following each endpoint's declaration (`endpoint_rules`), account
 //! errors as API errors (`error_mapping`), the one error body (`error_body`), the headers
 //! every answer carries (`headers`), compression (`compression`), and the pages,
-//! rendered for the browser session the request carries (`pages`).
+//! rendered for the browser session the request carries (`pages`), whose entry forms also
+//! work posted without the WASM (`page_forms`).
 
 pub mod assets;
 mod body_negotiation;
@@ -23,6 +24,7 @@ pub mod headers;
 mod media;
 pub mod metrics;
 mod openapi;
+mod page_forms;
 mod pages;
 mod request_context;
 pub mod router;

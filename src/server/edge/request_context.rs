@@ -6,9 +6,55 @@ use crate::api::{ApiError, ErrorCode};
 use crate::server::runtime::state::AppState;
 use axum_extra::headers::{authorization::Bearer, Authorization, HeaderMapExt};
 use http::{request::Parts, HeaderMap, HeaderValue, StatusCode};
-use leptos::prelude::{use_context, with_context};
-use leptos_axum::ResponseOptions;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use leptos::{
+    prelude::{provide_context, use_context, with_context},
+    reactive::{computed::ScopedFuture, owner::Owner},
+};
+use leptos_axum::{ResponseOptions, ResponseParts};
+use std::{
+    future::Future,
+    net::{IpAddr, Ipv6Addr, SocketAddr},
+    sync::PoisonError,
+};
+
+/// Runs `work` as a server function runs: in an owner of its own, with the request's
+/// `parts` ([`context_parts`]), fresh response options and the app state as context.
+/// Returns what it answered, and the status and headers it set for the response.
+pub async fn in_request_context<T>(
+    state: AppState,
+    parts: Parts,
+    work: impl Future<Output = T>,
+) -> (T, ResponseParts) {
+    let options = ResponseOptions::default();
+    let owner = Owner::new();
+    let answer = owner
+        .with(|| {
+            provide_context(parts);
+            provide_context(options.clone());
+            provide_context(state);
+            ScopedFuture::new(work)
+        })
+        .await;
+    let set = std::mem::take(&mut *options.0.write().unwrap_or_else(PoisonError::into_inner));
+    (answer, set)
+}
+
+/// What a server function may read of its request: a copy of the method, URI and
+/// headers (shared bytes, not copied) and the peer's address.
+pub fn context_parts<B>(request: &http::Request<B>) -> Parts {
+    let (mut parts, ()) = http::Request::new(()).into_parts();
+    parts.method = request.method().clone();
+    parts.uri = request.uri().clone();
+    parts.version = request.version();
+    parts.headers = request.headers().clone();
+    if let Some(peer) = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+    {
+        parts.extensions.insert(*peer);
+    }
+    parts
+}
 
 /// `read` applied to the request's parts, borrowed where leptos_axum keeps them (not
 /// cloned: `use_context` would copy every header and extension).

@@ -6,8 +6,10 @@ use super::{
     headers::{AroundLayer, RequestIds, ResponseHeaders, REQUEST_ID},
     media,
     metrics::{RecordRouteLayer, RequestMetrics},
-    openapi, panic_response, server_fn_routes, well_known, with_server_fns, BodyLimits,
-    CompressLayer, EndpointRules, RequestBodyLayer,
+    openapi,
+    page_forms::{page_form_body, with_page_forms, PAGE_FORMS},
+    panic_response, server_fn_routes, well_known, with_server_fns, BodyLimits, CompressLayer,
+    EndpointRules, RequestBodyLayer,
 };
 use crate::app::{shell, App};
 use crate::server::{config::Config, runtime::state::AppState};
@@ -56,8 +58,12 @@ pub fn router(
        + 'static {
     let routes = routes(state, config);
     // The endpoints' declarations: published, and followed by the edge.
-    let rules = EndpointRules::from_document(&openapi::document())
+    let mut rules = EndpointRules::from_document(&openapi::document())
         .expect("every endpoint declares a body the edge can serve (tested)");
+    // The pages' forms, posted without the WASM (`page_forms.rs`).
+    for (path, encoding) in PAGE_FORMS {
+        rules.insert(path, page_form_body(encoding));
+    }
     // Metrics off: not even the layers (`metrics.rs`).
     let metrics = config.metrics_addr.is_some();
     let routes = if metrics {
@@ -119,7 +125,7 @@ fn routes(state: AppState, config: &Config) -> Router {
     let document = openapi::document();
     let document = Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
     let router = with_server_fns(Router::new(), &state);
-    router
+    let router = router
         .route("/healthz", get(healthz))
         .route(
             "/api/openapi.json",
@@ -129,7 +135,9 @@ fn routes(state: AppState, config: &Config) -> Router {
         .merge(well_known::routes(config))
         .route("/api/{*path}", any(api_not_found))
         // Pages: rendered for the browser session the request carries (`pages.rs`).
-        .leptos_routes_with_handler(routes, super::pages::page)
+        .leptos_routes_with_handler(routes, super::pages::page);
+    // The entry pages' forms, posted without the WASM, on the pages' own paths.
+    with_page_forms(router)
         .nest_service(
             &format!("/{}", state.leptos_options.site_pkg_dir),
             ServeDir::new(

@@ -4,34 +4,24 @@
 //! route holds its function, found once when the router is built, and the context gets
 //! what `request_context.rs` reads: method, URI, headers and the peer's address. The
 //! rest is what leptos_axum does: an owner per request with the parts, the response
-//! options and the app state as context, the redirect of a plain HTML form post back to
-//! its page, and the status and headers the function set.
+//! options and the app state as context, and the status and headers the function set.
+//! The answer is always the function's own (JSON): unlike leptos_axum, a post that
+//! accepts HTML is not redirected back to its page. The pages' forms post to the pages
+//! themselves (`page_forms.rs`).
 
+use super::request_context::{context_parts, in_request_context};
 use crate::server::runtime::state::AppState;
 use axum::{
-    extract::{ConnectInfo, Request},
-    http::{
-        header::{ACCEPT, LOCATION, REFERER},
-        request::Parts,
-        StatusCode,
-    },
+    extract::Request,
     response::Response,
     routing::{on, MethodFilter},
     Router,
 };
-use leptos::{
-    prelude::provide_context,
-    reactive::{computed::ScopedFuture, owner::Owner},
-    server_fn::{
-        axum::{get_server_fn_service, server_fn_paths},
-        middleware::BoxedService,
-    },
+use leptos::server_fn::{
+    axum::{get_server_fn_service, server_fn_paths},
+    middleware::BoxedService,
 };
-use leptos_axum::ResponseOptions;
-use std::{
-    net::SocketAddr,
-    sync::{Arc, Mutex, PoisonError},
-};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// One server function, as registered (`#[server]`), with its middleware (none so far)
 /// applied once.
@@ -66,67 +56,28 @@ pub fn with_server_fns(mut router: Router<AppState>, state: &AppState) -> Router
 
 async fn serve(server_fn: Arc<ServerFn>, state: AppState, request: Request) -> Response {
     let parts = context_parts(&request);
-    let owner = Owner::new();
-    owner
-        .with(|| {
-            ScopedFuture::new(async move {
-                provide_context(parts);
-                let options = ResponseOptions::default();
-                provide_context(options.clone());
-                provide_context(state);
-                // A plain form post (no script) goes back to its page (leptos_axum).
-                let back_to = request
-                    .headers()
-                    .get(ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.contains("text/html"))
-                    .then(|| request.headers().get(REFERER).cloned())
-                    .flatten();
-                // The lock only creates the future; the function runs after it is released.
-                let answer = server_fn
-                    .0
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .run(request);
-                let mut response = answer.await;
-                if let Some(referrer) = back_to {
-                    if !response.headers().contains_key(LOCATION) {
-                        *response.status_mut() = StatusCode::FOUND;
-                        response.headers_mut().insert(LOCATION, referrer);
-                    }
-                }
-                let mut set = options.0.write().unwrap_or_else(PoisonError::into_inner);
-                if let Some(status) = set.status {
-                    *response.status_mut() = status;
-                }
-                response
-                    .headers_mut()
-                    .extend(std::mem::take(&mut set.headers));
-                drop(set);
-                response
-            })
-        })
-        .await
-}
-
-/// What a server function may read of its request (`request_context.rs`): a copy of the
-/// method, URI and headers (shared bytes, not copied) and the peer's address.
-fn context_parts(request: &Request) -> Parts {
-    let (mut parts, ()) = Request::new(()).into_parts();
-    parts.method = request.method().clone();
-    parts.uri = request.uri().clone();
-    parts.version = request.version();
-    parts.headers = request.headers().clone();
-    if let Some(peer) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
-        parts.extensions.insert(*peer);
+    let (mut response, set) = in_request_context(state, parts, async move {
+        // The lock only creates the future; the function runs after it is released.
+        let answer = server_fn
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .run(request);
+        answer.await
+    })
+    .await;
+    if let Some(status) = set.status {
+        *response.status_mut() = status;
     }
-    parts
+    response.headers_mut().extend(set.headers);
+    response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::body::Body;
+    use axum::{body::Body, extract::ConnectInfo};
+    use std::net::SocketAddr;
 
     #[test]
     fn the_context_keeps_headers_uri_and_peer() {
