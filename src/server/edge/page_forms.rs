@@ -92,7 +92,8 @@ async fn log_in(State(state): State<AppState>, request: Request) -> Response {
         Err(error) => return refused(&state, parts, error, PostedForm::default()).await,
     };
     let next = query_value(&parts, LOGIN_NEXT);
-    let (answer, set) = run(&state, &parts, async {
+    // Boxed: two server functions' futures in one.
+    let attempt = Box::pin(async {
         match &form.mfa_token {
             Some(mfa_token) => {
                 login_mfa(LoginMfaRequest {
@@ -109,8 +110,8 @@ async fn log_in(State(state): State<AppState>, request: Request) -> Response {
                 .await
             }
         }
-    })
-    .await;
+    });
+    let (answer, set) = run(&state, &parts, attempt).await;
     let error = match answer {
         Ok(_) => return done(after_log_in(next.as_deref()), set),
         Err(error) => error,
@@ -180,7 +181,8 @@ async fn sign_up(State(state): State<AppState>, request: Request) -> Response {
         Ok(form) => form,
         Err(error) => return refused(&state, parts, error, PostedForm::default()).await,
     };
-    let (answer, set) = run(&state, &parts, async {
+    // Boxed: three server functions' futures in one.
+    let signed_up = Box::pin(async {
         // A file that cannot be a picture is refused before the account exists.
         if let Some(image) = &form.image {
             images::check_header(image).map_err(|refused| {
@@ -198,8 +200,8 @@ async fn sign_up(State(state): State<AppState>, request: Request) -> Response {
             set_picture(&state, &token.access_token, image).await;
         }
         Ok(())
-    })
-    .await;
+    });
+    let (answer, set) = run(&state, &parts, signed_up).await;
     match answer {
         Ok(()) => done("/profile", set),
         Err(error) => {
