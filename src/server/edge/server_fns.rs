@@ -5,14 +5,15 @@
 //! what `request_context.rs` reads: method, URI, headers and the peer's address. The
 //! rest is what leptos_axum does: an owner per request with the parts, the response
 //! options and the app state as context, and the status and headers the function set.
-//! The answer is always the function's own (JSON): unlike leptos_axum, a post that
-//! accepts HTML is not redirected back to its page. The pages' forms post to the pages
-//! themselves (`page_forms.rs`).
+//! The answer is always the function's own (JSON): unlike leptos_axum's, a post that
+//! accepts HTML is not redirected back to its page (its `Accept` is narrowed to JSON for
+//! the function). The pages' forms post to the pages themselves (`page_forms.rs`).
 
 use super::request_context::{context_parts, in_request_context};
 use crate::server::runtime::state::AppState;
 use axum::{
     extract::Request,
+    http::{header::ACCEPT, HeaderValue},
     response::Response,
     routing::{on, MethodFilter},
     Router,
@@ -54,8 +55,20 @@ pub fn with_server_fns(mut router: Router<AppState>, state: &AppState) -> Router
     router
 }
 
-async fn serve(server_fn: Arc<ServerFn>, state: AppState, request: Request) -> Response {
+async fn serve(server_fn: Arc<ServerFn>, state: AppState, mut request: Request) -> Response {
     let parts = context_parts(&request);
+    // A server function answers a request that accepts HTML with a redirect back to its
+    // page (server_fn's `form-redirects`, which leptos always turns on); the API answers
+    // with its JSON whoever asks.
+    let accepts_html = request
+        .headers()
+        .get(ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if accepts_html {
+        let json = HeaderValue::from_static("application/json");
+        request.headers_mut().insert(ACCEPT, json);
+    }
     let (mut response, set) = in_request_context(state, parts, async move {
         // The lock only creates the future; the function runs after it is released.
         let answer = server_fn
