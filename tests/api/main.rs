@@ -11,6 +11,7 @@ mod admin_cli;
 mod architecture;
 mod authenticator;
 mod browser_session;
+mod client_address;
 mod contract;
 mod http_api;
 mod images;
