@@ -154,6 +154,10 @@ pub enum AccountError {
     /// `KEYHOLD_PUBLIC_URL` gives WebAuthn no domain to bind passkeys to.
     #[error("passkeys are unavailable: {0}")]
     PasskeysUnavailable(Unavailable),
+    /// The account's only second factor is a passkey, and passkeys are unavailable: the
+    /// password alone does not sign in (fail closed).
+    #[error("the account's passkeys cannot be checked: {0}")]
+    PasskeyFactorUnavailable(Unavailable),
     /// A WebAuthn ceremony id that is unknown, used, of another account or (`expired`)
     /// too old.
     #[error("the passkey ceremony is not valid (expired: {expired})")]

@@ -76,7 +76,9 @@ pub(super) const AMR_MULTI_FACTOR: &str = "mfa";
 impl Accounts {
     /// The second-factor methods account `user_id` can use (empty: none enrolled): the
     /// authenticator app and its recovery codes, and `webauthn` for an account with a
-    /// passkey (on a site that has passkeys).
+    /// passkey (on a site that has passkeys). Passkeys turned off (a public URL with no
+    /// domain) never turn an account's factor off: with no other factor, it is
+    /// `PasskeyFactorUnavailable`, and the password alone goes nowhere.
     pub(super) async fn second_factor_methods(
         &self,
         user_id: i64,
@@ -86,8 +88,14 @@ impl Accounts {
         if totp.is_some_and(|factor| factor.confirmed_at.is_some()) {
             methods.push("totp");
         }
-        if self.relying_party.is_ok() && !self.store.passkeys(user_id).await?.is_empty() {
-            methods.push("webauthn");
+        if !self.store.passkeys(user_id).await?.is_empty() {
+            match &self.relying_party {
+                Ok(_) => methods.push("webauthn"),
+                Err(why) if methods.is_empty() => {
+                    return Err(AccountError::PasskeyFactorUnavailable(why.clone()));
+                }
+                Err(_) => {}
+            }
         }
         if methods.contains(&"totp") && !self.store.recovery_code_hashes(user_id).await?.is_empty()
         {
