@@ -12,6 +12,7 @@ mod architecture;
 mod authenticator;
 mod browser_session;
 mod client_address;
+mod code_guessing;
 mod contract;
 mod http_api;
 mod images;

@@ -39,6 +39,22 @@ pub fn password_changed(login_url: &str) -> Composed {
     )
 }
 
+pub fn authenticator_locked(login_url: &str, wrong_codes: i64) -> Composed {
+    compose(
+        "Your Keyhold authenticator app was locked",
+        &[&format!(
+            "Somebody entered {wrong_codes} wrong codes in a row for the authenticator app of \
+             your Keyhold account, after the right password. To keep them from guessing, \
+             the app's codes are no longer accepted."
+        )],
+        Some(("Log in", login_url)),
+        &[
+            "To sign in, use one of your recovery codes or a passkey: that unlocks the app. \
+             If this was not you, somebody knows your password: change it right away.",
+        ],
+    )
+}
+
 pub fn verify_email(link: &str, hours: i64, change: bool) -> Composed {
     let what = if change {
         "You asked to use this address for your Keyhold account. It takes effect when you \
