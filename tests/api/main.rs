@@ -28,6 +28,7 @@ mod published_keys;
 mod recovery;
 mod second_factors;
 mod security;
+mod security_notices;
 mod self_service;
 mod sessions;
 mod throttling;
