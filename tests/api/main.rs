@@ -6,10 +6,13 @@
 mod helpers;
 
 mod activity;
+mod address_squatting;
 mod admin_cli;
 mod architecture;
 mod authenticator;
 mod browser_session;
+mod client_address;
+mod code_guessing;
 mod contract;
 mod http_api;
 mod images;
@@ -25,6 +28,7 @@ mod published_keys;
 mod recovery;
 mod second_factors;
 mod security;
+mod security_notices;
 mod self_service;
 mod sessions;
 mod throttling;

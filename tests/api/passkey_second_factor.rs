@@ -208,3 +208,36 @@ on_both_databases!(
         }
     }
 );
+
+on_both_databases!(
+    passkeys_turned_off_do_not_turn_the_factor_off,
+    |engine: Engine| async move {
+        let server = passkey_server(engine).await;
+        let token = server.signed_up("ada_off").await;
+        let device = Authenticator::new(SITE);
+        register(&server, &token, &device, "Laptop", None).await;
+        // The same database, served where passkeys cannot work (a bare IP address).
+        let db = server.database();
+        let no_domain = crate::helpers::Instance::spawn_with(
+            &db.url,
+            &db.data_dir,
+            &[("KEYHOLD_PUBLIC_URL", "http://192.0.2.10:3000")],
+        )
+        .ready(&server.client)
+        .await;
+        let response = server
+            .client
+            .post(no_domain.url("/api/login"))
+            .form(&[("username", "ada_off"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        // Fail closed: the password alone does not sign in.
+        assert_eq!(response.status(), 503);
+        assert!(response.headers().get("set-cookie").is_none());
+        let body = json(response).await;
+        assert_eq!(body["error"], "unavailable");
+        assert!(body.get("access_token").is_none());
+        assert!(body["message"].as_str().unwrap().contains("passkey"), "{body}");
+    }
+);

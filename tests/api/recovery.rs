@@ -14,7 +14,11 @@ const NEW_PASSWORD: &str = "a completely new passphrase";
 const RESET: &str = "Reset your Keyhold password";
 const CONFIRM: &str = "Confirm your e-mail address";
 
-async fn mailed_server(engine: Engine, extra: &[(&'static str, &str)]) -> (TestServer, Maildev) {
+/// A server that mails through a fresh maildev (`extra` settings on top).
+pub(crate) async fn mailed_server(
+    engine: Engine,
+    extra: &[(&'static str, &str)],
+) -> (TestServer, Maildev) {
     let maildev = Maildev::start().await;
     let smtp = maildev.smtp_url();
     let extra: Vec<(&'static str, String)> =

@@ -253,3 +253,33 @@ on_both_databases!(
         assert_eq!(statuses[10], 429);
     }
 );
+
+on_both_databases!(
+    a_password_change_voids_the_device_cookies,
+    |engine: Engine| async move {
+        let server = behind_proxy(engine).await;
+        let token = server.signed_up("erin").await;
+        let (_, device, _) = login_from(&server, "192.0.2.10", "erin", PASSWORD, None).await;
+        let device = device.expect("a device cookie");
+        // A known device gets no new cookie.
+        let (status, again, _) =
+            login_from(&server, "192.0.2.10", "erin", PASSWORD, Some(&device)).await;
+        assert_eq!((status, again), (200, None));
+        // Cookies minted with a password stop counting once it is changed.
+        let new_password = "completely different words here";
+        let response = server
+            .client
+            .post(server.url("/api/users/me/password"))
+            .bearer_auth(&token)
+            .json(&json!({"current_password": PASSWORD, "new_password": new_password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let (status, renewed, _) =
+            login_from(&server, "192.0.2.10", "erin", new_password, Some(&device)).await;
+        assert_eq!(status, 200);
+        let renewed = renewed.expect("an unknown device again: a new cookie");
+        assert_ne!(renewed, device);
+    }
+);

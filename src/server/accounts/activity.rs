@@ -1,12 +1,14 @@
 //! The security activity log: what happened to an account (sign-ins, failures, changes,
 //! sessions ended), recorded as it happens, read back by its owner, "This wasn't me",
 //! and pruned after the retention period. Every entry is also a structured log line
-//! (target `keyhold::audit`).
+//! (target `keyhold::audit`); a change to how the account signs in is also mailed to its
+//! owner (`messages::security_notice`).
 
 use super::{truncate, AccountError, Accounts, Client, Principal, MAX_USER_AGENT};
 use crate::api::security_events::{ActivityEntry, ActivityKind};
 use crate::server::{
     building_blocks::{user_agent::describe_device, validation::Invalid},
+    mail::messages::{self, Composed},
     store::{ActivityStore, NewEvent, StoredEvent, User},
 };
 use std::time::Duration;
@@ -99,6 +101,24 @@ impl Accounts {
             session_id,
         };
         record_event(self.store.as_ref(), kind, user_id, origin, self.clock.now()).await;
+        let security = format!("{}/profile/security", self.mailer.public_url);
+        if let Some(notice) = messages::security_notice(kind, &security) {
+            self.notify(user_id, notice).await;
+        }
+    }
+
+    /// Mails `notice` to the account's address (best effort, like the record itself: a
+    /// failure is logged and does not undo the change).
+    async fn notify(&self, user_id: i64, notice: Composed) {
+        let sent = async {
+            match self.store.find(user_id).await? {
+                Some(user) => self.send(&user.email, notice).await,
+                None => Ok(()),
+            }
+        };
+        if let Err(e) = sent.await {
+            tracing::error!(reason = %e, user_id, "cannot queue a security notice");
+        }
     }
 
     /// A page of the user's activity, newest first: up to `limit` entries (default 20,

@@ -84,7 +84,7 @@ impl Accounts {
         let (refresh, expires_at) = self.open_session(&user, client, &amr).await?;
         self.record(activity, user.id, client, Some(&refresh.session_id))
             .await;
-        let device = (!known_device).then(|| self.devices.issue(user.id));
+        let device = (!known_device).then(|| self.devices.issue(user.id, user.token_generation));
         Ok(OpenedSession {
             user,
             refresh,

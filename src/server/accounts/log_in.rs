@@ -63,7 +63,9 @@ impl Accounts {
             },
             addr: client.addr,
             device: found.as_ref().and_then(|credentials| {
-                device_cookie.and_then(|cookie| self.devices.verify(cookie, credentials.user.id))
+                let user = &credentials.user;
+                device_cookie
+                    .and_then(|cookie| self.devices.verify(cookie, user.id, user.token_generation))
             }),
         };
         if let Err(wait) = self.throttle.login(&attempt).await? {

@@ -36,7 +36,7 @@ pub use complete_log_in::{Authenticated, LogInStep, OpenedSession};
 pub use first_party::SignIn;
 pub use links::{new_link, RESET};
 pub use passkeys::{Challenge, MAX_PASSKEYS};
-pub use second_factor::{PasskeyProof, SecondFactorProof};
+pub use second_factor::{PasskeyProof, SecondFactorProof, TOTP_FAILURE_CAP};
 pub use self_service::ProfileChange;
 
 use crate::server::{
@@ -154,6 +154,14 @@ pub enum AccountError {
     /// `KEYHOLD_PUBLIC_URL` gives WebAuthn no domain to bind passkeys to.
     #[error("passkeys are unavailable: {0}")]
     PasskeysUnavailable(Unavailable),
+    /// The authenticator app took `TOTP_FAILURE_CAP` wrong codes in a row: its codes
+    /// are refused until a recovery code or a passkey is used.
+    #[error("the authenticator app is locked after too many wrong codes")]
+    AuthenticatorLocked,
+    /// The account's only second factor is a passkey, and passkeys are unavailable: the
+    /// password alone does not sign in (fail closed).
+    #[error("the account's passkeys cannot be checked: {0}")]
+    PasskeyFactorUnavailable(Unavailable),
     /// A WebAuthn ceremony id that is unknown, used, of another account or (`expired`)
     /// too old.
     #[error("the passkey ceremony is not valid (expired: {expired})")]

@@ -116,7 +116,8 @@ impl Accounts {
             .await?
             .ok_or(AccountError::PasskeyNotAccepted)?;
         self.throttle.passkey_succeeded(client.addr).await?;
-        let known_device = device_cookie.and_then(|cookie| self.devices.verify(cookie, user.id));
+        let known_device = device_cookie
+            .and_then(|cookie| self.devices.verify(cookie, user.id, user.token_generation));
         Ok(Authenticated {
             user,
             // The key, and the person verified by the authenticator: two factors (RFC 8176).

@@ -1,7 +1,8 @@
 //! "Forgot password": a reset link by mail (the same answer whether or not the account
 //! exists, the work done after the answer), and the reset itself, which ends every
 //! session, forgives the account's failed log-ins, tells the owner by mail and does not
-//! sign anybody in.
+//! sign anybody in. On an address never confirmed, it also removes the second factors
+//! (a squatter's, maybe) and confirms the address.
 
 use super::{links::RESET, AccountError, Accounts, Client};
 use crate::api::security_events::ActivityKind;
@@ -11,7 +12,7 @@ use crate::server::{
         validation::{email_rule, lookup_key, Invalid},
     },
     mail::messages,
-    store::StoreError,
+    store::{StoreError, User},
     throttle::Action,
 };
 use std::net::IpAddr;
@@ -60,6 +61,40 @@ impl Accounts {
         Ok(())
     }
 
+    /// A reset proves the mailbox. Second factors added while the address was never
+    /// confirmed may be a squatter's (someone who signed up with this address before its
+    /// owner, then added an authenticator app or a passkey, which would outlive the
+    /// reset and keep signing them in): they are removed, and the address counts as
+    /// confirmed. An account whose address was confirmed keeps its factors (they were
+    /// added by whoever held the mailbox).
+    async fn clear_squatted_factors(
+        &self,
+        user: &User,
+        client: Client<'_>,
+    ) -> Result<(), AccountError> {
+        if user.email_verified_at.is_some() {
+            return Ok(());
+        }
+        let had_app = self.store.totp_factor(user.id).await?.is_some();
+        self.store.remove_totp(user.id).await?;
+        let passkeys = self.store.remove_passkeys(user.id).await?;
+        self.store
+            .confirm_email(user.id, &user.email, self.clock.now())
+            .await?;
+        if had_app {
+            self.record(ActivityKind::AuthenticatorAppRemoved, user.id, client, None)
+                .await;
+        }
+        if passkeys > 0 {
+            self.record(ActivityKind::PasskeyRemoved, user.id, client, None)
+                .await;
+        }
+        self.record(ActivityKind::EmailVerified, user.id, client, None)
+            .await;
+        tracing::info!(user_id = user.id, passkeys, had_app, "factors of an unconfirmed address removed by a reset");
+        Ok(())
+    }
+
     /// Sets a new password with a reset link's token. Every session of the account
     /// ends; the person then logs in with the new password.
     pub async fn reset_password(
@@ -104,6 +139,7 @@ impl Accounts {
                 other => other.into(),
             })?;
         self.throttle.forgive_account(user.id).await?;
+        self.clear_squatted_factors(&user, client).await?;
         let login = format!("{}/login", self.mailer.public_url);
         self.send(&user.email, messages::password_changed(&login))
             .await?;

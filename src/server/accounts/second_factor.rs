@@ -2,7 +2,9 @@
 //! checking a code or a recovery code (throttled per account like passwords), the
 //! log-in that waits for its second factor (`mfa_token`: single use, 5 minutes, bound
 //! to the address and the password hash it checked, dead after 5 wrong codes), and
-//! confirming a change with the password and, when enrolled, the second factor.
+//! confirming a change with the password and, when enrolled, the second factor. The
+//! authenticator app locks after `TOTP_FAILURE_CAP` wrong codes in a row, however slow;
+//! a recovery code or a passkey still signs in, and unlocks it.
 
 use super::{
     links::{new_secret, secret_hash},
@@ -15,6 +17,7 @@ use crate::server::{
         second_factors::{recovery_codes, totp},
         validation::{lookup_key, Invalid},
     },
+    mail::messages,
     store::{Credentials, MfaChallenge, User},
 };
 
@@ -73,10 +76,17 @@ pub(super) const AMR_PASSWORD: &str = "pwd";
 const AMR_ONE_TIME_CODE: &str = "otp";
 pub(super) const AMR_MULTI_FACTOR: &str = "mfa";
 
+/// Wrong authenticator codes in a row after which the app is locked (NIST SP 800-63B
+/// §5.2.2: at most 100 consecutive failures), however slowly they come: the per-account
+/// backoff alone forgets after an hour of quiet.
+pub const TOTP_FAILURE_CAP: i64 = 100;
+
 impl Accounts {
     /// The second-factor methods account `user_id` can use (empty: none enrolled): the
     /// authenticator app and its recovery codes, and `webauthn` for an account with a
-    /// passkey (on a site that has passkeys).
+    /// passkey (on a site that has passkeys). Passkeys turned off (a public URL with no
+    /// domain) never turn an account's factor off: with no other factor, it is
+    /// `PasskeyFactorUnavailable`, and the password alone goes nowhere.
     pub(super) async fn second_factor_methods(
         &self,
         user_id: i64,
@@ -86,8 +96,14 @@ impl Accounts {
         if totp.is_some_and(|factor| factor.confirmed_at.is_some()) {
             methods.push("totp");
         }
-        if self.relying_party.is_ok() && !self.store.passkeys(user_id).await?.is_empty() {
-            methods.push("webauthn");
+        if !self.store.passkeys(user_id).await?.is_empty() {
+            match &self.relying_party {
+                Ok(_) => methods.push("webauthn"),
+                Err(why) if methods.is_empty() => {
+                    return Err(AccountError::PasskeyFactorUnavailable(why.clone()));
+                }
+                Err(_) => {}
+            }
         }
         if methods.contains(&"totp") && !self.store.recovery_code_hashes(user_id).await?.is_empty()
         {
@@ -115,6 +131,7 @@ impl Accounts {
                 .check_passkey_proof(user, passkey, step, client)
                 .await?;
             self.throttle.second_factor_succeeded(user.id).await?;
+            self.store.clear_totp_failures(user.id).await?;
             return Ok(amr);
         }
         let session_id = step.session_id();
@@ -134,7 +151,7 @@ impl Accounts {
             .await?
             .map_err(AccountError::Throttled)?;
         let accepted = match (code, recovery) {
-            (Some(code), _) => self.accept_code(user.id, code).await?,
+            (Some(code), _) => self.accept_code(user, code).await?,
             (None, Some(recovery)) => {
                 let used = self.use_recovery_code(user.id, recovery).await?;
                 if used {
@@ -153,22 +170,42 @@ impl Accounts {
             }));
         }
         self.throttle.second_factor_succeeded(user.id).await?;
+        if recovery.is_some() {
+            self.store.clear_totp_failures(user.id).await?;
+        }
         Ok(AMR_ONE_TIME_CODE)
     }
 
     /// Whether `code` is the authenticator app's code for now (±1 step) and its step
-    /// was not used before (it is used now).
-    async fn accept_code(&self, user_id: i64, code: &str) -> Result<bool, AccountError> {
-        let Some(factor) = self.store.totp_factor(user_id).await? else {
+    /// was not used before (it is used now). A wrong code counts towards the lock;
+    /// a locked app accepts none (`AuthenticatorLocked`), and its owner is told by mail
+    /// when it locks.
+    async fn accept_code(&self, user: &User, code: &str) -> Result<bool, AccountError> {
+        let Some(factor) = self.store.totp_factor(user.id).await? else {
             return Ok(false);
         };
         if factor.confirmed_at.is_none() {
             return Ok(false);
         }
-        let Some(step) = totp::matching_step(&factor.secret, code, self.clock.now()) else {
-            return Ok(false);
+        if factor.failed_codes >= TOTP_FAILURE_CAP {
+            return Err(AccountError::AuthenticatorLocked);
+        }
+        let accepted = match totp::matching_step(&factor.secret, code, self.clock.now()) {
+            Some(step) => {
+                step > factor.last_step && self.store.accept_totp_step(user.id, step).await?
+            }
+            None => false,
         };
-        Ok(step > factor.last_step && self.store.accept_totp_step(user_id, step).await?)
+        if !accepted {
+            let failures = self.store.totp_code_failed(user.id).await?;
+            if failures == TOTP_FAILURE_CAP {
+                tracing::warn!(user_id = user.id, "authenticator app locked: too many wrong codes");
+                let login = format!("{}/login", self.mailer.public_url);
+                self.send(&user.email, messages::authenticator_locked(&login, failures))
+                    .await?;
+            }
+        }
+        Ok(accepted)
     }
 
     /// Whether `typed` is one of the account's unused recovery codes (it is used now).

@@ -88,6 +88,9 @@ pub struct Config {
     /// How many trusted proxies append to that header: the client is that many entries
     /// from the right (everything further left, the client wrote itself).
     pub trusted_proxy_hops: usize,
+    /// The addresses the header is believed from (the proxies in front, as CIDR
+    /// ranges); a request from anywhere else is known by its socket address.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Send `Strict-Transport-Security` (only when served over TLS).
     pub hsts: bool,
     /// Longest a client may take to send its request headers.
@@ -206,6 +209,7 @@ impl Config {
             throttle: limits(&get)?,
             client_ip_header: get("KEYHOLD_CLIENT_IP_HEADER").map(|h| h.trim().to_lowercase()),
             trusted_proxy_hops: parse(&get, "KEYHOLD_TRUSTED_PROXY_HOPS", 1)?,
+            trusted_proxies: networks(&get, "KEYHOLD_TRUSTED_PROXIES", "127.0.0.0/8,::1")?,
             hsts: parse(&get, "KEYHOLD_HSTS", https)?,
             header_timeout: Duration::from_secs(parse(&get, "KEYHOLD_HEADER_TIMEOUT", 10)?),
             body_timeout: Duration::from_secs(parse(&get, "KEYHOLD_BODY_TIMEOUT", 60)?),
@@ -311,6 +315,28 @@ impl Config {
         }
         Ok(self)
     }
+}
+
+/// A comma-separated list of CIDR ranges or single addresses (`10.0.0.0/8,::1`).
+fn networks(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: &str,
+) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    let text = get(name).unwrap_or_else(|| default.to_owned());
+    text.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| ConfigError::Invalid {
+                    name,
+                    reason: format!("{entry:?} is not an address or a CIDR range"),
+                })
+        })
+        .collect()
 }
 
 fn parse<T: FromStr>(

@@ -2,8 +2,11 @@
 //! proxies, the entry of the configured header (`X-Forwarded-For`) that the nearest
 //! trusted proxy wrote. Entries are counted from the right: a proxy appends what it saw,
 //! and everything to the left of the trusted entries was written by the client itself.
+//! The header is believed only from the proxies' own addresses: a client that reaches
+//! the port directly is known by its socket address, whatever header it sends.
 
 use http::{HeaderMap, HeaderName};
+use ipnet::IpNet;
 use std::net::{IpAddr, Ipv6Addr};
 
 #[derive(Debug, Clone)]
@@ -12,15 +15,24 @@ pub struct ClientAddressPolicy {
     pub header: Option<HeaderName>,
     /// How many proxies append to it (1: the right-most entry is the client).
     pub trusted_hops: usize,
+    /// Where those proxies connect from: the header is read only on their requests.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl ClientAddressPolicy {
     /// The client's address for a request with `headers` from `peer`.
     pub fn pick(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> IpAddr {
         let unspecified = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+        // An IPv4 peer on a dual-stack socket arrives as `::ffff:a.b.c.d`.
+        let peer = peer.map(|peer| peer.to_canonical());
         let Some(name) = &self.header else {
             return peer.unwrap_or(unspecified);
         };
+        let from_proxy =
+            peer.is_some_and(|peer| self.trusted_proxies.iter().any(|net| net.contains(&peer)));
+        if !from_proxy {
+            return peer.unwrap_or(unspecified);
+        }
         // Several header lines count as one list, in order.
         let entries: Vec<&str> = headers
             .get_all(name)
@@ -55,6 +67,7 @@ mod tests {
         ClientAddressPolicy {
             header: Some(HeaderName::from_static("x-forwarded-for")),
             trusted_hops: hops,
+            trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
         }
     }
 
@@ -99,10 +112,28 @@ mod tests {
         let direct = ClientAddressPolicy {
             header: None,
             trusted_hops: 1,
+            trusted_proxies: Vec::new(),
         };
         assert_eq!(
             direct.pick(&headers(&["198.51.100.7"]), PEER),
             PEER.unwrap()
+        );
+    }
+
+    #[test]
+    fn the_header_is_believed_only_from_a_trusted_proxy() {
+        let spoofed = headers(&["198.51.100.7"]);
+        let direct: IpAddr = "203.0.113.5".parse().unwrap();
+        assert_eq!(policy(1).pick(&spoofed, Some(direct)), direct);
+        assert_eq!(
+            policy(1).pick(&spoofed, None),
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        );
+        // The proxy's IPv4 address as a dual-stack socket reports it.
+        let mapped: IpAddr = "::ffff:10.1.2.3".parse().unwrap();
+        assert_eq!(
+            policy(1).pick(&spoofed, Some(mapped)),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
         );
     }
 }

@@ -127,6 +127,19 @@ impl From<AccountError> for ApiError {
                 "Passkeys are not available on this site: its address has no domain name.",
             )
             .caused_by(why),
+            AccountError::AuthenticatorLocked => ApiError::new(
+                ErrorCode::Forbidden,
+                "Too many wrong codes: your authenticator app is locked. Use one of your \
+                 recovery codes or a passkey instead (that unlocks it).",
+            )
+            .on_field("code"),
+            AccountError::PasskeyFactorUnavailable(why) => ApiError::new(
+                ErrorCode::Unavailable,
+                "This account's second step is a passkey, and passkeys are turned off on this \
+                 site for now: the password alone cannot sign in. Use a recovery option, or ask \
+                 the administrator.",
+            )
+            .caused_by(why),
             AccountError::InvalidCeremony { expired } => ApiError::new(
                 ErrorCode::InvalidCeremony,
                 if expired {

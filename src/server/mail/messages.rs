@@ -1,6 +1,8 @@
 //! What Keyhold writes: each message in plain text and simple HTML, with the product's
 //! name, what happened, the link, how long it works and what to do if it was not you.
 
+use crate::api::security_events::ActivityKind;
+
 /// A message's subject and bodies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Composed {
@@ -37,6 +39,57 @@ pub fn password_changed(login_url: &str) -> Composed {
            (\"Forgot password?\"), and check that nobody else can read your e-mail.",
         ],
     )
+}
+
+pub fn authenticator_locked(login_url: &str, wrong_codes: i64) -> Composed {
+    compose(
+        "Your Keyhold authenticator app was locked",
+        &[&format!(
+            "Somebody entered {wrong_codes} wrong codes in a row for the authenticator app of \
+             your Keyhold account, after the right password. To keep them from guessing, \
+             the app's codes are no longer accepted."
+        )],
+        Some(("Log in", login_url)),
+        &[
+            "To sign in, use one of your recovery codes or a passkey: that unlocks the app. \
+             If this was not you, somebody knows your password: change it right away.",
+        ],
+    )
+}
+
+/// The mail telling the owner of a change to how their account signs in (ASVS 5.0
+/// 6.3.7: an intruder must not remove a factor silently); `None` for other events.
+pub fn security_notice(kind: ActivityKind, security_url: &str) -> Option<Composed> {
+    let (subject, what) = match kind {
+        ActivityKind::PasswordChanged => (
+            "New password on your Keyhold account",
+            "The password of your Keyhold account was changed from its profile. Every other \
+             device that was signed in has been signed out.",
+        ),
+        ActivityKind::AuthenticatorAppRemoved => (
+            "Two-step verification was turned off on your Keyhold account",
+            "The authenticator app and its recovery codes were removed from your Keyhold \
+             account: signing in no longer asks for its code.",
+        ),
+        ActivityKind::PasskeyAdded => (
+            "A passkey was added to your Keyhold account",
+            "A new passkey can now be used to sign in to your Keyhold account.",
+        ),
+        ActivityKind::RecoveryCodeUsed => (
+            "A recovery code of your Keyhold account was used",
+            "One of your recovery codes was just used in place of the authenticator app's \
+             code. Each code works once.",
+        ),
+        _ => return None,
+    };
+    Some(compose(
+        subject,
+        &[what],
+        Some(("Review your security settings", security_url)),
+        &["If this was not you, somebody else can sign in to your account: reset your \
+           password from the log-in page (\"Forgot password?\") and review the devices \
+           signed in and your second factors."],
+    ))
 }
 
 pub fn verify_email(link: &str, hours: i64, change: bool) -> Composed {

@@ -169,6 +169,7 @@ impl AppState {
                     .as_deref()
                     .and_then(|h| http::HeaderName::from_bytes(h.as_bytes()).ok()),
                 trusted_hops: config.trusted_proxy_hops,
+                trusted_proxies: config.trusted_proxies.clone(),
             },
         }));
         state.prune_activity_in_background(config.audit_retention);

@@ -14,6 +14,8 @@ pub struct TotpFactor {
     pub confirmed_at: Option<i64>,
     /// The last time step a code was accepted for (no step is accepted twice).
     pub last_step: i64,
+    /// Wrong codes in a row since a second factor was last proven.
+    pub failed_codes: i64,
 }
 
 debug_without_secrets!(TotpFactor {
@@ -117,6 +119,12 @@ pub trait SecondFactorStore: Send + Sync {
     async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StoreError>;
     /// Removes the authenticator app and the recovery codes.
     async fn remove_totp(&self, user_id: i64) -> Result<(), StoreError>;
+    /// Counts a wrong code for the active app of `user_id`: the wrong codes in a row now
+    /// (0: no active app).
+    async fn totp_code_failed(&self, user_id: i64) -> Result<i64, StoreError>;
+    /// Forgets the app's wrong codes (a second factor was proven; a right code of the
+    /// app itself does so in `accept_totp_step`).
+    async fn clear_totp_failures(&self, user_id: i64) -> Result<(), StoreError>;
     /// The hashes of the account's unused recovery codes.
     async fn recovery_code_hashes(&self, user_id: i64) -> Result<Vec<String>, StoreError>;
     /// Marks the code used if it still is unused; whether this call did.

@@ -104,6 +104,12 @@ impl SecondFactorStore for CachedStore {
     async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StoreError> {
         self.inner.accept_totp_step(user_id, step).await
     }
+    async fn totp_code_failed(&self, user_id: i64) -> Result<i64, StoreError> {
+        self.inner.totp_code_failed(user_id).await
+    }
+    async fn clear_totp_failures(&self, user_id: i64) -> Result<(), StoreError> {
+        self.inner.clear_totp_failures(user_id).await
+    }
     async fn remove_totp(&self, user_id: i64) -> Result<(), StoreError> {
         self.inner.remove_totp(user_id).await
     }

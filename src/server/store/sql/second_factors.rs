@@ -14,7 +14,7 @@ const CHALLENGE_COLUMNS: &str =
 impl SecondFactorStore for SqlStore {
     async fn totp_factor(&self, user_id: i64) -> Result<Option<TotpFactor>, StoreError> {
         let row = sqlx::query(
-            "SELECT secret, created_at, confirmed_at, last_step FROM totp_factors \
+            "SELECT secret, created_at, confirmed_at, last_step, failed_codes FROM totp_factors \
              WHERE user_id = $1",
         )
         .bind(user_id)
@@ -26,6 +26,7 @@ impl SecondFactorStore for SqlStore {
                 created_at: row.try_get("created_at")?,
                 confirmed_at: row.try_get("confirmed_at")?,
                 last_step: row.try_get("last_step")?,
+                failed_codes: row.try_get("failed_codes")?,
             })
         });
         Ok(factor.transpose()?)
@@ -82,7 +83,7 @@ impl SecondFactorStore for SqlStore {
 
     async fn accept_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StoreError> {
         let accepted = sqlx::query(
-            "UPDATE totp_factors SET last_step = $2 \
+            "UPDATE totp_factors SET last_step = $2, failed_codes = 0 \
              WHERE user_id = $1 AND confirmed_at IS NOT NULL AND last_step < $2",
         )
         .bind(user_id)
@@ -90,6 +91,25 @@ impl SecondFactorStore for SqlStore {
         .execute(&self.pool)
         .await?;
         Ok(accepted.rows_affected() == 1)
+    }
+
+    async fn totp_code_failed(&self, user_id: i64) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "UPDATE totp_factors SET failed_codes = failed_codes + 1 \
+             WHERE user_id = $1 AND confirmed_at IS NOT NULL RETURNING failed_codes",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| row.try_get("failed_codes")).transpose()?.unwrap_or(0))
+    }
+
+    async fn clear_totp_failures(&self, user_id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE totp_factors SET failed_codes = 0 WHERE user_id = $1 AND failed_codes > 0")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn remove_totp(&self, user_id: i64) -> Result<(), StoreError> {

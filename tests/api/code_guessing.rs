@@ -1,0 +1,93 @@
+//! Guessing authenticator codes slowly (issue 31, finding 1), over real HTTP and a real
+//! SMTP server on SQLite and PostgreSQL: someone with the password tries one wrong code
+//! an hour, each after the per-account backoff has forgotten the last. After 100 wrong
+//! codes in a row the app is locked, whatever the pace: even its right code is refused,
+//! and the owner gets a mail. A recovery code still signs in, and unlocks the app.
+
+use crate::helpers::{json, Engine, TestServer, PASSWORD};
+use crate::recovery::mailed_server;
+use keyhold::server::{
+    accounts::TOTP_FAILURE_CAP,
+    building_blocks::second_factors::totp::code_at,
+};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+async fn post(server: &TestServer, token: Option<&str>, path: &str, body: Value) -> reqwest::Response {
+    let mut request = server.client.post(server.url(path)).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+fn code(server: &TestServer, secret: &str) -> String {
+    code_at(secret, server.clock.now()).unwrap()
+}
+
+/// A code that is none of the app's (now, a step before or after).
+fn wrong_code(server: &TestServer, secret: &str) -> String {
+    let right: u32 = code(server, secret).parse().unwrap();
+    let mut guess = (right + 500_000) % 1_000_000;
+    let now = server.clock.now();
+    let valid: Vec<String> = [-30, 0, 30].iter().map(|d| code_at(secret, now + d).unwrap()).collect();
+    while valid.contains(&format!("{guess:06}")) {
+        guess = (guess + 1) % 1_000_000;
+    }
+    format!("{guess:06}")
+}
+
+/// The password step: its `mfa_token`.
+async fn password_step(server: &TestServer, username: &str) -> String {
+    let body = json(server.login(username, PASSWORD).await).await;
+    assert_eq!(body["error"], "mfa_required", "{body}");
+    body["mfa_token"].as_str().unwrap().to_owned()
+}
+
+async fn second_step(server: &TestServer, mfa_token: &str, proof: Value) -> reqwest::Response {
+    let mut body = json!({"mfa_token": mfa_token});
+    body.as_object_mut().unwrap().extend(proof.as_object().unwrap().clone());
+    post(server, None, "/api/login/mfa", body).await
+}
+
+on_both_databases!(a_slow_guesser_locks_the_app, |engine: Engine| async move {
+    let (server, maildev) = mailed_server(engine, &[]).await;
+    let token = server.signed_up("guessed").await;
+    let setup = "/api/users/me/authenticator/setup";
+    let setup = post(&server, Some(&token), setup, json!({"current_password": PASSWORD})).await;
+    let secret = json(setup).await["secret"].as_str().unwrap().to_owned();
+    let activate = "/api/users/me/authenticator/activate";
+    let activated = post(&server, Some(&token), activate, json!({"code": code(&server, &secret)})).await;
+    assert_eq!(activated.status(), 200);
+    let recovery = json(activated).await["recovery_codes"][0].as_str().unwrap().to_owned();
+
+    // One wrong code an hour: the backoff has forgotten each by the next.
+    for attempt in 1..=TOTP_FAILURE_CAP {
+        server.clock.advance(Duration::from_secs(3600));
+        let mfa_token = password_step(&server, "guessed").await;
+        let guess = json!({"code": wrong_code(&server, &secret)});
+        let answer = second_step(&server, &mfa_token, guess).await;
+        assert_eq!(answer.status(), 401, "attempt {attempt}");
+    }
+    let locked = maildev.wait_for("guessed@example.com", "authenticator app was locked", 1).await;
+    assert!(locked.text.contains("recovery codes"), "{}", locked.text);
+
+    // Locked: even the right code is refused now.
+    server.clock.advance(Duration::from_secs(3600));
+    let mfa_token = password_step(&server, "guessed").await;
+    let right = json!({"code": code(&server, &secret)});
+    let refused = second_step(&server, &mfa_token, right).await;
+    assert_eq!(refused.status(), 403);
+    let body = json(refused).await;
+    assert_eq!(body["field"], "code");
+    assert!(body["message"].as_str().unwrap().contains("locked"), "{body}");
+
+    // The owner's way in: a recovery code signs in and unlocks the app.
+    let mfa_token = password_step(&server, "guessed").await;
+    let signed_in = second_step(&server, &mfa_token, json!({"recovery_code": recovery})).await;
+    assert_eq!(signed_in.status(), 200);
+    server.clock.advance(Duration::from_secs(30));
+    let mfa_token = password_step(&server, "guessed").await;
+    let right = json!({"code": code(&server, &secret)});
+    assert_eq!(second_step(&server, &mfa_token, right).await.status(), 200);
+});
