@@ -16,7 +16,12 @@ use std::time::Duration;
 
 const NEW_PASSWORD: &str = "the owner's own new passphrase";
 
-async fn post(server: &TestServer, token: Option<&str>, path: &str, body: Value) -> reqwest::Response {
+async fn post(
+    server: &TestServer,
+    token: Option<&str>,
+    path: &str,
+    body: Value,
+) -> reqwest::Response {
     let mut request = server.client.post(server.url(path)).json(&body);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -27,7 +32,13 @@ async fn post(server: &TestServer, token: Option<&str>, path: &str, body: Value)
 /// Turns the authenticator app on for the holder of `token`.
 async fn add_app(server: &TestServer, token: &str) {
     let path = "/api/users/me/authenticator/setup";
-    let setup = post(server, Some(token), path, json!({"current_password": PASSWORD})).await;
+    let setup = post(
+        server,
+        Some(token),
+        path,
+        json!({"current_password": PASSWORD}),
+    )
+    .await;
     assert_eq!(setup.status(), 200);
     let secret = json(setup).await["secret"].as_str().unwrap().to_owned();
     let code = code_at(&secret, server.clock.now()).unwrap();
@@ -39,50 +50,77 @@ async fn add_app(server: &TestServer, token: &str) {
 /// The owner's "forgot password" through the mailbox of `<name>@example.com`.
 async fn take_back(server: &TestServer, maildev: &crate::maildev::Maildev, name: &str) {
     let email = format!("{name}@example.com");
-    let asked = post(server, None, "/api/password/forgot", json!({"email": email})).await;
+    let asked = post(
+        server,
+        None,
+        "/api/password/forgot",
+        json!({"email": email}),
+    )
+    .await;
     assert_eq!(asked.status(), 202);
-    let mail = maildev.wait_for(&email, "Reset your Keyhold password", 1).await;
+    let mail = maildev
+        .wait_for(&email, "Reset your Keyhold password", 1)
+        .await;
     let body = json!({"token": mail.token(), "password": NEW_PASSWORD});
     let reset = post(server, None, "/api/password/reset", body).await;
     assert_eq!(reset.status(), 200);
 }
 
-on_both_databases!(a_reset_removes_a_squatters_factors, |engine: Engine| async move {
-    let (server, maildev) = mailed_server(engine, &[("KEYHOLD_PUBLIC_URL", SITE)]).await;
+on_both_databases!(
+    a_reset_removes_a_squatters_factors,
+    |engine: Engine| async move {
+        let (server, maildev) = mailed_server(engine, &[("KEYHOLD_PUBLIC_URL", SITE)]).await;
 
-    // A passkey added on an address never confirmed stops signing in.
-    let squatter = server.signed_up("owner_one").await;
-    let authenticator = Authenticator::new(SITE);
-    let (mut credential, _) = register(&server, &squatter, &authenticator, "mine", None).await;
-    assert_eq!(log_in(&server.base, &authenticator, &mut credential).await.status(), 200);
-    take_back(&server, &maildev, "owner_one").await;
-    let refused = log_in(&server.base, &authenticator, &mut credential).await;
-    assert_eq!(refused.status(), 401, "the squatter's passkey is gone");
-    let owner = server.login("owner_one", NEW_PASSWORD).await;
-    assert_eq!(owner.status(), 200);
-    let owner = json(owner).await["access_token"].as_str().unwrap().to_owned();
-    assert!(passkeys(&server, &owner).await.is_empty());
-    let me = json(server.me(&owner).await).await;
-    assert_eq!(me["email_verified"], true, "the reset proved the mailbox");
+        // A passkey added on an address never confirmed stops signing in.
+        let squatter = server.signed_up("owner_one").await;
+        let authenticator = Authenticator::new(SITE);
+        let (mut credential, _) = register(&server, &squatter, &authenticator, "mine", None).await;
+        assert_eq!(
+            log_in(&server.base, &authenticator, &mut credential)
+                .await
+                .status(),
+            200
+        );
+        take_back(&server, &maildev, "owner_one").await;
+        let refused = log_in(&server.base, &authenticator, &mut credential).await;
+        assert_eq!(refused.status(), 401, "the squatter's passkey is gone");
+        let owner = server.login("owner_one", NEW_PASSWORD).await;
+        assert_eq!(owner.status(), 200);
+        let owner = json(owner).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(passkeys(&server, &owner).await.is_empty());
+        let me = json(server.me(&owner).await).await;
+        assert_eq!(me["email_verified"], true, "the reset proved the mailbox");
 
-    // An app added on an address never confirmed does not lock the owner out.
-    let squatter = server.signed_up("owner_two").await;
-    add_app(&server, &squatter).await;
-    let before = json(server.login("owner_two", PASSWORD).await).await;
-    assert_eq!(before["error"], "mfa_required");
-    server.clock.advance(Duration::from_secs(30));
-    take_back(&server, &maildev, "owner_two").await;
-    let owner = server.login("owner_two", NEW_PASSWORD).await;
-    assert_eq!(owner.status(), 200, "no second step the owner never set up");
+        // An app added on an address never confirmed does not lock the owner out.
+        let squatter = server.signed_up("owner_two").await;
+        add_app(&server, &squatter).await;
+        let before = json(server.login("owner_two", PASSWORD).await).await;
+        assert_eq!(before["error"], "mfa_required");
+        server.clock.advance(Duration::from_secs(30));
+        take_back(&server, &maildev, "owner_two").await;
+        let owner = server.login("owner_two", NEW_PASSWORD).await;
+        assert_eq!(owner.status(), 200, "no second step the owner never set up");
 
-    // A confirmed address: the factor was its owner's, and it stays.
-    let keeper = server.signed_up("keeper").await;
-    let confirm = maildev.wait_for("keeper@example.com", "Confirm your e-mail address", 1).await;
-    let verified = post(&server, None, "/api/email/verify", json!({"token": confirm.token()})).await;
-    assert_eq!(verified.status(), 200);
-    add_app(&server, &keeper).await;
-    server.clock.advance(Duration::from_secs(30));
-    take_back(&server, &maildev, "keeper").await;
-    let after = json(server.login("keeper", NEW_PASSWORD).await).await;
-    assert_eq!(after["error"], "mfa_required", "{after}");
-});
+        // A confirmed address: the factor was its owner's, and it stays.
+        let keeper = server.signed_up("keeper").await;
+        let confirm = maildev
+            .wait_for("keeper@example.com", "Confirm your e-mail address", 1)
+            .await;
+        let verified = post(
+            &server,
+            None,
+            "/api/email/verify",
+            json!({"token": confirm.token()}),
+        )
+        .await;
+        assert_eq!(verified.status(), 200);
+        add_app(&server, &keeper).await;
+        server.clock.advance(Duration::from_secs(30));
+        take_back(&server, &maildev, "keeper").await;
+        let after = json(server.login("keeper", NEW_PASSWORD).await).await;
+        assert_eq!(after["error"], "mfa_required", "{after}");
+    }
+);

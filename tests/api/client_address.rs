@@ -18,8 +18,14 @@ async fn recorded_address(server: &TestServer, username: &str, forwarded: &str) 
         .await
         .unwrap();
     assert_eq!(login.status(), 200);
-    let token = json(login).await["access_token"].as_str().unwrap().to_owned();
-    let sessions = server.client.get(server.url("/api/sessions")).bearer_auth(&token);
+    let token = json(login).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sessions = server
+        .client
+        .get(server.url("/api/sessions"))
+        .bearer_auth(&token);
     let sessions = json(sessions.send().await.unwrap()).await;
     let current = sessions
         .as_array()
@@ -42,16 +48,19 @@ async fn server(engine: Engine, proxies: Option<&'static str>) -> TestServer {
     .await
 }
 
-on_both_databases!(the_header_counts_only_from_the_proxies, |engine: Engine| async move {
-    // The proxy in front runs on this machine (the default: loopback).
-    let behind_proxy = server(engine, None).await;
-    behind_proxy.signed_up("via_proxy").await;
-    let seen = recorded_address(&behind_proxy, "via_proxy", "203.0.113.9").await;
-    assert_eq!(seen, "203.0.113.9");
+on_both_databases!(
+    the_header_counts_only_from_the_proxies,
+    |engine: Engine| async move {
+        // The proxy in front runs on this machine (the default: loopback).
+        let behind_proxy = server(engine, None).await;
+        behind_proxy.signed_up("via_proxy").await;
+        let seen = recorded_address(&behind_proxy, "via_proxy", "203.0.113.9").await;
+        assert_eq!(seen, "203.0.113.9");
 
-    // The proxies are elsewhere: this client reached the port itself.
-    let direct = server(engine, Some("192.0.2.0/24, 2001:db8::1")).await;
-    direct.signed_up("direct_client").await;
-    let seen = recorded_address(&direct, "direct_client", "203.0.113.9").await;
-    assert_eq!(seen, "127.0.0.1", "the spoofed header is ignored");
-});
+        // The proxies are elsewhere: this client reached the port itself.
+        let direct = server(engine, Some("192.0.2.0/24, 2001:db8::1")).await;
+        direct.signed_up("direct_client").await;
+        let seen = recorded_address(&direct, "direct_client", "203.0.113.9").await;
+        assert_eq!(seen, "127.0.0.1", "the spoofed header is ignored");
+    }
+);

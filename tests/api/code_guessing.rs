@@ -6,14 +6,16 @@
 
 use crate::helpers::{json, Engine, TestServer, PASSWORD};
 use crate::recovery::mailed_server;
-use keyhold::server::{
-    accounts::TOTP_FAILURE_CAP,
-    building_blocks::second_factors::totp::code_at,
-};
+use keyhold::server::{accounts::TOTP_FAILURE_CAP, building_blocks::second_factors::totp::code_at};
 use serde_json::{json, Value};
 use std::time::Duration;
 
-async fn post(server: &TestServer, token: Option<&str>, path: &str, body: Value) -> reqwest::Response {
+async fn post(
+    server: &TestServer,
+    token: Option<&str>,
+    path: &str,
+    body: Value,
+) -> reqwest::Response {
     let mut request = server.client.post(server.url(path)).json(&body);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -30,7 +32,10 @@ fn wrong_code(server: &TestServer, secret: &str) -> String {
     let right: u32 = code(server, secret).parse().unwrap();
     let mut guess = (right + 500_000) % 1_000_000;
     let now = server.clock.now();
-    let valid: Vec<String> = [-30, 0, 30].iter().map(|d| code_at(secret, now + d).unwrap()).collect();
+    let valid: Vec<String> = [-30, 0, 30]
+        .iter()
+        .map(|d| code_at(secret, now + d).unwrap())
+        .collect();
     while valid.contains(&format!("{guess:06}")) {
         guess = (guess + 1) % 1_000_000;
     }
@@ -46,7 +51,9 @@ async fn password_step(server: &TestServer, username: &str) -> String {
 
 async fn second_step(server: &TestServer, mfa_token: &str, proof: Value) -> reqwest::Response {
     let mut body = json!({"mfa_token": mfa_token});
-    body.as_object_mut().unwrap().extend(proof.as_object().unwrap().clone());
+    body.as_object_mut()
+        .unwrap()
+        .extend(proof.as_object().unwrap().clone());
     post(server, None, "/api/login/mfa", body).await
 }
 
@@ -54,12 +61,27 @@ on_both_databases!(a_slow_guesser_locks_the_app, |engine: Engine| async move {
     let (server, maildev) = mailed_server(engine, &[]).await;
     let token = server.signed_up("guessed").await;
     let setup = "/api/users/me/authenticator/setup";
-    let setup = post(&server, Some(&token), setup, json!({"current_password": PASSWORD})).await;
+    let setup = post(
+        &server,
+        Some(&token),
+        setup,
+        json!({"current_password": PASSWORD}),
+    )
+    .await;
     let secret = json(setup).await["secret"].as_str().unwrap().to_owned();
     let activate = "/api/users/me/authenticator/activate";
-    let activated = post(&server, Some(&token), activate, json!({"code": code(&server, &secret)})).await;
+    let activated = post(
+        &server,
+        Some(&token),
+        activate,
+        json!({"code": code(&server, &secret)}),
+    )
+    .await;
     assert_eq!(activated.status(), 200);
-    let recovery = json(activated).await["recovery_codes"][0].as_str().unwrap().to_owned();
+    let recovery = json(activated).await["recovery_codes"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // One wrong code an hour: the backoff has forgotten each by the next.
     for attempt in 1..=TOTP_FAILURE_CAP {
@@ -69,7 +91,9 @@ on_both_databases!(a_slow_guesser_locks_the_app, |engine: Engine| async move {
         let answer = second_step(&server, &mfa_token, guess).await;
         assert_eq!(answer.status(), 401, "attempt {attempt}");
     }
-    let locked = maildev.wait_for("guessed@example.com", "authenticator app was locked", 1).await;
+    let locked = maildev
+        .wait_for("guessed@example.com", "authenticator app was locked", 1)
+        .await;
     assert!(locked.text.contains("recovery codes"), "{}", locked.text);
 
     // Locked: even the right code is refused now.
@@ -80,7 +104,10 @@ on_both_databases!(a_slow_guesser_locks_the_app, |engine: Engine| async move {
     assert_eq!(refused.status(), 403);
     let body = json(refused).await;
     assert_eq!(body["field"], "code");
-    assert!(body["message"].as_str().unwrap().contains("locked"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("locked"),
+        "{body}"
+    );
 
     // The owner's way in: a recovery code signs in and unlocks the app.
     let mfa_token = password_step(&server, "guessed").await;

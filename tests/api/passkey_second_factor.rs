@@ -238,6 +238,9 @@ on_both_databases!(
         let body = json(response).await;
         assert_eq!(body["error"], "unavailable");
         assert!(body.get("access_token").is_none());
-        assert!(body["message"].as_str().unwrap().contains("passkey"), "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("passkey"),
+            "{body}"
+        );
     }
 );

@@ -14,7 +14,12 @@ use std::time::Duration;
 
 const NEW_PASSWORD: &str = "another long passphrase of mine";
 
-async fn post(server: &TestServer, token: Option<&str>, path: &str, body: Value) -> reqwest::Response {
+async fn post(
+    server: &TestServer,
+    token: Option<&str>,
+    path: &str,
+    body: Value,
+) -> reqwest::Response {
     let mut request = server.client.post(server.url(path)).json(&body);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -22,46 +27,76 @@ async fn post(server: &TestServer, token: Option<&str>, path: &str, body: Value)
     request.send().await.unwrap()
 }
 
-on_both_databases!(changes_to_signing_in_are_mailed, |engine: Engine| async move {
-    let (server, maildev) = mailed_server(engine, &[("KEYHOLD_PUBLIC_URL", SITE)]).await;
-    let to = "noticed@example.com";
-    let token = server.signed_up("noticed").await;
+on_both_databases!(
+    changes_to_signing_in_are_mailed,
+    |engine: Engine| async move {
+        let (server, maildev) = mailed_server(engine, &[("KEYHOLD_PUBLIC_URL", SITE)]).await;
+        let to = "noticed@example.com";
+        let token = server.signed_up("noticed").await;
 
-    // The password, changed from the profile.
-    let body = json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD});
-    let changed = post(&server, Some(&token), "/api/users/me/password", body).await;
-    assert_eq!(changed.status(), 200);
-    let token = json(changed).await["access_token"].as_str().unwrap().to_owned();
-    let mail = maildev.wait_for(to, "New password on your Keyhold account", 1).await;
-    assert!(mail.text.contains(&format!("{SITE}/profile/security")), "{}", mail.text);
-    assert!(mail.text.contains("If this was not you"));
+        // The password, changed from the profile.
+        let body = json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD});
+        let changed = post(&server, Some(&token), "/api/users/me/password", body).await;
+        assert_eq!(changed.status(), 200);
+        let token = json(changed).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mail = maildev
+            .wait_for(to, "New password on your Keyhold account", 1)
+            .await;
+        assert!(
+            mail.text.contains(&format!("{SITE}/profile/security")),
+            "{}",
+            mail.text
+        );
+        assert!(mail.text.contains("If this was not you"));
 
-    // A recovery code used at log-in.
-    let setup = "/api/users/me/authenticator/setup";
-    let setup = post(&server, Some(&token), setup, json!({"current_password": NEW_PASSWORD})).await;
-    let secret = json(setup).await["secret"].as_str().unwrap().to_owned();
-    let code = code_at(&secret, server.clock.now()).unwrap();
-    let activate = "/api/users/me/authenticator/activate";
-    let activated = post(&server, Some(&token), activate, json!({"code": code})).await;
-    let codes = json(activated).await["recovery_codes"].clone();
-    let step = json(server.login("noticed", NEW_PASSWORD).await).await;
-    let body = json!({"mfa_token": step["mfa_token"], "recovery_code": codes[0]});
-    let signed_in = post(&server, None, "/api/login/mfa", body).await;
-    assert_eq!(signed_in.status(), 200);
-    maildev.wait_for(to, "recovery code of your Keyhold account was used", 1).await;
+        // A recovery code used at log-in.
+        let setup = "/api/users/me/authenticator/setup";
+        let setup = post(
+            &server,
+            Some(&token),
+            setup,
+            json!({"current_password": NEW_PASSWORD}),
+        )
+        .await;
+        let secret = json(setup).await["secret"].as_str().unwrap().to_owned();
+        let code = code_at(&secret, server.clock.now()).unwrap();
+        let activate = "/api/users/me/authenticator/activate";
+        let activated = post(&server, Some(&token), activate, json!({"code": code})).await;
+        let codes = json(activated).await["recovery_codes"].clone();
+        let step = json(server.login("noticed", NEW_PASSWORD).await).await;
+        let body = json!({"mfa_token": step["mfa_token"], "recovery_code": codes[0]});
+        let signed_in = post(&server, None, "/api/login/mfa", body).await;
+        assert_eq!(signed_in.status(), 200);
+        maildev
+            .wait_for(to, "recovery code of your Keyhold account was used", 1)
+            .await;
 
-    // The app turned off.
-    server.clock.advance(Duration::from_secs(30));
-    let code = code_at(&secret, server.clock.now()).unwrap();
-    let body = json!({"current_password": NEW_PASSWORD, "code": code});
-    let removed = post(&server, Some(&token), "/api/users/me/authenticator/remove", body).await;
-    assert_eq!(removed.status(), 200);
-    maildev.wait_for(to, "Two-step verification was turned off", 1).await;
+        // The app turned off.
+        server.clock.advance(Duration::from_secs(30));
+        let code = code_at(&secret, server.clock.now()).unwrap();
+        let body = json!({"current_password": NEW_PASSWORD, "code": code});
+        let removed = post(
+            &server,
+            Some(&token),
+            "/api/users/me/authenticator/remove",
+            body,
+        )
+        .await;
+        assert_eq!(removed.status(), 200);
+        maildev
+            .wait_for(to, "Two-step verification was turned off", 1)
+            .await;
 
-    // A passkey added (the account has no other factor now: the password confirms it).
-    let other = server.signed_up("passkey_owner").await;
-    let device = Authenticator::new(SITE);
-    register(&server, &other, &device, "Laptop", None).await;
-    let mail = maildev.wait_for("passkey_owner@example.com", "A passkey was added", 1).await;
-    assert!(mail.html.contains("/profile/security"));
-});
+        // A passkey added (the account has no other factor now: the password confirms it).
+        let other = server.signed_up("passkey_owner").await;
+        let device = Authenticator::new(SITE);
+        register(&server, &other, &device, "Laptop", None).await;
+        let mail = maildev
+            .wait_for("passkey_owner@example.com", "A passkey was added", 1)
+            .await;
+        assert!(mail.html.contains("/profile/security"));
+    }
+);

@@ -91,7 +91,12 @@ impl Accounts {
         }
         self.record(ActivityKind::EmailVerified, user.id, client, None)
             .await;
-        tracing::info!(user_id = user.id, passkeys, had_app, "factors of an unconfirmed address removed by a reset");
+        tracing::info!(
+            user_id = user.id,
+            passkeys,
+            had_app,
+            "factors of an unconfirmed address removed by a reset"
+        );
         Ok(())
     }
 

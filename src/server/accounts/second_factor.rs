@@ -199,10 +199,16 @@ impl Accounts {
         if !accepted {
             let failures = self.store.totp_code_failed(user.id).await?;
             if failures == TOTP_FAILURE_CAP {
-                tracing::warn!(user_id = user.id, "authenticator app locked: too many wrong codes");
+                tracing::warn!(
+                    user_id = user.id,
+                    "authenticator app locked: too many wrong codes"
+                );
                 let login = format!("{}/login", self.mailer.public_url);
-                self.send(&user.email, messages::authenticator_locked(&login, failures))
-                    .await?;
+                self.send(
+                    &user.email,
+                    messages::authenticator_locked(&login, failures),
+                )
+                .await?;
             }
         }
         Ok(accepted)

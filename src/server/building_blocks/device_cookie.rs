@@ -72,10 +72,16 @@ mod tests {
     fn a_cookie_proves_only_its_own_account_and_key() {
         let devices = DeviceCookies::new(b"server secret for tests 0123456789");
         let cookie = devices.issue(7, 1);
-        let nonce = devices.verify(&cookie, 7, 1).expect("valid for its account");
+        let nonce = devices
+            .verify(&cookie, 7, 1)
+            .expect("valid for its account");
         assert!(cookie.starts_with(&nonce));
         assert_eq!(devices.verify(&cookie, 8, 1), None, "another account");
-        assert_eq!(devices.verify(&cookie, 7, 2), None, "after a password change");
+        assert_eq!(
+            devices.verify(&cookie, 7, 2),
+            None,
+            "after a password change"
+        );
         let other = DeviceCookies::new(b"another server secret 0123456789ab");
         assert_eq!(other.verify(&cookie, 7, 1), None, "another key");
         let (nonce, signature) = cookie.split_once('.').unwrap();

@@ -86,9 +86,11 @@ pub fn security_notice(kind: ActivityKind, security_url: &str) -> Option<Compose
         subject,
         &[what],
         Some(("Review your security settings", security_url)),
-        &["If this was not you, somebody else can sign in to your account: reset your \
+        &[
+            "If this was not you, somebody else can sign in to your account: reset your \
            password from the log-in page (\"Forgot password?\") and review the devices \
-           signed in and your second factors."],
+           signed in and your second factors.",
+        ],
     ))
 }
 

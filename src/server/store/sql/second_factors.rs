@@ -101,14 +101,19 @@ impl SecondFactorStore for SqlStore {
         .bind(user_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|row| row.try_get("failed_codes")).transpose()?.unwrap_or(0))
+        Ok(row
+            .map(|row| row.try_get("failed_codes"))
+            .transpose()?
+            .unwrap_or(0))
     }
 
     async fn clear_totp_failures(&self, user_id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE totp_factors SET failed_codes = 0 WHERE user_id = $1 AND failed_codes > 0")
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE totp_factors SET failed_codes = 0 WHERE user_id = $1 AND failed_codes > 0",
+        )
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
