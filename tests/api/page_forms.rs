@@ -161,6 +161,24 @@ on_both_databases!(
             assert!(!signed_in(&response), "{origin:?}");
             assert!(set_cookie(&response, REFRESH).is_none(), "{origin:?}");
         }
+        // `Origin: null` (the pages' no-referrer policy) counts only with the browser's
+        // own word that the post is same-origin.
+        for (site, status) in [
+            ("cross-site", 403),
+            ("same-site", 403),
+            ("same-origin", 303),
+        ] {
+            let response = browser()
+                .post(server.url("/login"))
+                .header("origin", "null")
+                .header("sec-fetch-site", site)
+                .form(&credentials)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), status, "{site}");
+            assert_eq!(signed_in(&response), status == 303, "{site}");
+        }
         let response = browser()
             .post(server.url("/signup"))
             .header("origin", "https://evil.example")

@@ -7,8 +7,10 @@
 //! rendered again with the error's status, the message beside its field and what was
 //! typed, secrets excepted ([`PostedForm`]); nothing goes into a URL.
 //!
-//! A post must carry this site's `Origin`: a form on another site signs nobody in or
-//! out (login CSRF). Browsers send it with every form post.
+//! A post must come from this site's own pages: a form on another site signs nobody in
+//! or out (login CSRF). Browsers say where a form post comes from: its `Origin`, or,
+//! under the pages' `Referrer-Policy: no-referrer` (which makes them send `Origin: null`
+//! with a form post), `Sec-Fetch-Site: same-origin`, a header no page can set.
 
 use super::{
     endpoint_rules::{BodyRule, Encoding},
@@ -344,7 +346,8 @@ fn split(request: Request) -> (Parts, Request) {
     (context_parts(&request), request)
 }
 
-/// Runs `work` (a server function) for the request, once its `Origin` is this site's.
+/// Runs `work` (a server function) for the request, once it is known to come from this
+/// site's own page ([`from_this_site`]).
 async fn run<T>(
     state: &AppState,
     parts: &Parts,
@@ -354,11 +357,23 @@ async fn run<T>(
         let state = state.clone();
         async move {
             let headers = super::request_headers()?;
-            check_origin(&state, &headers)?;
+            from_this_site(&state, &headers)?;
             work.await
         }
     };
     in_request_context(state.clone(), parts.clone(), checked).await
+}
+
+/// Whether a form post comes from this site's own page: its `Origin` is this site's, or
+/// it has none to tell (`null` or absent) and the browser's fetch metadata says
+/// `same-origin`. Anything else, including no word at all, is refused (403).
+fn from_this_site(state: &AppState, headers: &http::HeaderMap) -> Result<(), ApiError> {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if matches!(origin, None | Some("null")) && fetch_site == Some("same-origin") {
+        return Ok(());
+    }
+    check_origin(state, headers)
 }
 
 /// An urlencoded form body (the edge has capped its size).
