@@ -124,12 +124,20 @@ impl CookiePolicy {
     }
 
     /// Whether the request's `Origin` is allowed to use the cookie. `authority` is the
-    /// request URI's (HTTP/2 `:authority`), used when there is no `Host` header.
+    /// request URI's (HTTP/2 `:authority`), used when there is no `Host` header. A
+    /// browser that sends `Origin: null` (a form post under the pages' `Referrer-Policy:
+    /// no-referrer`) or none speaks for itself with `Sec-Fetch-Site: same-origin`, a
+    /// header no page can set.
     pub fn check_origin(
         &self,
         headers: &HeaderMap,
         authority: Option<&str>,
     ) -> Result<(), OriginError> {
+        let stated = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        if matches!(stated, None | Some("null")) && fetch_site == Some("same-origin") {
+            return Ok(());
+        }
         let origin = headers
             .get(header::ORIGIN)
             .and_then(|v| v.to_str().ok())
@@ -312,6 +320,26 @@ mod tests {
             policy(&[]).check_origin(&null, None),
             Err(OriginError::Missing)
         );
+        // No origin to tell: the browser's fetch metadata speaks, and only same-origin.
+        for (origin, site, verdict) in [
+            ("null", "same-origin", Ok(())),
+            ("null", "same-site", Err(OriginError::Missing)),
+            ("null", "cross-site", Err(OriginError::Missing)),
+            (
+                "https://evil.example",
+                "same-origin",
+                Err(OriginError::Foreign),
+            ),
+        ] {
+            let sent = headers(&[("host", "a"), ("origin", origin), ("sec-fetch-site", site)]);
+            assert_eq!(
+                policy(&[]).check_origin(&sent, None),
+                verdict,
+                "{origin} {site}"
+            );
+        }
+        let metadata_only = headers(&[("host", "a"), ("sec-fetch-site", "same-origin")]);
+        assert_eq!(policy(&[]).check_origin(&metadata_only, None), Ok(()));
         let http2 = headers(&[("origin", "https://keyhold.example")]);
         assert_eq!(
             policy(&[]).check_origin(&http2, Some("keyhold.example")),

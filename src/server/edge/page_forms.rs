@@ -347,7 +347,8 @@ fn split(request: Request) -> (Parts, Request) {
 }
 
 /// Runs `work` (a server function) for the request, once it is known to come from this
-/// site's own page ([`from_this_site`]).
+/// site's own page: its `Origin`, or the browser's `Sec-Fetch-Site: same-origin`
+/// (`cookie.rs`); no word at all is refused too (403).
 async fn run<T>(
     state: &AppState,
     parts: &Parts,
@@ -357,23 +358,11 @@ async fn run<T>(
         let state = state.clone();
         async move {
             let headers = super::request_headers()?;
-            from_this_site(&state, &headers)?;
+            check_origin(&state, &headers)?;
             work.await
         }
     };
     in_request_context(state.clone(), parts.clone(), checked).await
-}
-
-/// Whether a form post comes from this site's own page: its `Origin` is this site's, or
-/// it has none to tell (`null` or absent) and the browser's fetch metadata says
-/// `same-origin`. Anything else, including no word at all, is refused (403).
-fn from_this_site(state: &AppState, headers: &http::HeaderMap) -> Result<(), ApiError> {
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    if matches!(origin, None | Some("null")) && fetch_site == Some("same-origin") {
-        return Ok(());
-    }
-    check_origin(state, headers)
 }
 
 /// An urlencoded form body (the edge has capped its size).
