@@ -45,7 +45,11 @@ const isCode = (url) => /\.(js|wasm)$/.test(new URL(url).pathname);
 // What a form waits for before the code: the page itself and what it renders with.
 const BEFORE_FORM = new Set(['Document', 'Stylesheet', 'Font']);
 
-/** Registers a user and returns an access token (the same calls any client makes). */
+/**
+ * Registers a user and logs in (the same calls any client makes): the access token for the
+ * app's storage, and the cookies the log-in set (the browser session the server renders
+ * the settings pages for, and the refresh cookie), as a browser would hold them.
+ */
 async function signIn() {
   const username = `pages_${Date.now().toString(36)}`;
   const password = 'violet-Harbor-7-quantum-Sprocket';
@@ -61,7 +65,13 @@ async function signIn() {
     body: new URLSearchParams({ username, password }),
   });
   if (!login.ok) throw new Error(`login: ${login.status} ${await login.text()}`);
-  return (await login.json()).access_token;
+  const host = new URL(base).hostname;
+  const cookies = login.headers.getSetCookie().map((line) => {
+    const [name, value] = line.split(';')[0].split(/=(.*)/s);
+    const secure = /;\s*secure/i.test(line);
+    return { name, value, domain: host, path: '/', secure, httpOnly: true, sameSite: 'Lax' };
+  });
+  return { token: (await login.json()).access_token, cookies };
 }
 
 /**
@@ -104,12 +114,13 @@ function probes({ form }) {
  * One cold load of `path`: the client code before hydration and the timings; or, with
  * `withoutCode` (its JS and WASM refused), the bytes before its form is usable and when.
  */
-async function load(browser, path, { token, phone, withoutCode } = {}) {
+async function load(browser, path, { session, phone, withoutCode } = {}) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  if (token) {
-    // Where the app keeps it (gloo-storage writes JSON).
-    await page.addInitScript((t) => localStorage.setItem('keyhold.token', JSON.stringify(t)), token);
+  if (session) {
+    await context.addCookies(session.cookies);
+    // Where the app keeps the token (gloo-storage writes JSON).
+    await page.addInitScript((t) => localStorage.setItem('keyhold.token', JSON.stringify(t)), session.token);
   }
   await page.addInitScript(probes, { form: Boolean(withoutCode) });
   if (withoutCode) await page.route(isCode, (route) => route.abort());
@@ -176,7 +187,7 @@ async function beforeCode(browser, path, options = {}) {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   try {
-    const token = await signIn();
+    const session = await signIn();
     console.log(`Client code (JS + WASM) fetched before each page is interactive, from Chromium's network log;`);
     console.log(`navigation to hydrated, median of ${runs} cold loads on loopback (${base}). For the pages`);
     console.log(`whose form works before the code, with their JS and WASM refused: the document, stylesheets`);
@@ -185,7 +196,7 @@ async function beforeCode(browser, path, options = {}) {
     console.log(`  ${'page'.padEnd(20)}${'code bytes'.padStart(12)}${'hydrated'.padStart(11)}` +
       `${'form bytes'.padStart(12)}${'usable'.padStart(9)}  files`);
     for (const [path, signedIn] of [...ENTRY.map((p) => [p, false]), ...SETTINGS.map((p) => [p, true])]) {
-      const samples = await sample(browser, path, { token: signedIn ? token : undefined });
+      const samples = await sample(browser, path, { session: signedIn ? session : undefined });
       const hydrated = median(samples.map((s) => s.hydrated));
       const { bytes, files } = samples[0];
       const form = await beforeCode(browser, path);
