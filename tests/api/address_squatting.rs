@@ -10,59 +10,23 @@ use crate::authenticator::Authenticator;
 use crate::helpers::{json, Engine, TestServer, PASSWORD};
 use crate::passkeys::{log_in, passkeys, register, SITE};
 use crate::recovery::mailed_server;
-use keyhold::server::building_blocks::second_factors::totp::code_at;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Duration;
 
 const NEW_PASSWORD: &str = "the owner's own new passphrase";
 
-async fn post(
-    server: &TestServer,
-    token: Option<&str>,
-    path: &str,
-    body: Value,
-) -> reqwest::Response {
-    let mut request = server.client.post(server.url(path)).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap()
-}
-
-/// Turns the authenticator app on for the holder of `token`.
-async fn add_app(server: &TestServer, token: &str) {
-    let path = "/api/users/me/authenticator/setup";
-    let setup = post(
-        server,
-        Some(token),
-        path,
-        json!({"current_password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(setup.status(), 200);
-    let secret = json(setup).await["secret"].as_str().unwrap().to_owned();
-    let code = code_at(&secret, server.clock.now()).unwrap();
-    let path = "/api/users/me/authenticator/activate";
-    let activated = post(server, Some(token), path, json!({"code": code})).await;
-    assert_eq!(activated.status(), 200);
-}
-
 /// The owner's "forgot password" through the mailbox of `<name>@example.com`.
 async fn take_back(server: &TestServer, maildev: &crate::maildev::Maildev, name: &str) {
     let email = format!("{name}@example.com");
-    let asked = post(
-        server,
-        None,
-        "/api/password/forgot",
-        json!({"email": email}),
-    )
-    .await;
+    let asked = server
+        .post_json(None, "/api/password/forgot", json!({"email": email}))
+        .await;
     assert_eq!(asked.status(), 202);
     let mail = maildev
         .wait_for(&email, "Reset your Keyhold password", 1)
         .await;
     let body = json!({"token": mail.token(), "password": NEW_PASSWORD});
-    let reset = post(server, None, "/api/password/reset", body).await;
+    let reset = server.post_json(None, "/api/password/reset", body).await;
     assert_eq!(reset.status(), 200);
 }
 
@@ -96,7 +60,7 @@ on_both_databases!(
 
         // An app added on an address never confirmed does not lock the owner out.
         let squatter = server.signed_up("owner_two").await;
-        add_app(&server, &squatter).await;
+        server.turn_on_authenticator(&squatter, PASSWORD).await;
         let before = json(server.login("owner_two", PASSWORD).await).await;
         assert_eq!(before["error"], "mfa_required");
         server.clock.advance(Duration::from_secs(30));
@@ -109,15 +73,11 @@ on_both_databases!(
         let confirm = maildev
             .wait_for("keeper@example.com", "Confirm your e-mail address", 1)
             .await;
-        let verified = post(
-            &server,
-            None,
-            "/api/email/verify",
-            json!({"token": confirm.token()}),
-        )
-        .await;
+        let verified = server
+            .post_json(None, "/api/email/verify", json!({"token": confirm.token()}))
+            .await;
         assert_eq!(verified.status(), 200);
-        add_app(&server, &keeper).await;
+        server.turn_on_authenticator(&keeper, PASSWORD).await;
         server.clock.advance(Duration::from_secs(30));
         take_back(&server, &maildev, "keeper").await;
         let after = json(server.login("keeper", NEW_PASSWORD).await).await;

@@ -10,19 +10,6 @@ use keyhold::server::{accounts::TOTP_FAILURE_CAP, building_blocks::second_factor
 use serde_json::{json, Value};
 use std::time::Duration;
 
-async fn post(
-    server: &TestServer,
-    token: Option<&str>,
-    path: &str,
-    body: Value,
-) -> reqwest::Response {
-    let mut request = server.client.post(server.url(path)).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap()
-}
-
 fn code(server: &TestServer, secret: &str) -> String {
     code_at(secret, server.clock.now()).unwrap()
 }
@@ -54,34 +41,14 @@ async fn second_step(server: &TestServer, mfa_token: &str, proof: Value) -> reqw
     body.as_object_mut()
         .unwrap()
         .extend(proof.as_object().unwrap().clone());
-    post(server, None, "/api/login/mfa", body).await
+    server.post_json(None, "/api/login/mfa", body).await
 }
 
 on_both_databases!(a_slow_guesser_locks_the_app, |engine: Engine| async move {
     let (server, maildev) = mailed_server(engine, &[]).await;
     let token = server.signed_up("guessed").await;
-    let setup = "/api/users/me/authenticator/setup";
-    let setup = post(
-        &server,
-        Some(&token),
-        setup,
-        json!({"current_password": PASSWORD}),
-    )
-    .await;
-    let secret = json(setup).await["secret"].as_str().unwrap().to_owned();
-    let activate = "/api/users/me/authenticator/activate";
-    let activated = post(
-        &server,
-        Some(&token),
-        activate,
-        json!({"code": code(&server, &secret)}),
-    )
-    .await;
-    assert_eq!(activated.status(), 200);
-    let recovery = json(activated).await["recovery_codes"][0]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (secret, recovery) = server.turn_on_authenticator(&token, PASSWORD).await;
+    let recovery = recovery[0].clone();
 
     // One wrong code an hour: the backoff has forgotten each by the next.
     for attempt in 1..=TOTP_FAILURE_CAP {

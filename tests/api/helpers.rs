@@ -3,7 +3,10 @@
 //! PostgreSQL database created for the test and dropped afterwards); or the real binary
 //! in its own process (`Instance`), when a test needs the server's own memory or exit.
 
-use keyhold::server::{config::Config, edge::router::router, runtime::state::AppState};
+use keyhold::server::{
+    building_blocks::second_factors::totp::code_at, config::Config, edge::router::router,
+    runtime::state::AppState,
+};
 use leptos::prelude::LeptosOptions;
 use sqlx::{Connection, Executor, PgConnection};
 use std::{
@@ -249,6 +252,48 @@ impl TestServer {
             .send()
             .await
             .expect("users/me request")
+    }
+
+    /// `POST path` with a JSON body, as the holder of `token` when given.
+    pub async fn post_json(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("POST request")
+    }
+
+    /// Turns the authenticator app on for the holder of `token` (whose password is
+    /// `password`), with a code for the server's clock: its secret and recovery codes.
+    pub async fn turn_on_authenticator(
+        &self,
+        token: &str,
+        password: &str,
+    ) -> (String, Vec<String>) {
+        let body = serde_json::json!({"current_password": password});
+        let setup = self
+            .post_json(Some(token), "/api/users/me/authenticator/setup", body)
+            .await;
+        assert_eq!(setup.status(), 200);
+        let secret = json(setup).await["secret"].as_str().unwrap().to_owned();
+        let code = code_at(&secret, self.clock.now()).unwrap();
+        let body = serde_json::json!({"code": code});
+        let activated = self
+            .post_json(Some(token), "/api/users/me/authenticator/activate", body)
+            .await;
+        assert_eq!(activated.status(), 200);
+        let codes = json(activated).await["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|code| code.as_str().unwrap().to_owned())
+            .collect();
+        (secret, codes)
     }
 }
 

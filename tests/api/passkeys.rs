@@ -301,8 +301,13 @@ on_both_databases!(
         loop {
             let response = log_in(&server.base, &device, &mut credential).await;
             if response.status() == 401 {
-                assert_eq!(json(response).await["error"], "account_disabled");
-                break;
+                let error = json(response).await["error"].clone();
+                // A log-in that raced the command (its cached row not yet refreshed) is
+                // refused when its session cannot open: the account's sessions ended.
+                if error != "invalid_token" {
+                    assert_eq!(error, "account_disabled");
+                    break;
+                }
             }
             assert!(
                 Instant::now() < deadline,

@@ -5,27 +5,14 @@
 //! silently.
 
 use crate::authenticator::Authenticator;
-use crate::helpers::{json, Engine, TestServer, PASSWORD};
+use crate::helpers::{json, Engine, PASSWORD};
 use crate::passkeys::{register, SITE};
 use crate::recovery::mailed_server;
 use keyhold::server::building_blocks::second_factors::totp::code_at;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Duration;
 
 const NEW_PASSWORD: &str = "another long passphrase of mine";
-
-async fn post(
-    server: &TestServer,
-    token: Option<&str>,
-    path: &str,
-    body: Value,
-) -> reqwest::Response {
-    let mut request = server.client.post(server.url(path)).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap()
-}
 
 on_both_databases!(
     changes_to_signing_in_are_mailed,
@@ -36,7 +23,9 @@ on_both_databases!(
 
         // The password, changed from the profile.
         let body = json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD});
-        let changed = post(&server, Some(&token), "/api/users/me/password", body).await;
+        let changed = server
+            .post_json(Some(&token), "/api/users/me/password", body)
+            .await;
         assert_eq!(changed.status(), 200);
         let token = json(changed).await["access_token"]
             .as_str()
@@ -53,22 +42,10 @@ on_both_databases!(
         assert!(mail.text.contains("If this was not you"));
 
         // A recovery code used at log-in.
-        let setup = "/api/users/me/authenticator/setup";
-        let setup = post(
-            &server,
-            Some(&token),
-            setup,
-            json!({"current_password": NEW_PASSWORD}),
-        )
-        .await;
-        let secret = json(setup).await["secret"].as_str().unwrap().to_owned();
-        let code = code_at(&secret, server.clock.now()).unwrap();
-        let activate = "/api/users/me/authenticator/activate";
-        let activated = post(&server, Some(&token), activate, json!({"code": code})).await;
-        let codes = json(activated).await["recovery_codes"].clone();
+        let (secret, codes) = server.turn_on_authenticator(&token, NEW_PASSWORD).await;
         let step = json(server.login("noticed", NEW_PASSWORD).await).await;
         let body = json!({"mfa_token": step["mfa_token"], "recovery_code": codes[0]});
-        let signed_in = post(&server, None, "/api/login/mfa", body).await;
+        let signed_in = server.post_json(None, "/api/login/mfa", body).await;
         assert_eq!(signed_in.status(), 200);
         maildev
             .wait_for(to, "recovery code of your Keyhold account was used", 1)
@@ -78,13 +55,9 @@ on_both_databases!(
         server.clock.advance(Duration::from_secs(30));
         let code = code_at(&secret, server.clock.now()).unwrap();
         let body = json!({"current_password": NEW_PASSWORD, "code": code});
-        let removed = post(
-            &server,
-            Some(&token),
-            "/api/users/me/authenticator/remove",
-            body,
-        )
-        .await;
+        let removed = server
+            .post_json(Some(&token), "/api/users/me/authenticator/remove", body)
+            .await;
         assert_eq!(removed.status(), 200);
         maildev
             .wait_for(to, "Two-step verification was turned off", 1)
