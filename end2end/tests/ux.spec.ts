@@ -1,3 +1,4 @@
+import type { Page } from "@playwright/test";
 import { test, expect, open, uniqueName, PASSWORD } from "./fixtures";
 
 test("the password can be shown and hidden", async ({ page }) => {
@@ -15,14 +16,20 @@ test("the password can be shown and hidden", async ({ page }) => {
   await expect(password).toHaveValue("visible secret");
 });
 
-test("what is typed before the app has loaded is kept", async ({ page }) => {
-  // Hold the WASM back until the form has been filled in.
+/** Holds the page's WASM back until the returned function is called. */
+async function holdTheWasm(page: Page): Promise<() => void> {
   let release: () => void = () => {};
   const held = new Promise<void>((resolve) => (release = resolve));
   await page.route("**/pkg/*.wasm", async (route) => {
     await held;
     await route.continue();
   });
+  return release;
+}
+
+test("what is typed before the app has loaded is kept", async ({ page }) => {
+  // Hold the WASM back until the form has been filled in.
+  const release = await holdTheWasm(page);
   await page.goto("/signup");
   const name = uniqueName("early");
   await page.getByLabel("Username").fill(name);
@@ -42,12 +49,7 @@ test("a form sent before the app has loaded is answered by the server", async ({
   // The WASM is held back: the form is the server's HTML alone, and the server takes its
   // post itself (issue 30: the entry pages work before the WASM; the button no longer
   // waits for it).
-  let release: () => void = () => {};
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route("**/pkg/*.wasm", async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdTheWasm(page);
   await page.goto("/signup");
   const name = uniqueName("before");
   await page.getByLabel("Username").fill(name);

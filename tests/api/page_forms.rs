@@ -75,6 +75,12 @@ fn picture() -> Vec<u8> {
     out
 }
 
+/// `ada_lovelace`'s log-in form with `password`, posted to `path` from this site.
+async fn ada_logs_in(server: &TestServer, path: &str, password: &str) -> reqwest::Response {
+    let credentials = [("username", "ada_lovelace"), ("password", password)];
+    post_form(server, path, Some(&server.base), &credentials).await
+}
+
 fn signed_in(response: &reqwest::Response) -> bool {
     set_cookie(response, SESSION).is_some_and(|(value, _)| !value.is_empty())
 }
@@ -82,16 +88,9 @@ fn signed_in(response: &reqwest::Response) -> bool {
 on_both_databases!(log_in_form, |engine: Engine| async move {
     let server = TestServer::start(engine).await;
     server.signed_up("ada_lovelace").await;
-    let own = server.base.clone();
 
     // Right: 303 to the local `next`, with the session, refresh and device cookies.
-    let response = post_form(
-        &server,
-        "/login?next=%2Fprofile%2Fsecurity",
-        Some(&own),
-        &[("username", "ada_lovelace"), ("password", PASSWORD)],
-    )
-    .await;
+    let response = ada_logs_in(&server, "/login?next=%2Fprofile%2Fsecurity", PASSWORD).await;
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/profile/security");
     assert!(signed_in(&response));
@@ -112,26 +111,14 @@ on_both_databases!(log_in_form, |engine: Engine| async move {
         "%2F%2Fevil.example",
         "%2F%5Cevil.example",
     ] {
-        let response = post_form(
-            &server,
-            &format!("/login?next={foreign}"),
-            Some(&own),
-            &[("username", "ada_lovelace"), ("password", PASSWORD)],
-        )
-        .await;
+        let response = ada_logs_in(&server, &format!("/login?next={foreign}"), PASSWORD).await;
         assert_eq!(response.status(), 303, "{foreign}");
         assert_eq!(response.headers()["location"], "/profile", "{foreign}");
     }
 
     // Wrong: the page again, 401, the message and the username; never the password.
     let wrong = "a wrong but memorable passphrase";
-    let response = post_form(
-        &server,
-        "/login",
-        Some(&own),
-        &[("username", "ada_lovelace"), ("password", wrong)],
-    )
-    .await;
+    let response = ada_logs_in(&server, "/login", wrong).await;
     assert_eq!(response.status(), 401);
     assert!(!signed_in(&response));
     assert!(response.headers()["content-type"]

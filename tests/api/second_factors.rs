@@ -88,30 +88,7 @@ fn code(server: &TestServer, secret: &str) -> String {
 /// Signs `username` up and turns the app on: (token, secret, recovery codes).
 async fn enrolled(server: &TestServer, username: &str) -> (String, String, Vec<String>) {
     let token = server.signed_up(username).await;
-    let setup = post(
-        server,
-        Some(&token),
-        "/api/users/me/authenticator/setup",
-        json!({"current_password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(setup.status(), 200);
-    let setup = json(setup).await;
-    let secret = setup["secret"].as_str().unwrap().to_owned();
-    let activated = post(
-        server,
-        Some(&token),
-        "/api/users/me/authenticator/activate",
-        json!({"code": code(server, &secret)}),
-    )
-    .await;
-    assert_eq!(activated.status(), 200);
-    let codes = json(activated).await["recovery_codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_owned())
-        .collect();
+    let (secret, codes) = server.turn_on_authenticator(&token, PASSWORD).await;
     // The code just used cannot be used again: later steps only.
     server.clock.advance(STEP);
     (token, secret, codes)
