@@ -6,6 +6,7 @@
 mod helpers;
 
 mod activity;
+mod address_changes;
 mod address_squatting;
 mod admin_cli;
 mod architecture;

@@ -183,6 +183,7 @@ impl Accounts {
             .store
             .delete_sessions(user_id, Some(&principal.session_id))
             .await?;
+        self.drop_pending_email(user_id).await?;
         self.record(
             ActivityKind::ReportedNotMe,
             user_id,

@@ -67,6 +67,16 @@ impl Accounts {
         Ok(address.to_owned())
     }
 
+    /// Drops the account's address change that waits for its link. After a password
+    /// change, log-out everywhere, "This wasn't me" or a reset, whoever asked for it may
+    /// be the one shut out: the change (and so its link) must not outlive that.
+    pub(super) async fn drop_pending_email(&self, user_id: i64) -> Result<(), AccountError> {
+        match self.store.set_pending_email(user_id, None).await {
+            Ok(_) | Err(StoreError::Missing) => Ok(()),
+            Err(other) => Err(other.into()),
+        }
+    }
+
     /// Follows a confirmation link: the address is confirmed; a pending one becomes
     /// the account's, and the old address is told, with a link that undoes it.
     pub async fn verify_email(

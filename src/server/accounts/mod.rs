@@ -146,6 +146,10 @@ pub enum AccountError {
     /// The account has no such second factor, or already has one (setting it up).
     #[error("{0}")]
     SecondFactorState(&'static str),
+    /// The address changed less than the undo link's lifetime ago: it stays until the
+    /// old address's undo link has expired (or was used).
+    #[error("the address changed recently and cannot change again yet")]
+    EmailChangeFrozen,
     /// The password re-entered in field `.0` to confirm a change is wrong.
     #[error("the password confirming the change is wrong")]
     WrongPassword(&'static str),

@@ -145,6 +145,7 @@ impl Accounts {
             })?;
         self.throttle.forgive_account(user.id).await?;
         self.clear_squatted_factors(&user, client).await?;
+        self.drop_pending_email(user.id).await?;
         let login = format!("{}/login", self.mailer.public_url);
         self.send(&user.email, messages::password_changed(&login))
             .await?;

@@ -1,7 +1,7 @@
 //! What a signed-in user changes about the account: password, username and e-mail,
 //! profile image, deletion.
 
-use super::{AccountError, Accounts, Client, Principal, SecondFactorProof};
+use super::{links::UNDO, AccountError, Accounts, Client, Principal, SecondFactorProof};
 use crate::api::security_events::ActivityKind;
 use crate::server::{
     building_blocks::{
@@ -63,6 +63,7 @@ impl Accounts {
                 StoreError::Missing => AccountError::WrongPassword("current_password"),
                 other => other.into(),
             })?;
+        self.drop_pending_email(user.id).await?;
         self.record(
             ActivityKind::PasswordChanged,
             user.id,
@@ -118,6 +119,15 @@ impl Accounts {
         // (a change of letter case is the same mailbox: at once).
         let new_address = lookup_key(&email) != lookup_key(&user.email);
         if new_address {
+            // The old address's undo link holds for its whole life: no change meanwhile
+            // moves the account out of its reach (or deletes it).
+            if self
+                .store
+                .has_live_link(user.id, UNDO.name, self.clock.now())
+                .await?
+            {
+                return Err(AccountError::EmailChangeFrozen);
+            }
             if let Some(taken) = self.store.taken("", &lookup_key(&email)).await? {
                 return Err(AccountError::Taken(taken));
             }

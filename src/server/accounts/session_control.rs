@@ -85,6 +85,7 @@ impl Accounts {
     ) -> Result<(), AccountError> {
         let user_id = principal.user.id;
         self.store.revoke_tokens(user_id).await?;
+        self.drop_pending_email(user_id).await?;
         let by = Some(principal.session_id.as_str());
         self.record(ActivityKind::LoggedOutEverywhere, user_id, client, by)
             .await;

@@ -77,6 +77,12 @@ impl From<AccountError> for ApiError {
             AccountError::SecondFactorState(message) => {
                 ApiError::new(ErrorCode::Conflict, message)
             }
+            AccountError::EmailChangeFrozen => ApiError::new(
+                ErrorCode::Conflict,
+                "Your e-mail address changed less than 7 days ago: it can change again once \
+                 the link that undoes that change (sent to the old address) has expired.",
+            )
+            .on_field("email"),
             AccountError::MissingToken => ApiError::new(
                 ErrorCode::MissingToken,
                 "Sign in first: send the header Authorization: Bearer <token>.",

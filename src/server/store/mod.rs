@@ -322,6 +322,13 @@ pub trait LinkStore: Send + Sync {
         hash: &str,
         purpose: &'static str,
     ) -> Result<Option<OneTimeLink>, StoreError>;
+    /// Whether account `user_id` has a link of `purpose` still good at `now`.
+    async fn has_live_link(
+        &self,
+        user_id: i64,
+        purpose: &'static str,
+        now: i64,
+    ) -> Result<bool, StoreError>;
 }
 
 /// The mail queue.

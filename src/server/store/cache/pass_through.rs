@@ -36,6 +36,14 @@ impl LinkStore for CachedStore {
     ) -> Result<bool, StoreError> {
         self.inner.issue_link(link, not_since).await
     }
+    async fn has_live_link(
+        &self,
+        user_id: i64,
+        purpose: &'static str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.inner.has_live_link(user_id, purpose, now).await
+    }
     async fn find_link(
         &self,
         hash: &str,

@@ -56,6 +56,24 @@ impl LinkStore for SqlStore {
         Ok(true)
     }
 
+    async fn has_live_link(
+        &self,
+        user_id: i64,
+        purpose: &'static str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let live = sqlx::query(
+            "SELECT 1 AS live FROM one_time_links \
+             WHERE user_id = $1 AND purpose = $2 AND expires_at > $3 LIMIT 1",
+        )
+        .bind(user_id)
+        .bind(purpose)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(live.is_some())
+    }
+
     async fn find_link(
         &self,
         hash: &str,
