@@ -82,12 +82,12 @@ on_both_databases!(
         let new_password = "the owner's fresh passphrase";
         let ways: [(&str, &str, Value); 3] = [
             (
-                "pw",
+                "by_password",
                 "/api/users/me/password",
                 json!({"current_password": PASSWORD, "new_password": new_password}),
             ),
-            ("all", "/api/users/me/logout-all", json!({})),
-            ("notme", "/api/users/me/activity/not-me", Value::Null),
+            ("by_logout_all", "/api/users/me/logout-all", json!({})),
+            ("by_not_me", "/api/users/me/activity/not-me", Value::Null),
         ];
         for (name, path, body) in ways {
             let token = server.signed_up(name).await;
@@ -118,7 +118,11 @@ on_both_databases!(
                 400,
                 "{name}: the link is dead"
             );
-            let password = if name == "pw" { new_password } else { PASSWORD };
+            let password = if name == "by_password" {
+                new_password
+            } else {
+                PASSWORD
+            };
             let owner = json(server.login(name, password).await).await["access_token"].clone();
             let me = json(server.me(owner.as_str().unwrap()).await).await;
             assert_eq!(me["email"], format!("{name}@example.com"), "{name}");
@@ -126,17 +130,17 @@ on_both_databases!(
         }
 
         // A reset through the mailbox ends it too.
-        let token = server.signed_up("reset").await;
+        let token = server.signed_up("by_reset").await;
         assert_eq!(
-            change_to(&server, &token, "reset@intruder.example")
+            change_to(&server, &token, "by_reset@intruder.example")
                 .await
                 .status(),
             200
         );
-        let body = json!({"email": "reset@example.com"});
+        let body = json!({"email": "by_reset@example.com"});
         server.post_json(None, "/api/password/forgot", body).await;
         let mail = maildev
-            .wait_for("reset@example.com", "Reset your Keyhold password", 1)
+            .wait_for("by_reset@example.com", "Reset your Keyhold password", 1)
             .await;
         let body = json!({"token": mail.token(), "password": new_password});
         assert_eq!(
@@ -147,7 +151,7 @@ on_both_databases!(
             200
         );
         assert_eq!(
-            confirm(&server, &maildev, "reset@intruder.example", 1).await,
+            confirm(&server, &maildev, "by_reset@intruder.example", 1).await,
             400
         );
     }
