@@ -17,8 +17,11 @@ function app(secret: string) {
   };
 }
 
-/** Turns two-step verification on from the security page: the secret and the recovery codes. */
-async function turnOn(page: Page): Promise<{ secret: string; codes: string[] }> {
+/**
+ * Turns two-step verification on from the security page: the secret and the recovery
+ * codes. `whileShown` runs while the codes are on the page (before "I saved them").
+ */
+async function turnOn(page: Page, whileShown?: () => Promise<void>): Promise<{ secret: string; codes: string[] }> {
   const section = page.getByRole("region", { name: "Two-step verification" });
   await section.getByLabel("Current password").fill(PASSWORD);
   await section.getByRole("button", { name: "Set up an authenticator app" }).click();
@@ -36,6 +39,7 @@ async function turnOn(page: Page): Promise<{ secret: string; codes: string[] }> 
   await section.screenshot({ path: "screenshots/two-step-recovery-codes.png" });
   const codes = (await list.locator("li").allTextContents()).map((c) => c.trim());
   expect(codes[0]).toMatch(/^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/);
+  await whileShown?.();
   await section.getByRole("button", { name: "I saved them" }).click();
   await expect(section.getByText("Signing in needs a code from your authenticator app.")).toBeVisible();
   await expect(section.getByText("10 recovery codes left.")).toBeVisible();
@@ -130,4 +134,23 @@ test("changing the password asks for the code, and turning it off needs one too"
   await expect(section.getByRole("button", { name: "Set up an authenticator app" })).toBeVisible();
   // The password form no longer asks for a code.
   await expect(password.getByLabel("Two-step code")).toHaveCount(0);
+});
+
+test("after turning it on, the other devices can be signed out at once", async ({ browser }) => {
+  // ASVS 5.0 7.4.3: a change of how the account signs in offers to end the other sessions.
+  const name = uniqueName("offer");
+  const laptop = await (await browser.newContext()).newPage();
+  const phone = await (await browser.newContext()).newPage();
+  await signUp(laptop, name);
+  await logIn(phone, name);
+  await expect(phone).toHaveURL(/\/profile$/);
+
+  await openSettings(laptop, "Security");
+  await turnOn(laptop, async () => {
+    const offer = laptop.getByTestId("end-other-sessions");
+    await offer.getByRole("button", { name: "Sign out my other devices" }).click();
+    await expect(offer.getByRole("status")).toHaveText("Signed out 1 other session.");
+  });
+  await phone.reload();
+  await expect(phone).toHaveURL(/\/login\?next=%2Fprofile$/);
 });

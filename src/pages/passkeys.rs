@@ -6,7 +6,7 @@
 use super::form::{focus_when_shown, input_value, FormAlert, FormErrors, SubmitButton, TextField};
 use super::profile::AccountChanged;
 use super::second_factors::{second_factor_for, SecondFactorField, SecondFactors};
-use super::sessions::{ago, now};
+use super::sessions::{ago, now, OfferToEndOtherSessions};
 use super::signed_in::use_session;
 use crate::api::passkeys::{
     list_passkeys, remove_passkey, rename_passkey, PasskeyView, RemovePasskeyRequest,
@@ -119,7 +119,10 @@ pub fn PasskeysSection() -> impl IntoView {
             Ok::<_, ApiError>(format!("Passkey \"{name}\" removed."))
         }
     });
+    // A passkey just added: offer to sign out the other devices (ASVS 5.0 7.4.3).
+    let just_added = RwSignal::new(false);
     let done = move |message: String| {
+        just_added.set(false);
         errors.set(None);
         remove_errors.set(None);
         notice.set(Some(message));
@@ -129,6 +132,7 @@ pub fn PasskeysSection() -> impl IntoView {
         Some(Ok(message)) => {
             clear(&[name, password, code]);
             done(message);
+            just_added.set(true);
         }
         Some(Err(error)) => {
             notice.set(None);
@@ -211,6 +215,9 @@ pub fn PasskeysSection() -> impl IntoView {
                 }.into_any(),
             }}
             <p class="notice" role="status">{move || notice.get()}</p>
+            <Show when=move || just_added.get()>
+                <OfferToEndOtherSessions />
+            </Show>
             <Show when=move || !unavailable()>
                 <form class="form" method="post" on:submit=submit novalidate=true>
                     <TextField

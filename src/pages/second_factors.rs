@@ -6,6 +6,7 @@ use super::form::{
     focus_when_shown, input_value, on_result, FormAlert, FormErrors, SubmitButton, TextField,
 };
 use super::profile::AccountChanged;
+use super::sessions::OfferToEndOtherSessions;
 use super::signed_in::use_session;
 use crate::api::proofs::{ConfirmedRequest, SecondFactorFields, SecondFactorsView};
 use crate::api::second_factors::{
@@ -281,6 +282,7 @@ fn RecoveryCodes(codes: Vec<String>, shown_codes: RwSignal<Option<Vec<String>>>)
         <ul class="recovery-codes" aria-label="Recovery codes" data-testid="recovery-codes">
             {codes.into_iter().map(|code| view! { <li>{code}</li> }).collect_view()}
         </ul>
+        <OfferToEndOtherSessions />
         <button type="button" class="button button--primary" on:click=done>"I saved them"</button>
     }
 }

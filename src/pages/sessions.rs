@@ -1,5 +1,6 @@
 //! The profile's "Your sessions": every device signed in to the account, with "Sign out"
-//! for each, "Sign out everywhere else" and "Log out everywhere".
+//! for each, "Sign out everywhere else" and "Log out everywhere"; and the offer to sign
+//! out the other devices after a second factor is added (`OfferToEndOtherSessions`).
 
 use super::form::FormAlert;
 use super::profile::AccountChanged;
@@ -10,6 +11,44 @@ use crate::api::sessions::{
 use crate::api::{users::log_out_everywhere, ApiError};
 use leptos::prelude::*;
 use leptos_router::{hooks::use_navigate, NavigateOptions};
+
+/// Ends every session but this one: what to tell the person.
+async fn end_other_sessions() -> Result<String, ApiError> {
+    revoke_other_sessions().await.map(|r| match r.revoked {
+        1 => "Signed out 1 other session.".to_owned(),
+        n => format!("Signed out {n} other sessions."),
+    })
+}
+
+/// After a second factor is added (ASVS 5.0 7.4.3): the offer to sign out every other
+/// device at once, in case one of them is not the owner's.
+#[component]
+pub fn OfferToEndOtherSessions() -> impl IntoView {
+    let end = Action::new(|_: &()| end_other_sessions());
+    view! {
+        <div class="offer" data-testid="end-other-sessions">
+            {move || match end.value().get() {
+                Some(Ok(message)) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="notice notice--warning" role="alert">{e.message}</p> }.into_any(),
+                None => view! {
+                    <p class="section__text">
+                        "If a device you do not recognise could be signed in to your account, sign it out now."
+                    </p>
+                    <button
+                        type="button"
+                        class="button button--ghost"
+                        disabled=move || end.pending().get()
+                        on:click=move |_| {
+                            end.dispatch(());
+                        }
+                    >
+                        "Sign out my other devices"
+                    </button>
+                }.into_any(),
+            }}
+        </div>
+    }
+}
 
 /// "just now", "5 minutes ago", "3 hours ago", "2 days ago".
 pub fn ago(seconds: i64) -> String {
@@ -70,12 +109,7 @@ pub fn SessionsSection() -> impl IntoView {
                 .map(|_| format!("Signed out {device}."))
         }
     });
-    let others = Action::new(|_: &()| async move {
-        revoke_other_sessions().await.map(|r| match r.revoked {
-            1 => "Signed out 1 other session.".to_owned(),
-            n => format!("Signed out {n} other sessions."),
-        })
-    });
+    let others = Action::new(|_: &()| end_other_sessions());
     for action in [revoke.value(), others.value()] {
         Effect::new(move |_| match action.get() {
             Some(Ok(message)) => {
