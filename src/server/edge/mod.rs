@@ -24,6 +24,7 @@ pub mod headers;
 mod media;
 pub mod metrics;
 mod openapi;
+mod page_form_answers;
 mod page_forms;
 mod pages;
 mod request_context;
