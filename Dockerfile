@@ -3,7 +3,7 @@
 #   docker build -t keyhold .
 #   docker run -p 8080:8080 -v keyhold-data:/data keyhold
 # With PostgreSQL: add -e DATABASE_URL=postgres://user:pass@db:5432/keyhold and the
-# same -e KEYHOLD_JWT_SECRET=... on every instance.
+# same -e KEYHOLD_JWT_SECRET=... and -e KEYHOLD_KEY_ENCRYPTION_KEY=... on every instance.
 
 FROM rust:1.95-bookworm AS build
 RUN apt-get update \

@@ -12,6 +12,7 @@
 #   BENCH_ME_ROUNDS=3   rounds of phase 1 (ceiling then Keyhold, `wrk -t1 -c64`, no script)
 #   BENCH_RUST_LOG=warn Keyhold's RUST_LOG during the run (info: a log line per request)
 #   BENCH_DATABASE_URL  Keyhold on this database (an empty PostgreSQL one) instead of SQLite
+#   BENCH_KEY_ENCRYPTION_KEY  Keyhold's KEYHOLD_KEY_ENCRYPTION_KEY (a fixed test value by default)
 #   BENCH_ALGORITHMS="HS256 EdDSA ES256"  users/me with tokens signed by each (phase 1b,
 #                       bench/token_algorithms.sh); empty: skip
 #   CARGO_TARGET_DIR    where the Keyhold release binary is (default ~/.cache/keyhold/target)
@@ -106,6 +107,7 @@ mkdir -p "$TMP/keyhold"
 LEPTOS_OUTPUT_NAME=keyhold LEPTOS_SITE_ADDR="127.0.0.1:$KH_PORT" LEPTOS_SITE_ROOT="$SITE_ROOT" \
 LEPTOS_ENV=PROD KEYHOLD_DATA_DIR="$TMP/keyhold" RUST_LOG="$KH_LOG" DATABASE_URL="${BENCH_DATABASE_URL:-}" \
 KEYHOLD_RATE_LOGIN=1000000/1s KEYHOLD_LOGIN_FREE_FAILURES=1000000 KEYHOLD_RATE_REGISTRATION=1000000/1s \
+KEYHOLD_KEY_ENCRYPTION_KEY="${BENCH_KEY_ENCRYPTION_KEY:-bench-key-encryption-key-0123456789abcdefghij}" \
   "$BIN" >"$OUT/keyhold.log" 2>&1 &
 KH_PID=$!; PIDS+=("$KH_PID")
 (cd "$BENCH_DIR/fastapi-reference" && exec "$VENV/bin/uvicorn" main:app --host 127.0.0.1 --port "$FA_PORT" \

@@ -38,6 +38,8 @@ const serverEnv: Record<string, string> = {
 };
 if (process.env.E2E_DATABASE_URL) {
   serverEnv.DATABASE_URL = process.env.E2E_DATABASE_URL;
+  // Required with PostgreSQL (SQLite generates one into the data directory).
+  serverEnv.KEYHOLD_KEY_ENCRYPTION_KEY = "e2e-key-encryption-key-0123456789abcdefghijkl";
 }
 
 export default defineConfig({

@@ -24,6 +24,7 @@ pub(crate) async fn keyhold(db: &TestDatabase, args: &[&str], extra: &[(&str, &s
         .env("DATABASE_URL", &db.url)
         .env("KEYHOLD_DATA_DIR", &db.data_dir)
         .env("RUST_LOG", "warn")
+        .envs(crate::helpers::key_encryption_key_for(&db.url))
         .envs(extra.iter().copied());
     let output = tokio::task::spawn_blocking(move || command.output())
         .await
@@ -271,6 +272,10 @@ on_both_databases!(migrate_and_check_config, |engine: Engine| async move {
         &[
             ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"),
             ("KEYHOLD_DB_CONNECT_TIMEOUT", "2"),
+            (
+                "KEYHOLD_KEY_ENCRYPTION_KEY",
+                crate::helpers::POSTGRES_KEY_ENCRYPTION_KEY,
+            ),
         ],
     )
     .await;

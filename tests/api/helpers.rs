@@ -4,8 +4,10 @@
 //! in its own process (`Instance`), when a test needs the server's own memory or exit.
 
 use keyhold::server::{
-    building_blocks::second_factors::totp::code_at, config::Config, edge::router::router,
-    runtime::state::AppState,
+    building_blocks::second_factors::totp::code_at,
+    config::Config,
+    edge::router::router,
+    runtime::state::{AppState, StartupError},
 };
 use leptos::prelude::LeptosOptions;
 use sqlx::{Connection, Executor, PgConnection};
@@ -120,9 +122,20 @@ pub struct TestServer {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// The key-encryption key of the servers on PostgreSQL, where it is required (on SQLite
+/// each server generates its own into its data directory, as it ships).
+pub const POSTGRES_KEY_ENCRYPTION_KEY: &str = "postgres-test-key-encryption-key-0123456789abcdef";
+
+/// `KEYHOLD_KEY_ENCRYPTION_KEY` for a server on `database_url`, if it needs one given.
+pub fn key_encryption_key_for(database_url: &str) -> Option<(&'static str, &'static str)> {
+    database_url
+        .starts_with("postgres")
+        .then_some(("KEYHOLD_KEY_ENCRYPTION_KEY", POSTGRES_KEY_ENCRYPTION_KEY))
+}
+
 /// Settings for a test server: cheap argon2 so tests stay fast, everything else real.
 pub fn test_settings(db: &TestDatabase) -> HashMap<&'static str, String> {
-    HashMap::from([
+    let mut settings = HashMap::from([
         ("KEYHOLD_DATA_DIR", db.data_dir.display().to_string()),
         ("DATABASE_URL", db.url.clone()),
         ("KEYHOLD_ARGON2_MEMORY_KIB", "1024".into()),
@@ -138,7 +151,11 @@ pub fn test_settings(db: &TestDatabase) -> HashMap<&'static str, String> {
             "KEYHOLD_JWT_SECRET",
             "integration-test-secret-0123456789abcdef-0123456789".into(),
         ),
-    ])
+    ]);
+    if let Some((name, key)) = key_encryption_key_for(&db.url) {
+        settings.insert(name, key.into());
+    }
+    settings
 }
 
 impl TestServer {
@@ -184,6 +201,24 @@ impl TestServer {
             _db: db,
             task,
         }
+    }
+
+    /// The start-up once more on this server's database and data directory, as a
+    /// restart or another instance runs it, with `adjust` on the settings (this server
+    /// keeps running).
+    pub async fn start_up_again(
+        &self,
+        adjust: impl FnOnce(&mut HashMap<&'static str, String>),
+    ) -> Result<AppState, StartupError> {
+        let mut settings = test_settings(&self._db);
+        adjust(&mut settings);
+        let config = Config::from_lookup(|name| settings.get(name).cloned()).expect("config");
+        let leptos_options = LeptosOptions::builder()
+            .output_name("keyhold")
+            .site_root("target/site")
+            .site_addr(self.addr)
+            .build();
+        AppState::build(&config, leptos_options).await
     }
 
     /// The server's database (for running `keyhold` commands on it).
@@ -335,6 +370,7 @@ impl Instance {
             .env("KEYHOLD_DB_POOL_SIZE", "20")
             .env("RUST_LOG", "warn")
             .env("KEYHOLD_RATE_REGISTRATION", "100000/1s")
+            .envs(key_encryption_key_for(database_url))
             .envs(extra.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

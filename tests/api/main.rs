@@ -27,6 +27,7 @@ mod passkey_second_factor;
 mod passkeys;
 mod published_keys;
 mod recovery;
+mod sealed_secrets;
 mod second_factors;
 mod security;
 mod security_notices;

@@ -1,10 +1,16 @@
 //! Turning the authenticator app (TOTP) on and off, and the recovery codes that come
 //! with it. Setting up, removing and new codes need the password (and the second factor
-//! once there is one); the app is active only after it produced a valid code.
+//! once there is one); the app is active only after it produced a valid code. Its secret
+//! is stored sealed for the account (`second_factors/totp_at_rest.rs`) from the set-up
+//! on, and opened only to check a code.
 
 use super::{AccountError, Accounts, Client, Principal, SecondFactorProof};
 use crate::api::security_events::ActivityKind;
-use crate::server::building_blocks::second_factors::{qr_code, recovery_codes, totp};
+use crate::server::{
+    building_blocks::second_factors::{qr_code, recovery_codes, totp},
+    store::TotpFactor,
+};
+use secrecy::{ExposeSecret, SecretString};
 
 /// How long a set-up secret waits for its first code.
 const SETUP_SECS: i64 = 15 * 60;
@@ -69,9 +75,10 @@ impl Accounts {
             .ok_or_else(|| AccountError::Internal("cannot build the otpauth URI".into()))?;
         let qr_svg = qr_code::svg(&uri, "QR code for your authenticator app")
             .ok_or_else(|| AccountError::Internal("cannot draw the QR code".into()))?;
+        let sealed = self.totp_secrets.seal(user.id, &secret);
         if !self
             .store
-            .set_pending_totp(user.id, &secret, self.clock.now())
+            .set_pending_totp(user.id, &sealed, self.clock.now())
             .await?
         {
             return Err(AccountError::SecondFactorState(
@@ -107,7 +114,13 @@ impl Accounts {
             .second_factor(user.id)
             .await?
             .map_err(AccountError::Throttled)?;
-        let step = totp::matching_step(&pending.secret, code, now)
+        let secret = self.authenticator_secret(user.id, &pending).map_err(|_| {
+            AccountError::SecondFactorState(
+                "The authenticator app waiting for its first code cannot be checked. Start \
+                     the set-up again.",
+            )
+        })?;
+        let step = totp::matching_step(secret.expose_secret(), code, now)
             .ok_or(AccountError::WrongConfirmationCode("code"))?;
         self.throttle.second_factor_succeeded(user.id).await?;
         let codes = recovery_codes::generate();
@@ -188,6 +201,29 @@ impl Accounts {
         )
         .await;
         Ok(codes)
+    }
+
+    /// The app's secret for account `user_id`, opened. One that does not open for this
+    /// account (its row altered: another account's secret copied in; or a readable one
+    /// of an earlier version that no start-up has sealed) is never used: its codes are
+    /// refused (`AuthenticatorUnreadable`), and the log says so.
+    pub(super) fn authenticator_secret(
+        &self,
+        user_id: i64,
+        factor: &TotpFactor,
+    ) -> Result<SecretString, AccountError> {
+        let opened = match &factor.sealed_secret {
+            Some(sealed) => self.totp_secrets.open(user_id, sealed).ok(),
+            None => None,
+        };
+        opened.ok_or_else(|| {
+            tracing::error!(
+                user_id,
+                "the authenticator app's stored secret does not open for this account (the \
+                 row was altered); its codes are refused until it is set up again"
+            );
+            AccountError::AuthenticatorUnreadable
+        })
     }
 
     async fn require_authenticator(&self, user_id: i64) -> Result<(), AccountError> {

@@ -5,7 +5,7 @@
 
 use super::{AccountError, Accounts};
 use crate::server::building_blocks::digest::sha256_hex;
-use crate::server::{mail::messages::Composed, store::OneTimeLink, store::QueuedMail};
+use crate::server::{mail::messages::Composed, store::OneTimeLink};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
 
@@ -135,17 +135,9 @@ impl Accounts {
         }
     }
 
-    /// Queues `message` to `to` and wakes the delivery worker.
+    /// Queues `message` to `to` (its bodies sealed) and wakes the delivery worker.
     pub(super) async fn send(&self, to: &str, message: Composed) -> Result<(), AccountError> {
-        let mail = QueuedMail {
-            id: 0,
-            recipient: to.to_owned(),
-            subject: message.subject,
-            text_body: message.text,
-            html_body: message.html,
-            created_at: self.clock.now(),
-            attempts: 0,
-        };
+        let mail = self.mailer.queued(to, message, self.clock.now());
         self.store.enqueue_mail(&mail).await?;
         self.mailer.wake();
         Ok(())

@@ -47,6 +47,7 @@ use crate::server::{
         password::{HashError, PasswordHasher},
         refresh_token::RefreshToken,
         relying_party::{RelyingParty, Unavailable},
+        second_factors::totp_at_rest::TotpSecrets,
         session_cookie::SessionCookies,
         session_policy::SessionPolicy,
         token::{IssuedToken, TokenError, TokenService},
@@ -162,6 +163,11 @@ pub enum AccountError {
     /// are refused until a recovery code or a passkey is used.
     #[error("the authenticator app is locked after too many wrong codes")]
     AuthenticatorLocked,
+    /// The authenticator app's stored secret does not open for this account (its row
+    /// was altered, e.g. another account's secret copied in): its codes are refused
+    /// until it is removed and set up again.
+    #[error("the authenticator app's sealed secret does not open for this account")]
+    AuthenticatorUnreadable,
     /// The account's only second factor is a passkey, and passkeys are unavailable: the
     /// password alone does not sign in (fail closed).
     #[error("the account's passkeys cannot be checked: {0}")]
@@ -226,6 +232,7 @@ pub struct Accounts {
     images: ImageProcessor,
     sessions: SessionPolicy,
     mailer: Mailer,
+    totp_secrets: TotpSecrets,
     require_verified_email: bool,
     relying_party: Result<RelyingParty, Unavailable>,
 }
@@ -244,6 +251,8 @@ pub struct Parts {
     pub images: ImageProcessor,
     pub sessions: SessionPolicy,
     pub mailer: Mailer,
+    /// Seals the authenticator apps' secrets at rest (`KEYHOLD_KEY_ENCRYPTION_KEY`).
+    pub totp_secrets: TotpSecrets,
     /// `KEYHOLD_REQUIRE_VERIFIED_EMAIL`.
     pub require_verified_email: bool,
     /// WebAuthn's view of the site, from `KEYHOLD_PUBLIC_URL` (or why passkeys are off).
@@ -264,6 +273,7 @@ impl Accounts {
             images: parts.images,
             sessions: parts.sessions,
             mailer: parts.mailer,
+            totp_secrets: parts.totp_secrets,
             require_verified_email: parts.require_verified_email,
             relying_party: parts.relying_party,
         }

@@ -20,6 +20,7 @@ use crate::server::{
     mail::messages,
     store::{Credentials, MfaChallenge, User},
 };
+use secrecy::ExposeSecret;
 
 /// How long an `mfa_token` lives.
 pub const MFA_TOKEN_SECS: i64 = 5 * 60;
@@ -179,7 +180,8 @@ impl Accounts {
     /// Whether `code` is the authenticator app's code for now (±1 step) and its step
     /// was not used before (it is used now). A wrong code counts towards the lock;
     /// a locked app accepts none (`AuthenticatorLocked`), and its owner is told by mail
-    /// when it locks.
+    /// when it locks; an app whose secret does not open accepts none either
+    /// (`AuthenticatorUnreadable`, counted as no wrong code).
     async fn accept_code(&self, user: &User, code: &str) -> Result<bool, AccountError> {
         let Some(factor) = self.store.totp_factor(user.id).await? else {
             return Ok(false);
@@ -190,7 +192,8 @@ impl Accounts {
         if factor.failed_codes >= TOTP_FAILURE_CAP {
             return Err(AccountError::AuthenticatorLocked);
         }
-        let accepted = match totp::matching_step(&factor.secret, code, self.clock.now()) {
+        let secret = self.authenticator_secret(user.id, &factor)?;
+        let accepted = match totp::matching_step(secret.expose_secret(), code, self.clock.now()) {
             Some(step) => {
                 step > factor.last_step && self.store.accept_totp_step(user.id, step).await?
             }

@@ -20,6 +20,7 @@ use std::{net::IpAddr, sync::Arc, time::Duration};
 
 const PASSWORD: &str = "correct horse battery staple";
 const DAY: Duration = Duration::from_secs(86_400);
+const UNIT_TEST_KEK: &[u8] = b"unit-test-key-encryption-key-0123456789abcdef";
 
 async fn accounts() -> (Accounts, Clock) {
     let clock = Clock::system();
@@ -72,8 +73,13 @@ async fn accounts() -> (Accounts, Clock) {
         sessions: SessionPolicy::default(),
         mailer: crate::server::mail::Mailer::new(
             "https://id.example",
+            Arc::new(crate::server::mail::MailSeal::new(UNIT_TEST_KEK)),
             Arc::new(tokio::sync::Notify::new()),
         ),
+        totp_secrets:
+            crate::server::building_blocks::second_factors::totp_at_rest::TotpSecrets::new(
+                UNIT_TEST_KEK,
+            ),
         require_verified_email: false,
         relying_party: crate::server::building_blocks::relying_party::RelyingParty::from_public_url(
             "https://id.example",

@@ -4,7 +4,8 @@
 //!
 //! Secrets and proofs: `password` (argon2id), `token` (access tokens and their keys),
 //! `refresh_token`, `device_cookie`, `second_factors` (TOTP, recovery codes, QR code),
-//! `relying_party` (WebAuthn's view of the site), `digest` (SHA-256 as hex). Input and
+//! `relying_party` (WebAuthn's view of the site), `digest` (SHA-256 as hex), `sealing`
+//! (secrets at rest under the key-encryption key). Input and
 //! policy: `validation`, `session_policy`, `user_agent`, `images`. Time and CPU: `clock`,
 //! `low_priority_threads` and the door in front of them, `load_shedding`.
 
@@ -17,6 +18,7 @@ pub mod low_priority_threads;
 pub mod password;
 pub mod refresh_token;
 pub mod relying_party;
+pub mod sealing;
 pub mod second_factors;
 pub mod session_cookie;
 pub mod session_policy;

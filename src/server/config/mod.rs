@@ -280,6 +280,7 @@ impl Config {
             ));
         }
         self.check_token_keys()?;
+        self.check_key_encryption_key()?;
         if let Some(bad) = self
             .allowed_origins
             .iter()

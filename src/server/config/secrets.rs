@@ -3,6 +3,7 @@
 //! JWT secret and the key-encryption key generated once into the data directory (mode
 //! 0600) when the environment gives none.
 
+use super::{Config, ConfigError};
 use crate::server::runtime::private_files::{create_private_dir, write_new_private_file};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use rand::RngCore;
@@ -42,6 +43,27 @@ pub fn check_secret(name: &'static str, secret: &[u8]) -> Result<(), SecretError
     Ok(())
 }
 
+impl Config {
+    /// `KEYHOLD_KEY_ENCRYPTION_KEY`: a real key when given, and required with PostgreSQL,
+    /// whose instances must all seal and open with the same one (a SQLite file belongs to
+    /// one server, which generates its key into the data directory).
+    pub(super) fn check_key_encryption_key(&self) -> Result<(), ConfigError> {
+        const NAME: &str = "KEYHOLD_KEY_ENCRYPTION_KEY";
+        let invalid = |reason: String| ConfigError::Invalid { name: NAME, reason };
+        match &self.key_encryption_key {
+            Some(key) => check_secret(NAME, key.expose_secret().as_bytes())
+                .map_err(|e| invalid(e.to_string())),
+            None if !self.database_url.expose_secret().starts_with("sqlite:") => Err(invalid(
+                "is required with PostgreSQL: it seals the authenticator secrets, queued mail \
+                 and private signing keys in the database; the same value on every instance \
+                 and wherever `keyhold` commands run (e.g. `openssl rand -base64 48`)"
+                    .into(),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SecretFileError {
     #[error("the generated secret in {path} could not be read or written: {reason}")]
@@ -63,9 +85,10 @@ pub fn load_or_create_jwt_secret(
     load_or_create_secret(from_env, data_dir, "jwt-secret")
 }
 
-/// The key that seals private signing keys at rest: from the environment if given, else
+/// The key that seals secrets at rest (private signing keys, authenticator secrets,
+/// queued mail: `building_blocks/sealing.rs`): from the environment if given, else
 /// generated once into `<data_dir>/key-encryption-key` (mode 0600; SQLite only, see
-/// `Config::check`).
+/// `Config::check_key_encryption_key`).
 pub fn load_or_create_key_encryption_key(
     from_env: Option<&SecretString>,
     data_dir: &Path,

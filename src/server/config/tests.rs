@@ -103,7 +103,7 @@ fn secrets_never_print() {
 }
 
 #[test]
-fn published_keys_need_a_key_encryption_key_on_postgresql() {
+fn postgresql_needs_a_key_encryption_key() {
     let c = config(&[("KEYHOLD_JWT_ALG", "EdDSA")]).unwrap();
     assert!(c.publishes_keys());
     assert_eq!(c.jwt_key_promote_after, Duration::from_secs(1200));
@@ -122,6 +122,11 @@ fn published_keys_need_a_key_encryption_key_on_postgresql() {
         "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWo",
     );
     assert!(config(&[("KEYHOLD_JWT_ALG", "ES256"), postgres, kek]).is_ok());
+    // It seals the authenticator secrets and queued mail too: HS256 needs it as well.
+    let error = config(&[postgres]).unwrap_err().to_string();
+    assert!(error.contains("KEYHOLD_KEY_ENCRYPTION_KEY"), "{error}");
+    assert!(config(&[postgres, kek]).is_ok());
+    assert!(config(&[]).is_ok(), "SQLite generates one");
     let weak = ("KEYHOLD_KEY_ENCRYPTION_KEY", "short");
     assert!(config(&[("KEYHOLD_JWT_ALG", "ES256"), weak]).is_err());
 }

@@ -1,8 +1,7 @@
 //! The settings of published token keys (`KEYHOLD_JWT_ALG=EdDSA|ES256`), checked
 //! together.
 
-use super::{secrets, Config, ConfigError};
-use secrecy::ExposeSecret;
+use super::{Config, ConfigError};
 use std::time::Duration;
 
 impl Config {
@@ -18,18 +17,6 @@ impl Config {
         };
         if self.jwt_keys_reload < Duration::from_secs(1) {
             return Err(invalid("KEYHOLD_JWT_KEYS_RELOAD", "must be at least 1s"));
-        }
-        if let Some(key) = &self.key_encryption_key {
-            secrets::check_secret("KEYHOLD_KEY_ENCRYPTION_KEY", key.expose_secret().as_bytes())
-                .map_err(|e| invalid("KEYHOLD_KEY_ENCRYPTION_KEY", &e.to_string()))?;
-        }
-        let sqlite = self.database_url.expose_secret().starts_with("sqlite:");
-        if self.publishes_keys() && !sqlite && self.key_encryption_key.is_none() {
-            return Err(invalid(
-                "KEYHOLD_KEY_ENCRYPTION_KEY",
-                "is required with PostgreSQL and KEYHOLD_JWT_ALG=EdDSA or ES256: the same \
-                 value on every instance (e.g. `openssl rand -base64 48`)",
-            ));
         }
         Ok(())
     }

@@ -139,6 +139,13 @@ impl From<AccountError> for ApiError {
                  recovery codes or a passkey instead (that unlocks it).",
             )
             .on_field("code"),
+            AccountError::AuthenticatorUnreadable => ApiError::new(
+                ErrorCode::Forbidden,
+                "Your authenticator app cannot be checked: its stored key was altered. Use one \
+                 of your recovery codes or a passkey instead, then remove the app and set it up \
+                 again.",
+            )
+            .on_field("code"),
             AccountError::PasskeyFactorUnavailable(why) => ApiError::new(
                 ErrorCode::Unavailable,
                 "This account's second step is a passkey, and passkeys are turned off on this \

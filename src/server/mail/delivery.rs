@@ -4,7 +4,10 @@
 //! be sent now is retried with exponential backoff; it is dropped (and the log says so)
 //! only when it can never be sent or after `give_up_after`.
 
-use super::transport::{Transport, TransportError};
+use super::{
+    sealed_bodies::MailSeal,
+    transport::{Transport, TransportError},
+};
 use crate::server::{
     building_blocks::clock::Clock,
     store::{QueuedMail, Store},
@@ -36,10 +39,16 @@ impl RetryPolicy {
     }
 }
 
+/// How the worker sends: the transport, and the seal that opens queued bodies.
+pub struct Sender {
+    pub transport: Transport,
+    pub seal: Arc<MailSeal>,
+}
+
 /// Starts the worker; it stops once `store` is dropped (the server shut down).
 pub fn start_delivery(
     store: &Arc<dyn Store>,
-    transport: Transport,
+    sender: Sender,
     wake: Arc<Notify>,
     clock: Clock,
     retry: RetryPolicy,
@@ -51,7 +60,7 @@ pub fn start_delivery(
             loop {
                 let now = clock.now();
                 match queue.claim_mail(now, now + LEASE_SECS).await {
-                    Ok(Some(mail)) => deliver(queue.as_ref(), &transport, &mail, now, retry).await,
+                    Ok(Some(mail)) => deliver(queue.as_ref(), &sender, &mail, now, retry).await,
                     Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(reason = %e, "cannot read the mail queue");
@@ -70,14 +79,22 @@ pub fn start_delivery(
 
 async fn deliver(
     queue: &dyn Store,
-    transport: &Transport,
+    sender: &Sender,
     mail: &QueuedMail,
     now: i64,
     retry: RetryPolicy,
 ) {
     let give_up_at =
         mail.created_at + i64::try_from(retry.give_up_after.as_secs()).unwrap_or(i64::MAX / 2);
-    let outcome = match transport.send(mail).await {
+    // The key was checked at start-up: a body that does not open was altered (or moved
+    // to another recipient's row) and is never sent.
+    let sent = match sender.seal.readable(mail) {
+        Ok(readable) => sender.transport.send(&readable).await,
+        Err(_) => Err(TransportError::Permanent(
+            "its sealed body does not open: the row was altered".into(),
+        )),
+    };
+    let outcome = match sent {
         Ok(()) => {
             metrics::counter!("keyhold_mail_sent_total").increment(1);
             tracing::info!(mail_id = mail.id, attempts = mail.attempts, "mail sent");

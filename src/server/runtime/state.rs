@@ -10,6 +10,7 @@ use crate::server::{
         low_priority_threads::WorkerError,
         password::{HashError, PasswordHasher},
         relying_party::RelyingParty,
+        second_factors::totp_at_rest::TotpSecrets,
         session_cookie::SessionCookies,
         token::{
             key_rotation::{KeySet, KeySetError},
@@ -18,11 +19,12 @@ use crate::server::{
         validation::PasswordPolicy,
     },
     config::{
-        secrets::{load_or_create_jwt_secret, SecretFileError},
+        secrets::{load_or_create_jwt_secret, load_or_create_key_encryption_key, SecretFileError},
         Config,
     },
     edge::{client_address::ClientAddressPolicy, cookie::CookiePolicy},
-    mail::{start_delivery, Mailer, RetryPolicy, Transport},
+    mail::{start_delivery, MailSeal, Mailer, RetryPolicy, Sender, Transport},
+    runtime::sealed_at_rest::{seal_at_start, SealingError},
     store::{follow_external_changes, CachedStore, DatabaseOptions, SqlStore, Store, StoreError},
     throttle::{MemoryThrottle, Throttle, ThrottleStore},
 };
@@ -80,6 +82,8 @@ pub enum StartupError {
     #[error("KEYHOLD_JWT_PRIVATE_KEY: {0}")]
     PrivateKey(#[from] KeyError),
     #[error(transparent)]
+    Sealing(#[from] SealingError),
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Hash(#[from] HashError),
@@ -98,6 +102,16 @@ impl AppState {
         let secret = load_or_create_jwt_secret(config.jwt_secret.as_ref(), &config.data_dir)?;
         let clock = Clock::system();
         let tokens = token_service(config, &store, &clock, secret.expose_secret()).await?;
+        // After the signing keys opened (a wrong key stops there first, before the check
+        // below is stored with it on a database that has none yet).
+        let key_encryption_key = load_or_create_key_encryption_key(
+            config.key_encryption_key.as_ref(),
+            &config.data_dir,
+        )?;
+        let kek = key_encryption_key.expose_secret();
+        let totp_secrets = TotpSecrets::new(kek);
+        let mail_seal = Arc::new(MailSeal::new(kek));
+        seal_at_start(&store, kek, &totp_secrets, &mail_seal).await?;
         let hasher =
             PasswordHasher::new(config.argon2, config.hash_concurrency, config.hash_queue)?;
         let policy = PasswordPolicy {
@@ -135,7 +149,11 @@ impl AppState {
             base: config.mail.retry_base,
             give_up_after: MAIL_GIVE_UP_AFTER,
         };
-        start_delivery(&store, transport, wake.clone(), clock.clone(), retry);
+        let sender = Sender {
+            transport,
+            seal: mail_seal.clone(),
+        };
+        start_delivery(&store, sender, wake.clone(), clock.clone(), retry);
         let relying_party = RelyingParty::from_public_url(&config.mail.public_url);
         if let Err(why) = &relying_party {
             tracing::warn!(reason = %why, "passkeys are unavailable");
@@ -151,7 +169,8 @@ impl AppState {
             session_cookies,
             images,
             sessions: config.sessions,
-            mailer: Mailer::new(&config.mail.public_url, wake),
+            mailer: Mailer::new(&config.mail.public_url, mail_seal, wake),
+            totp_secrets,
             require_verified_email: config.mail.require_verified_email,
             relying_party,
         });

@@ -1,6 +1,6 @@
 //! Where accounts live: the store traits (accounts, sessions, activity, links, mail,
-//! second factors, passkeys, signing keys) and their SQL implementation (SQLite by
-//! default, PostgreSQL when `DATABASE_URL` points to one).
+//! second factors, passkeys, signing keys, secrets sealed at start-up) and their SQL
+//! implementation (SQLite by default, PostgreSQL when `DATABASE_URL` points to one).
 
 mod cache;
 mod second_factors;
@@ -136,8 +136,11 @@ pub struct QueuedMail {
     pub id: i64,
     pub recipient: String,
     pub subject: String,
+    /// The bodies, sealed (`mail/sealed_bodies.rs`) when `sealed`, else readable (rows
+    /// queued before migration 0015, sealed at the next start-up).
     pub text_body: String,
     pub html_body: String,
+    pub sealed: bool,
     pub created_at: i64,
     /// Attempts so far, this one included.
     pub attempts: i64,
@@ -146,6 +149,7 @@ pub struct QueuedMail {
 debug_without_secrets!(QueuedMail {
     id,
     subject,
+    sealed,
     created_at,
     attempts
 });
@@ -388,6 +392,30 @@ pub trait SigningKeyStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Deletes the key `kid` (retired, or revoked at once); whether there was one.
     async fn delete_signing_key(&self, kid: &str) -> Result<bool, StoreError>;
+}
+
+/// What a start-up uses to check `KEYHOLD_KEY_ENCRYPTION_KEY` against the database and
+/// to seal what versions before migration 0015 stored readable (`runtime/sealed_at_rest.rs`).
+#[async_trait]
+pub trait SealedAtRestStore: Send + Sync {
+    /// The stored key check (`building_blocks/sealing.rs`), `candidate` stored first if
+    /// there is none (of instances starting together, one stores it).
+    async fn key_check(&self, candidate: &str) -> Result<String, StoreError>;
+    /// The authenticator secrets still readable: account id and base32 secret.
+    async fn readable_totp_secrets(&self) -> Result<Vec<(i64, String)>, StoreError>;
+    /// Replaces the readable secret `readable` of account `user_id` with `sealed`, if the
+    /// row still holds it; whether it did.
+    async fn seal_totp_secret(
+        &self,
+        user_id: i64,
+        readable: &str,
+        sealed: &str,
+    ) -> Result<bool, StoreError>;
+    /// The queued messages whose bodies are still readable.
+    async fn readable_mail(&self) -> Result<Vec<QueuedMail>, StoreError>;
+    /// Replaces message `id`'s readable bodies with the sealed `text` and `html`, if it
+    /// is still queued readable; whether it did.
+    async fn seal_mail(&self, id: i64, text: &str, html: &str) -> Result<bool, StoreError>;
 }
 
 /// Everything the account rules keep: one database (or the SQLite cache in front of it).

@@ -7,8 +7,11 @@ use async_trait::async_trait;
 /// An account's authenticator app (RFC 6238), as stored.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TotpFactor {
-    /// The shared secret, base32 (RFC 4648, no padding).
-    pub secret: String,
+    /// The shared secret (base32), sealed for this account
+    /// (`building_blocks/second_factors/totp_at_rest.rs`). `None`: the row still holds
+    /// the readable secret of a version before migration 0015 (every start-up seals
+    /// those, `runtime/sealed_at_rest.rs`), which is never used as it is.
+    pub sealed_secret: Option<String>,
     pub created_at: i64,
     /// When a first valid code activated it (`None`: set up, not active yet).
     pub confirmed_at: Option<i64>,
@@ -98,11 +101,12 @@ debug_without_secrets!(Ceremony {
 #[async_trait]
 pub trait SecondFactorStore: Send + Sync {
     async fn totp_factor(&self, user_id: i64) -> Result<Option<TotpFactor>, StoreError>;
-    /// Stores a new, not yet active secret unless an active one exists (`false` then).
+    /// Stores a new, not yet active secret (sealed) unless an active one exists (`false`
+    /// then).
     async fn set_pending_totp(
         &self,
         user_id: i64,
-        secret: &str,
+        sealed_secret: &str,
         now: i64,
     ) -> Result<bool, StoreError>;
     /// Activates the pending secret, accepting `step`, and replaces the recovery codes

@@ -5,19 +5,23 @@
 use super::SqlStore;
 use crate::server::store::{MailStore, QueuedMail, StoreError};
 use async_trait::async_trait;
-use sqlx::Row;
+use sqlx::{any::AnyRow, Row};
+
+pub(super) const MAIL_COLUMNS: &str =
+    "id, recipient, subject, text_body, html_body, bodies_sealed, created_at, attempts";
 
 #[async_trait]
 impl MailStore for SqlStore {
     async fn enqueue_mail(&self, mail: &QueuedMail) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO mail_queue (recipient, subject, text_body, html_body, created_at, \
-             next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)",
+            "INSERT INTO mail_queue (recipient, subject, text_body, html_body, bodies_sealed, \
+             created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
         )
         .bind(&mail.recipient)
         .bind(&mail.subject)
         .bind(&mail.text_body)
         .bind(&mail.html_body)
+        .bind(i64::from(mail.sealed))
         .bind(mail.created_at)
         .execute(&self.pool)
         .await?;
@@ -29,27 +33,18 @@ impl MailStore for SqlStore {
         now: i64,
         lease_until: i64,
     ) -> Result<Option<QueuedMail>, StoreError> {
-        let row = sqlx::query(
+        let row = sqlx::query(&format!(
             "UPDATE mail_queue SET next_attempt_at = $1, attempts = attempts + 1 \
              WHERE id = (SELECT id FROM mail_queue WHERE next_attempt_at <= $2 \
                          ORDER BY next_attempt_at, id LIMIT 1) \
              AND next_attempt_at <= $2 \
-             RETURNING id, recipient, subject, text_body, html_body, created_at, attempts",
-        )
+             RETURNING {MAIL_COLUMNS}"
+        ))
         .bind(lease_until)
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(QueuedMail {
-            id: row.try_get("id")?,
-            recipient: row.try_get("recipient")?,
-            subject: row.try_get("subject")?,
-            text_body: row.try_get("text_body")?,
-            html_body: row.try_get("html_body")?,
-            created_at: row.try_get("created_at")?,
-            attempts: row.try_get("attempts")?,
-        }))
+        Ok(row.as_ref().map(mail_from).transpose()?)
     }
 
     async fn mail_sent(&self, id: i64) -> Result<(), StoreError> {
@@ -76,4 +71,17 @@ impl MailStore for SqlStore {
             .await?;
         Ok(row.try_get("depth")?)
     }
+}
+
+pub(super) fn mail_from(row: &AnyRow) -> Result<QueuedMail, sqlx::Error> {
+    Ok(QueuedMail {
+        id: row.try_get("id")?,
+        recipient: row.try_get("recipient")?,
+        subject: row.try_get("subject")?,
+        text_body: row.try_get("text_body")?,
+        html_body: row.try_get("html_body")?,
+        sealed: row.try_get::<i64, _>("bodies_sealed")? != 0,
+        created_at: row.try_get("created_at")?,
+        attempts: row.try_get("attempts")?,
+    })
 }

@@ -7,6 +7,7 @@ mod admin;
 mod links;
 mod mail_queue;
 mod passkeys;
+mod sealed_at_rest;
 mod second_factors;
 mod sessions;
 mod signing_keys;

@@ -14,15 +14,16 @@ const CHALLENGE_COLUMNS: &str =
 impl SecondFactorStore for SqlStore {
     async fn totp_factor(&self, user_id: i64) -> Result<Option<TotpFactor>, StoreError> {
         let row = sqlx::query(
-            "SELECT secret, created_at, confirmed_at, last_step, failed_codes FROM totp_factors \
-             WHERE user_id = $1",
+            "SELECT secret, secret_sealed, created_at, confirmed_at, last_step, failed_codes \
+             FROM totp_factors WHERE user_id = $1",
         )
         .bind(user_id)
         .fetch_optional(&self.pool)
         .await?;
         let factor = row.map(|row| -> Result<_, sqlx::Error> {
+            let sealed = row.try_get::<i64, _>("secret_sealed")? != 0;
             Ok(TotpFactor {
-                secret: row.try_get("secret")?,
+                sealed_secret: sealed.then(|| row.try_get("secret")).transpose()?,
                 created_at: row.try_get("created_at")?,
                 confirmed_at: row.try_get("confirmed_at")?,
                 last_step: row.try_get("last_step")?,
@@ -35,19 +36,19 @@ impl SecondFactorStore for SqlStore {
     async fn set_pending_totp(
         &self,
         user_id: i64,
-        secret: &str,
+        sealed_secret: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
         // Replaces a secret still waiting for its first code, never an active one.
         let stored = sqlx::query(
-            "INSERT INTO totp_factors (user_id, secret, created_at, confirmed_at, last_step) \
-             VALUES ($1, $2, $3, NULL, 0) \
-             ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, \
+            "INSERT INTO totp_factors (user_id, secret, secret_sealed, created_at, \
+             confirmed_at, last_step) VALUES ($1, $2, 1, $3, NULL, 0) \
+             ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, secret_sealed = 1, \
              created_at = excluded.created_at, last_step = 0 \
              WHERE totp_factors.confirmed_at IS NULL",
         )
         .bind(user_id)
-        .bind(secret)
+        .bind(sealed_secret)
         .bind(now)
         .execute(&self.pool)
         .await?;
