@@ -193,7 +193,9 @@ impl TestServer {
     /// How many throttling states the server keeps (its `keyhold_throttle_keys` gauge).
     pub async fn throttle_keys(&self) -> u64 {
         let gauges = self.state.accounts.gauges().await;
-        gauges.throttle_keys.expect("the throttle state can be counted")
+        gauges
+            .throttle_keys
+            .expect("the throttle state can be counted")
     }
 
     /// The server's database (for running `keyhold` commands on it).

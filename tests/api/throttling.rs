@@ -303,8 +303,7 @@ on_both_databases!(
             let (status, _, _) = login_from(&server, "203.0.113.7", &name, WRONG, None).await;
             assert_eq!(status, 401, "attempt {i}");
         }
-        let (status, _, retry) =
-            login_from(&server, "203.0.113.7", "fresh20", WRONG, None).await;
+        let (status, _, retry) = login_from(&server, "203.0.113.7", "fresh20", WRONG, None).await;
         assert_eq!(status, 429);
         assert!((170..=180).contains(&retry.unwrap()), "{retry:?}");
         // A known name from there waits too; refused attempts create no state.
@@ -340,7 +339,8 @@ on_both_databases!(
         // address, the name there, the name): 300 in all, against a bound of 40.
         for i in 0..100u32 {
             let addr = format!("10.{}.{}.1", i / 200, i % 200);
-            let (status, _, _) = login_from(&server, &addr, &format!("flood{i}"), WRONG, None).await;
+            let (status, _, _) =
+                login_from(&server, &addr, &format!("flood{i}"), WRONG, None).await;
             assert_eq!(status, 401);
         }
         // Memory drops the least recently used at once; PostgreSQL prunes off the

@@ -2,8 +2,9 @@
 //! finding 10): only a name that is an account's has an entry to write, so writing it
 //! on the request path would let the answer's timing tell known names from unknown.
 //! Both now answer without waiting for the database (a known name's entry is a job put
-//! in a queue, well under a microsecond); one writer stores the entries in order. A flood queues at most `QUEUE_LENGTH` of them;
-//! beyond, an entry is only logged and counted.
+//! in a queue, well under a microsecond); one writer stores the entries in order. A
+//! flood queues at most `QUEUE_LENGTH` of them; beyond, an entry is only logged and
+//! counted.
 
 use super::{
     activity::{announce, record_event, Origin},
@@ -31,6 +32,16 @@ struct Attempt {
     at: i64,
 }
 
+impl Attempt {
+    fn origin(&self) -> Origin<'_> {
+        Origin {
+            address: &self.address,
+            user_agent: &self.user_agent,
+            session_id: None,
+        }
+    }
+}
+
 enum Job {
     Store(Attempt),
     /// Answered once every job queued before it is done.
@@ -55,13 +66,8 @@ impl DeferredActivity {
             while let Some(job) = jobs.recv().await {
                 match job {
                     Job::Store(attempt) => {
-                        let origin = Origin {
-                            address: &attempt.address,
-                            user_agent: &attempt.user_agent,
-                            session_id: None,
-                        };
-                        let (kind, user_id) = (attempt.kind, attempt.user_id);
-                        record_event(store.as_ref(), kind, user_id, origin, attempt.at).await;
+                        let (kind, user_id, at) = (attempt.kind, attempt.user_id, attempt.at);
+                        record_event(store.as_ref(), kind, user_id, attempt.origin(), at).await;
                         settle(&written, user_id);
                     }
                     Job::Mark(done) => {
@@ -86,12 +92,7 @@ impl DeferredActivity {
             return;
         };
         settle(&self.pending, attempt.user_id);
-        let origin = Origin {
-            address: &attempt.address,
-            user_agent: &attempt.user_agent,
-            session_id: None,
-        };
-        announce(attempt.kind, attempt.user_id, origin);
+        announce(attempt.kind, attempt.user_id, attempt.origin());
         metrics::counter!("keyhold_security_events_unstored_total").increment(1);
     }
 

@@ -361,7 +361,11 @@ fn limits(get: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> 
         unreachable!("the per-account log-in limit is a backoff")
     };
     Ok(Limits {
-        login_from_address: rate(get, "KEYHOLD_RATE_LOGIN_ADDRESS", defaults.login_from_address)?,
+        login_from_address: rate(
+            get,
+            "KEYHOLD_RATE_LOGIN_ADDRESS",
+            defaults.login_from_address,
+        )?,
         login_per_address: rate(get, "KEYHOLD_RATE_LOGIN", defaults.login_per_address)?,
         login_per_device: rate(get, "KEYHOLD_RATE_LOGIN_DEVICE", defaults.login_per_device)?,
         login_per_account: Rule::Backoff {

@@ -76,8 +76,17 @@ mod tests {
         assert!(throttle.step("a", BUCKET, 0).await.unwrap().is_err());
         assert!(throttle.step("d", BUCKET, 0).await.unwrap().is_ok());
         assert_eq!(throttle.tracked_keys().await.unwrap(), 3);
-        assert!(throttle.step("a", BUCKET, 0).await.unwrap().is_err(), "kept");
-        assert!(throttle.step("c", BUCKET, 0).await.unwrap().is_err(), "kept");
-        assert!(throttle.step("b", BUCKET, 0).await.unwrap().is_ok(), "dropped");
+        assert!(
+            throttle.step("a", BUCKET, 0).await.unwrap().is_err(),
+            "kept"
+        );
+        assert!(
+            throttle.step("c", BUCKET, 0).await.unwrap().is_err(),
+            "kept"
+        );
+        assert!(
+            throttle.step("b", BUCKET, 0).await.unwrap().is_ok(),
+            "dropped"
+        );
     }
 }

@@ -114,7 +114,11 @@ impl ThrottleStore for SqlThrottle {
                 .await?;
         }
         tx.commit().await?;
-        if self.steps.fetch_add(1, Ordering::Relaxed) % self.prune_every == 0 {
+        if self
+            .steps
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(self.prune_every)
+        {
             self.prune(now_ms);
         }
         Ok(verdict)
