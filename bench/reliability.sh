@@ -25,8 +25,8 @@ trap cleanup EXIT
 start() {
   LEPTOS_OUTPUT_NAME=keyhold LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ROOT="$ROOT/target/site" \
   LEPTOS_ENV=PROD KEYHOLD_DATA_DIR="$TMP/data" RUST_LOG=warn \
-  KEYHOLD_RATE_LOGIN=1000000/1s KEYHOLD_LOGIN_FREE_FAILURES=1000000 KEYHOLD_RATE_REGISTRATION=1000000/1s \
-    "$BIN" >>"$TMP/keyhold.log" 2>&1 &
+  KEYHOLD_RATE_LOGIN=1000000/1s KEYHOLD_RATE_LOGIN_ADDRESS=1000000/1s KEYHOLD_LOGIN_FREE_FAILURES=1000000 \
+  KEYHOLD_RATE_REGISTRATION=1000000/1s "$BIN" >>"$TMP/keyhold.log" 2>&1 &
   KH_PID=$!
   for _ in $(seq 1 100); do curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null && return 0; sleep 0.1; done
   echo "Keyhold did not come up:" >&2; tail -20 "$TMP/keyhold.log" >&2; exit 1

@@ -101,12 +101,13 @@ wait_up() { # url
 KH_LOG="${BENCH_RUST_LOG:-warn}"
 log "starting Keyhold on $KH (RUST_LOG=$KH_LOG) and the FastAPI reference on $FA"
 mkdir -p "$TMP/keyhold"
-# KEYHOLD_RATE_LOGIN / KEYHOLD_LOGIN_FREE_FAILURES: every login comes from 127.0.0.1 for the same
-# account; without these, per-client login throttling (5 attempts, 1 per 12 s)
-# would answer 429 after the first few requests and there would be nothing to measure.
+# KEYHOLD_RATE_LOGIN(_ADDRESS) / KEYHOLD_LOGIN_FREE_FAILURES: every login comes from 127.0.0.1 for
+# the same account; without these, per-client login throttling (5 attempts, 1 per 12 s; 20 per
+# address) would answer 429 after the first few requests and there would be nothing to measure.
 LEPTOS_OUTPUT_NAME=keyhold LEPTOS_SITE_ADDR="127.0.0.1:$KH_PORT" LEPTOS_SITE_ROOT="$SITE_ROOT" \
 LEPTOS_ENV=PROD KEYHOLD_DATA_DIR="$TMP/keyhold" RUST_LOG="$KH_LOG" DATABASE_URL="${BENCH_DATABASE_URL:-}" \
-KEYHOLD_RATE_LOGIN=1000000/1s KEYHOLD_LOGIN_FREE_FAILURES=1000000 KEYHOLD_RATE_REGISTRATION=1000000/1s \
+KEYHOLD_RATE_LOGIN=1000000/1s KEYHOLD_RATE_LOGIN_ADDRESS=1000000/1s KEYHOLD_LOGIN_FREE_FAILURES=1000000 \
+KEYHOLD_RATE_REGISTRATION=1000000/1s \
 KEYHOLD_KEY_ENCRYPTION_KEY="${BENCH_KEY_ENCRYPTION_KEY:-bench-key-encryption-key-0123456789abcdefghij}" \
   "$BIN" >"$OUT/keyhold.log" 2>&1 &
 KH_PID=$!; PIDS+=("$KH_PID")

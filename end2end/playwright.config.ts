@@ -25,8 +25,9 @@ const serverEnv: Record<string, string> = {
   LEPTOS_ENV: "PROD",
   KEYHOLD_DATA_DIR: dataDir,
   RUST_LOG: process.env.RUST_LOG ?? "warn",
-  // Every test signs up from 127.0.0.1: lift the per-address sign-up and profile budgets
-  // (the log-in budgets stay as shipped; a test checks them).
+  // Every test signs up and logs in from 127.0.0.1: lift the per-address budgets (the
+  // per-account log-in budgets stay as shipped; a test checks them).
+  KEYHOLD_RATE_LOGIN_ADDRESS: "100000/1m",
   KEYHOLD_RATE_REGISTRATION: "100000/1m",
   KEYHOLD_RATE_PROFILE: "100000/1m",
   KEYHOLD_RATE_UPLOAD: "100000/1m",

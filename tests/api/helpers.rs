@@ -117,6 +117,8 @@ pub struct TestServer {
     pub client: reqwest::Client,
     /// The server's clock: `clock.advance(..)` instead of sleeping through an expiry.
     pub clock: keyhold::server::building_blocks::clock::Clock,
+    /// What the metrics sample (`throttle_keys`).
+    state: AppState,
     /// Dropped with the server (a PostgreSQL test database is dropped then).
     _db: TestDatabase,
     task: tokio::task::JoinHandle<()>,
@@ -141,8 +143,9 @@ pub fn test_settings(db: &TestDatabase) -> HashMap<&'static str, String> {
         ("KEYHOLD_ARGON2_MEMORY_KIB", "1024".into()),
         ("KEYHOLD_ARGON2_ITERATIONS", "1".into()),
         ("KEYHOLD_DB_POOL_SIZE", "20".into()),
-        // Tests sign up and upload a lot from 127.0.0.1; `throttling.rs` puts these
-        // budgets back to what ships.
+        // Tests sign up, log in and upload a lot from 127.0.0.1; `throttling.rs` puts
+        // these budgets back to what ships.
+        ("KEYHOLD_RATE_LOGIN_ADDRESS", "100000/1s".into()),
         ("KEYHOLD_RATE_REGISTRATION", "100000/1s".into()),
         ("KEYHOLD_RATE_PROFILE", "100000/1s".into()),
         ("KEYHOLD_RATE_UPLOAD", "100000/1s".into()),
@@ -185,7 +188,7 @@ impl TestServer {
             .await
             .expect("state");
         let clock = state.clock.clone();
-        let app = router(state, &config);
+        let app = router(state.clone(), &config);
         let header_timeout = config.header_timeout;
         let task = tokio::spawn(keyhold::server::runtime::serve::serve(
             listener,
@@ -198,6 +201,7 @@ impl TestServer {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             clock,
+            state,
             _db: db,
             task,
         }
@@ -219,6 +223,14 @@ impl TestServer {
             .site_addr(self.addr)
             .build();
         AppState::build(&config, leptos_options).await
+    }
+
+    /// How many throttling states the server keeps (its `keyhold_throttle_keys` gauge).
+    pub async fn throttle_keys(&self) -> u64 {
+        let gauges = self.state.accounts.gauges().await;
+        gauges
+            .throttle_keys
+            .expect("the throttle state can be counted")
     }
 
     /// The server's database (for running `keyhold` commands on it).
@@ -371,6 +383,7 @@ impl Instance {
             .env("RUST_LOG", "warn")
             .env("KEYHOLD_RATE_REGISTRATION", "100000/1s")
             .envs(key_encryption_key_for(database_url))
+            .env("KEYHOLD_RATE_LOGIN_ADDRESS", "100000/1s")
             .envs(extra.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

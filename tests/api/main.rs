@@ -15,6 +15,7 @@ mod browser_session;
 mod client_address;
 mod code_guessing;
 mod contract;
+mod deferred_activity;
 mod http_api;
 mod images;
 mod instances;

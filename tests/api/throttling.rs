@@ -283,3 +283,77 @@ on_both_databases!(
         assert_ne!(renewed, device);
     }
 );
+
+on_both_databases!(
+    fresh_names_from_one_address_spend_its_budget,
+    |engine: Engine| async move {
+        // The shipped 20 at once, then one every 3 min instead of 3 s: a slow machine
+        // cannot earn a try back meanwhile (the shipped pace: the unit tests).
+        let server = TestServer::start_with(engine, |s| {
+            as_shipped(s);
+            s.insert("KEYHOLD_CLIENT_IP_HEADER", "x-forwarded-for".into());
+            s.insert("KEYHOLD_RATE_LOGIN_ADDRESS", "20/1h".into());
+        })
+        .await;
+        server.signed_up("owner").await;
+        // A new name each time passes every per-name budget; the address's own budget
+        // is spent first, whatever the name.
+        for i in 0..20 {
+            let name = format!("fresh{i}");
+            let (status, _, _) = login_from(&server, "203.0.113.7", &name, WRONG, None).await;
+            assert_eq!(status, 401, "attempt {i}");
+        }
+        let (status, _, retry) = login_from(&server, "203.0.113.7", "fresh20", WRONG, None).await;
+        assert_eq!(status, 429);
+        assert!((170..=180).contains(&retry.unwrap()), "{retry:?}");
+        // A known name from there waits too; refused attempts create no state.
+        let kept = server.throttle_keys().await;
+        for i in 21..61 {
+            let name = format!("fresh{i}");
+            let (status, _, _) = login_from(&server, "203.0.113.7", &name, WRONG, None).await;
+            assert_eq!(status, 429);
+        }
+        let (status, _, _) = login_from(&server, "203.0.113.7", "owner", PASSWORD, None).await;
+        assert_eq!(status, 429);
+        assert_eq!(server.throttle_keys().await, kept);
+        // Another address logs in at once; the first gets one more try after the wait.
+        let (status, _, _) = login_from(&server, "192.0.2.44", "owner", PASSWORD, None).await;
+        assert_eq!(status, 200);
+        server.clock.advance(Duration::from_secs(180));
+        let (status, _, _) = login_from(&server, "203.0.113.7", "owner", PASSWORD, None).await;
+        assert_eq!(status, 200);
+    }
+);
+
+on_both_databases!(
+    the_throttle_state_stays_bounded,
+    |engine: Engine| async move {
+        const BOUND: u64 = 40;
+        let server = TestServer::start_with(engine, |s| {
+            s.insert("KEYHOLD_CLIENT_IP_HEADER", "x-forwarded-for".into());
+            s.insert("KEYHOLD_THROTTLE_MAX_KEYS", BOUND.to_string());
+        })
+        .await;
+        server.signed_up("owner").await;
+        // Each log-in from a new address with a new name brings three keys (the
+        // address, the name there, the name): 300 in all, against a bound of 40.
+        for i in 0..100u32 {
+            let addr = format!("10.{}.{}.1", i / 200, i % 200);
+            let (status, _, _) =
+                login_from(&server, &addr, &format!("flood{i}"), WRONG, None).await;
+            assert_eq!(status, 401);
+        }
+        // Memory drops the least recently used at once; PostgreSQL prunes off the
+        // request path every BOUND / 4 steps (so up to that many more): wait for it.
+        let most = BOUND + BOUND / 4;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut kept = server.throttle_keys().await;
+        while kept > most && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            kept = server.throttle_keys().await;
+        }
+        assert!((BOUND / 2..=most).contains(&kept), "{kept} states kept");
+        let (status, _, _) = login_from(&server, "192.0.2.44", "owner", PASSWORD, None).await;
+        assert_eq!(status, 200);
+    }
+);

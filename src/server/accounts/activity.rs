@@ -39,15 +39,7 @@ pub async fn record_event(
     origin: Origin<'_>,
     now: i64,
 ) {
-    tracing::info!(
-        target: "keyhold::audit",
-        event = kind.name(),
-        user_id,
-        address = origin.address,
-        session = origin.session_id,
-        "security event"
-    );
-    metrics::counter!("keyhold_security_events_total", "kind" => kind.name()).increment(1);
+    announce(kind, user_id, origin);
     let folds = matches!(
         kind,
         ActivityKind::LoginFailed
@@ -68,6 +60,19 @@ pub async fn record_event(
         metrics::counter!("keyhold_db_errors_total").increment(1);
         tracing::error!(reason = %e, event = kind.name(), user_id, "cannot store a security event");
     }
+}
+
+/// The event's log line (target `keyhold::audit`) and count.
+pub(super) fn announce(kind: ActivityKind, user_id: i64, origin: Origin<'_>) {
+    tracing::info!(
+        target: "keyhold::audit",
+        event = kind.name(),
+        user_id,
+        address = origin.address,
+        session = origin.session_id,
+        "security event"
+    );
+    metrics::counter!("keyhold_security_events_total", "kind" => kind.name()).increment(1);
 }
 
 impl StoredEvent {
@@ -94,6 +99,8 @@ impl Accounts {
         client: Client<'_>,
         session_id: Option<&str>,
     ) {
+        // After the account's failed log-ins still queued, so the list stays in order.
+        self.deferred.written(user_id).await;
         let address = client.addr.to_string();
         let origin = Origin {
             address: &address,
@@ -144,6 +151,7 @@ impl Accounts {
             }
             .into());
         }
+        self.deferred.written(user.id).await;
         let mut events = self.store.events(user.id, before, limit + 1).await?;
         let more = events.len() > limit as usize;
         events.truncate(limit as usize);

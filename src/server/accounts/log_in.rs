@@ -17,9 +17,11 @@ use crate::server::{
 impl Accounts {
     /// Checks a username-or-email and password: the person, or the second step their
     /// account asks for (which keeps `continuation`, what the log-in is for). An unknown
-    /// user and a wrong password give the same error after the same amount of work;
-    /// attempts are throttled before any hashing (a browser that proves with its device
-    /// cookie that it signed in to this account before spends only its own budget).
+    /// user and a wrong password give the same error after the same amount of work (their
+    /// activity entries are written after the answer); attempts are throttled before any
+    /// hashing, first per address whatever the name (a browser that proves with its
+    /// device cookie that it signed in to this account before spends only its own
+    /// budget).
     pub async fn login(
         &self,
         identifier: &str,
@@ -68,11 +70,9 @@ impl Accounts {
                     .and_then(|cookie| self.devices.verify(cookie, user.id, user.token_generation))
             }),
         };
+        // Known and unknown names alike: the entry is written after the answer.
         if let Err(wait) = self.throttle.login(&attempt).await? {
-            if let Some(user_id) = user_id {
-                self.record(ActivityKind::LoginThrottled, user_id, client, None)
-                    .await;
-            }
+            self.record_attempt(ActivityKind::LoginThrottled, user_id, client);
             return Err(AccountError::Throttled(wait));
         }
         let password = normalize_password(password);
@@ -82,10 +82,7 @@ impl Accounts {
             self.verify_password(found, password, Upgrade::Yes).await?
         };
         let Some(found) = checked else {
-            if let Some(user_id) = user_id {
-                self.record(ActivityKind::LoginFailed, user_id, client, None)
-                    .await;
-            }
+            self.record_attempt(ActivityKind::LoginFailed, user_id, client);
             return Err(AccountError::InvalidCredentials);
         };
         let user = &found.user;

@@ -13,6 +13,7 @@ mod activity;
 mod authenticator_app;
 mod browser_session;
 mod complete_log_in;
+mod deferred_activity;
 mod email_verification;
 mod first_party;
 mod links;
@@ -38,6 +39,8 @@ pub use links::{new_link, RESET};
 pub use passkeys::{Challenge, MAX_PASSKEYS};
 pub use second_factor::{PasskeyProof, SecondFactorProof, TOTP_FAILURE_CAP};
 pub use self_service::ProfileChange;
+
+use deferred_activity::DeferredActivity;
 
 use crate::server::{
     building_blocks::{
@@ -85,6 +88,8 @@ pub struct Gauges {
     pub pool_idle: u32,
     pub sessions_active: Option<i64>,
     pub mail_queued: Option<i64>,
+    /// Throttling states kept (bounded by `KEYHOLD_THROTTLE_MAX_KEYS`).
+    pub throttle_keys: Option<u64>,
 }
 
 /// Who a valid access token speaks for: the user and the session it belongs to.
@@ -235,6 +240,8 @@ pub struct Accounts {
     totp_secrets: TotpSecrets,
     require_verified_email: bool,
     relying_party: Result<RelyingParty, Unavailable>,
+    /// Failed and throttled log-ins' entries, written after the answer.
+    deferred: DeferredActivity,
 }
 
 /// What `Accounts` is built from.
@@ -260,8 +267,11 @@ pub struct Parts {
 }
 
 impl Accounts {
+    /// The account rules; starts the writer of deferred activity entries (inside a Tokio
+    /// runtime).
     pub fn new(parts: Parts) -> Self {
         Self {
+            deferred: DeferredActivity::start(parts.store.clone()),
             clock: parts.clock,
             store: parts.store,
             hasher: parts.hasher,
@@ -297,6 +307,7 @@ impl Accounts {
             pool_idle,
             sessions_active: self.store.count_sessions(self.clock.now()).await.ok(),
             mail_queued: self.store.mail_queue_depth().await.ok(),
+            throttle_keys: self.throttle.tracked_keys().await.ok(),
         }
     }
 

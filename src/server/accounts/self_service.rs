@@ -179,6 +179,8 @@ impl Accounts {
         let session = Some(principal.session_id.as_str());
         self.confirm_identity(user, (password, "password"), proof, client, session)
             .await?;
+        // No failed log-in's entry may be written after the account's are deleted.
+        self.deferred.written(user.id).await;
         self.store.delete(user.id).await?;
         // Outlives the account (its other entries went with it) until pruned.
         self.record(ActivityKind::AccountDeleted, user.id, client, None)

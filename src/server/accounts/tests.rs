@@ -56,7 +56,7 @@ async fn accounts() -> (Accounts, Clock) {
             max_chars: 256,
         },
         throttle: Throttle::new(
-            Arc::new(MemoryThrottle::default()),
+            Arc::new(MemoryThrottle::new(Limits::default().max_keys)),
             Limits::default(),
             clock.clone(),
         ),

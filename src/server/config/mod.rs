@@ -362,6 +362,11 @@ fn limits(get: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> 
         unreachable!("the per-account log-in limit is a backoff")
     };
     Ok(Limits {
+        login_from_address: rate(
+            get,
+            "KEYHOLD_RATE_LOGIN_ADDRESS",
+            defaults.login_from_address,
+        )?,
         login_per_address: rate(get, "KEYHOLD_RATE_LOGIN", defaults.login_per_address)?,
         login_per_device: rate(get, "KEYHOLD_RATE_LOGIN_DEVICE", defaults.login_per_device)?,
         login_per_account: Rule::Backoff {
@@ -385,6 +390,12 @@ fn limits(get: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> 
         )?,
         recovery_per_address: rate(get, "KEYHOLD_RATE_RECOVERY", defaults.recovery_per_address)?,
         passkey_per_address: rate(get, "KEYHOLD_RATE_PASSKEY", defaults.passkey_per_address)?,
+        max_keys: Some(parse(get, "KEYHOLD_THROTTLE_MAX_KEYS", defaults.max_keys)?)
+            .filter(|keys| *keys > 0)
+            .ok_or_else(|| ConfigError::Invalid {
+                name: "KEYHOLD_THROTTLE_MAX_KEYS",
+                reason: "keep at least 1 state".into(),
+            })?,
     })
 }
 

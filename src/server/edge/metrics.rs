@@ -86,6 +86,10 @@ fn describe() {
         "keyhold_password_hashes_in_flight",
         "Password hashes running or waiting for a hashing thread"
     );
+    describe_counter!(
+        "keyhold_security_events_unstored_total",
+        "Failed or throttled log-ins only logged: their activity entries' queue was full"
+    );
     describe_counter!("keyhold_db_errors_total", "Database errors met by requests");
     describe_gauge!(
         "keyhold_db_connections",
@@ -95,6 +99,10 @@ fn describe() {
     describe_gauge!(
         "keyhold_mail_queue_depth",
         "Messages waiting to be sent (or retried)"
+    );
+    describe_gauge!(
+        "keyhold_throttle_keys",
+        "Throttling states kept (bounded by KEYHOLD_THROTTLE_MAX_KEYS)"
     );
     describe_gauge!("keyhold_build_info", "The running version (always 1)");
 }
@@ -135,6 +143,9 @@ async fn sample(state: &AppState) {
     }
     if let Some(sessions) = gauges.sessions_active {
         metrics::gauge!("keyhold_sessions_active").set(sessions as f64);
+    }
+    if let Some(keys) = gauges.throttle_keys {
+        metrics::gauge!("keyhold_throttle_keys").set(keys as f64);
     }
 }
 

@@ -25,7 +25,10 @@ use crate::server::{
     edge::{client_address::ClientAddressPolicy, cookie::CookiePolicy},
     mail::{start_delivery, MailSeal, Mailer, RetryPolicy, Sender, Transport},
     runtime::sealed_at_rest::{seal_at_start, SealingError},
-    store::{follow_external_changes, CachedStore, DatabaseOptions, SqlStore, Store, StoreError},
+    store::{
+        follow_external_changes, CachedStore, DatabaseOptions, SqlStore, SqlThrottle, Store,
+        StoreError,
+    },
     throttle::{MemoryThrottle, Throttle, ThrottleStore},
 };
 use axum::extract::FromRef;
@@ -120,10 +123,11 @@ impl AppState {
         };
         // Throttling state where every instance sees it: PostgreSQL serves several,
         // a SQLite file belongs to this one process.
+        let max_keys = config.throttle.max_keys;
         let throttle_store: Arc<dyn ThrottleStore> = if store.is_sqlite() {
-            Arc::new(MemoryThrottle::default())
+            Arc::new(MemoryThrottle::new(max_keys))
         } else {
-            Arc::new(store.clone())
+            Arc::new(SqlThrottle::new(store.clone(), max_keys))
         };
         let throttle = Throttle::new(throttle_store, config.throttle, clock.clone());
         let devices = DeviceCookies::new(secret.expose_secret());

@@ -10,7 +10,7 @@ pub use cache::{follow_external_changes, CachedStore};
 pub use second_factors::{
     Ceremony, MfaChallenge, NewPasskey, PasskeyStore, SecondFactorStore, StoredPasskey, TotpFactor,
 };
-pub use sql::{DatabaseOptions, SqlStore};
+pub use sql::{DatabaseOptions, SqlStore, SqlThrottle};
 
 use async_trait::async_trait;
 

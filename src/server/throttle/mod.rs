@@ -4,9 +4,10 @@
 //!
 //! - Log-in from a browser that signed in to the account before (a valid device cookie,
 //!   `building_blocks/device_cookie.rs`): only that device's own bucket.
-//! - Log-in from anywhere else: a bucket per account and address (IPv6 by /64), and a
-//!   per-account backoff whose wait doubles after a few failures (capped), so nobody can
-//!   lock the owner out, who still signs in from a known device at once.
+//! - Log-in from anywhere else: first a bucket per address whatever the name (so fresh
+//!   names cannot each bring a new budget), then a bucket per account and address (IPv6
+//!   by /64), and a per-account backoff whose wait doubles after a few failures (capped),
+//!   so nobody can lock the owner out, who still signs in from a known device at once.
 //! - A password re-entered to confirm a change: a bucket per account that only its
 //!   signed-in sessions reach.
 //! - Second-factor codes (at log-in or confirming a change): the per-account backoff of
@@ -19,7 +20,8 @@
 //!
 //! The state lives where every instance sees it: PostgreSQL when that is the store
 //! (`store/sql/throttle.rs`), this process's memory for SQLite, which one instance owns.
-//! Keys are stored as hashes, never as the e-mail or name typed.
+//! Keys are stored as hashes, never as the e-mail or name typed. Both places keep at
+//! most about [`Limits::max_keys`] states (issue 31 finding 5).
 
 mod memory;
 pub mod rules;
@@ -47,11 +49,16 @@ pub trait ThrottleStore: Send + Sync {
     ) -> Result<Result<(), RetryAfter>, StoreError>;
     /// Forgets `key` (after a success).
     async fn forget(&self, key: &str) -> Result<(), StoreError>;
+    /// How many keys have a state (for the `keyhold_throttle_keys` gauge).
+    async fn tracked_keys(&self) -> Result<u64, StoreError>;
 }
 
 /// Every budget, as configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// Log-in attempts per address from unknown devices, whatever the name: spent
+    /// first, and not given back by a success.
+    pub login_from_address: Rule,
     /// Log-in failures per account and address from unknown devices.
     pub login_per_address: Rule,
     /// Consecutive log-in failures per account from unknown devices.
@@ -68,6 +75,9 @@ pub struct Limits {
     pub recovery_per_address: Rule,
     /// Passkey sign-ins started or refused, per address.
     pub passkey_per_address: Rule,
+    /// The most states kept: past it the least recently used (in memory) or the nearest
+    /// to stepping like new (PostgreSQL) are dropped.
+    pub max_keys: usize,
 }
 
 impl Default for Limits {
@@ -77,6 +87,7 @@ impl Default for Limits {
             interval: Duration::from_secs(seconds),
         };
         Self {
+            login_from_address: bucket(20, 3),
             login_per_address: bucket(5, 12),
             login_per_account: Rule::Backoff {
                 free: 10,
@@ -92,6 +103,7 @@ impl Default for Limits {
             upload_per_address: bucket(30, 20),
             recovery_per_address: bucket(10, 60),
             passkey_per_address: bucket(10, 12),
+            max_keys: 100_000,
         }
     }
 }
@@ -139,7 +151,13 @@ impl Throttle {
                 .spend(&format!("device:{device}"), self.limits.login_per_device)
                 .await;
         }
-        let here = format!("login:{}:{}", attempt.account, network(attempt.addr));
+        // The address's budget first: a refused attempt creates no state for the name.
+        let from = network(attempt.addr);
+        let address = format!("login-from:{from}");
+        if let Err(wait) = self.spend(&address, self.limits.login_from_address).await? {
+            return Ok(Err(wait));
+        }
+        let here = format!("login:{}:{from}", attempt.account);
         if let Err(wait) = self.spend(&here, self.limits.login_per_address).await? {
             return Ok(Err(wait));
         }
@@ -150,7 +168,8 @@ impl Throttle {
         .await
     }
 
-    /// A successful log-in forgives what its attempt was throttled on.
+    /// A successful log-in forgives what its attempt was throttled on, except the
+    /// address's budget: an account of one's own must not refill it.
     pub async fn login_succeeded(&self, attempt: &LoginAttempt) -> Result<(), StoreError> {
         if let Some(device) = &attempt.device {
             return self.forget(&format!("device:{device}")).await;
@@ -254,6 +273,11 @@ impl Throttle {
         }
     }
 
+    /// How many keys have a state now.
+    pub async fn tracked_keys(&self) -> Result<u64, StoreError> {
+        self.store.tracked_keys().await
+    }
+
     async fn spend(&self, key: &str, rule: Rule) -> Result<Result<(), RetryAfter>, StoreError> {
         self.store
             .step(&stored_key(key), rule, self.clock.now_ms())
@@ -304,9 +328,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn fresh_names_from_one_address_share_its_budget() {
+        let throttle = Throttle::new(
+            Arc::new(MemoryThrottle::new(1000)),
+            Limits::default(),
+            Clock::system(),
+        );
+        let attempt = |name: usize, addr: &str| LoginAttempt {
+            account: format!("name:fresh{name}"),
+            addr: addr.parse().unwrap(),
+            device: None,
+        };
+        for name in 0..20 {
+            let verdict = throttle.login(&attempt(name, "192.0.2.1")).await.unwrap();
+            assert!(verdict.is_ok(), "attempt {name}");
+        }
+        let refused = throttle.login(&attempt(20, "192.0.2.1")).await.unwrap();
+        assert_eq!(refused.map_err(RetryAfter::seconds), Err(3));
+        // Nothing of the refused name was kept; another address has its own budget.
+        assert_eq!(throttle.tracked_keys().await.unwrap(), 1 + 2 * 20);
+        let elsewhere = throttle.login(&attempt(20, "192.0.2.2")).await.unwrap();
+        assert!(elsewhere.is_ok());
+    }
+
+    #[tokio::test]
     async fn concurrent_guesses_cannot_all_pass_one_check() {
         let throttle = Arc::new(Throttle::new(
-            Arc::new(MemoryThrottle::default()),
+            Arc::new(MemoryThrottle::new(Limits::default().max_keys)),
             Limits::default(),
             Clock::system(),
         ));

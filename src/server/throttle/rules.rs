@@ -107,12 +107,6 @@ impl Rule {
             }
         }
     }
-
-    /// Whether a state this old (its `until_ms` this far behind `now_ms`) can be
-    /// forgotten: it would step exactly like a fresh one.
-    pub fn forgettable(state: State, now_ms: i64, longest_quiet: Duration) -> bool {
-        now_ms - state.until_ms > ms(longest_quiet)
-    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ mod signing_keys;
 mod throttle;
 mod users;
 
+pub use throttle::SqlThrottle;
+
 use super::{Session, StoreError, Taken, User};
 use crate::server::{
     building_blocks::clock::unix_now, runtime::private_files::make_database_private,
