@@ -8,8 +8,8 @@ use crate::client::{
 };
 use crate::helpers::{Engine, TestServer, PASSWORD};
 use keyhold::api::{
-    activity::{ListActivity, NotMeResponse},
     account::UpdateProfileRequest,
+    activity::{ListActivity, NotMeResponse},
 };
 use serde_json::json;
 
@@ -291,9 +291,6 @@ on_both_databases!(
         assert_eq!(total, 61, "{entries:?}");
         assert_eq!(entries.last().unwrap(), &("login_succeeded".to_owned(), 1));
         let page = ada.activity(&newest(None)).await.value();
-        assert_eq!(
-            page.entries[0].address, "203.0.113.9",
-            "the latest address"
-        );
+        assert_eq!(page.entries[0].address, "203.0.113.9", "the latest address");
     }
 );

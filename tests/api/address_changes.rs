@@ -37,7 +37,10 @@ on_both_databases!(
     |engine: Engine| async move {
         let (server, maildev) = mailed_server(engine, &[]).await;
         let token = server.signed_up("ada").await;
-        assert_eq!(change_to(&server, &token, "ada@intruder.example").await, 200);
+        assert_eq!(
+            change_to(&server, &token, "ada@intruder.example").await,
+            200
+        );
         assert_eq!(
             confirm(&server, &maildev, "ada@intruder.example", 1).await,
             200
@@ -130,7 +133,9 @@ on_both_databases!(
         let mail = maildev
             .wait_for("by_reset@example.com", "Reset your Keyhold password", 1)
             .await;
-        let answer = api.reset_password(&reset(&mail.token(), new_password)).await;
+        let answer = api
+            .reset_password(&reset(&mail.token(), new_password))
+            .await;
         assert_eq!(answer.status(), 200);
         assert_eq!(
             confirm(&server, &maildev, "by_reset@intruder.example", 1).await,

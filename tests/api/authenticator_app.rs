@@ -120,7 +120,11 @@ on_both_databases!(sensitive_changes_need_the_code, |engine| async move {
     assert_eq!(off.status(), 200);
     assert_eq!(off.value(), NONE);
     assert_eq!(from_here(&server).login("ada", new).await.status(), 200);
-    let page = server.api().bearer(&token).activity(&newest(Some(100))).await;
+    let page = server
+        .api()
+        .bearer(&token)
+        .activity(&newest(Some(100)))
+        .await;
     let kinds: Vec<&str> = page.value().entries.iter().map(|e| e.kind.name()).collect();
     for kind in [
         "authenticator_app_added",

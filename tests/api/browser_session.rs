@@ -67,7 +67,8 @@ async fn ended(server: &TestServer, cookie: &str, how: &str, patience: Duration)
         let response = open(server, "/profile", Some(cookie)).await;
         if response.status() == 303 {
             sent_to_log_in(&response, "%2Fprofile");
-            let (value, line) = set_cookie(&response, SESSION_COOKIE).expect("the cookie is removed");
+            let (value, line) =
+                set_cookie(&response, SESSION_COOKIE).expect("the cookie is removed");
             assert_eq!(value, "", "{how}: {line}");
             assert!(line.contains("Max-Age=0"), "{how}: {line}");
             return;

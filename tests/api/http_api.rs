@@ -114,7 +114,9 @@ on_both_databases!(
         assert_eq!(answer.json()["field"], "email");
 
         for body in [&b"{not json"[..], b"", b"[1,2,3]", b"\xff\xfe\x00", b"null"] {
-            let answer = api.raw_post("/api/register", json_body, body.to_vec()).await;
+            let answer = api
+                .raw_post("/api/register", json_body, body.to_vec())
+                .await;
             let status = answer.status();
             assert!(status == 400 || status == 422, "{status} for {body:?}");
             assert!(answer.json()["message"].is_string());

@@ -4,8 +4,8 @@
 
 use crate::client::requests::deletion;
 use crate::helpers::{Engine, TestServer, PASSWORD};
-use keyhold::api::ErrorCode;
 use image::{DynamicImage, ImageBuffer, ImageFormat, Rgba};
+use keyhold::api::ErrorCode;
 use std::{
     io::Cursor,
     time::{Duration, Instant},
@@ -303,7 +303,9 @@ on_both_databases!(
         let url = holder.upload_image(image, "a.png").await.value().image_url;
         let url = url.unwrap();
         assert_eq!(fetch(&server, &url).await.status(), 200);
-        let answer = holder.delete_account(&deletion(PASSWORD, "ephemeral")).await;
+        let answer = holder
+            .delete_account(&deletion(PASSWORD, "ephemeral"))
+            .await;
         assert_eq!(answer.status(), 200);
         assert_eq!(
             fetch(&server, &url).await.status(),

@@ -3,9 +3,9 @@
 //! subject, a stale generation...) gets 401 `invalid_token`; an honest re-signing is
 //! accepted, so the crafting itself is right. Published keys: `key_confusion.rs`.
 
+use crate::devices::me_status;
 use crate::helpers::{Engine, TestServer};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use crate::devices::me_status;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use keyhold::api::ErrorCode;
 use serde_json::{json, Value};
@@ -38,7 +38,12 @@ pub(crate) fn signed(header: &Value, claims: &Value, key: &EncodingKey, alg: Alg
 
 /// A token with exactly this header and payload, HMAC-signed with `secret` and `alg`.
 fn craft(header: &Value, claims: &Value, secret: &str, alg: Algorithm) -> String {
-    signed(header, claims, &EncodingKey::from_secret(secret.as_bytes()), alg)
+    signed(
+        header,
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+        alg,
+    )
 }
 
 /// Asserts `token` is refused as the bearer token of `GET /api/users/me`: 401

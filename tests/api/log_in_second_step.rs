@@ -30,9 +30,13 @@ on_both_databases!(log_in_with_the_code, |engine| async move {
     let now = code_now(&server, &secret);
     let signed_in = api.login_mfa(&second_step(&token, code(&now))).await;
     assert_eq!(signed_in.status(), 200);
-    let (refresh_cookie, _) = signed_in.set_cookie(REFRESH_COOKIE).expect("a refresh cookie");
+    let (refresh_cookie, _) = signed_in
+        .set_cookie(REFRESH_COOKIE)
+        .expect("a refresh cookie");
     // The browser session cookie too: the server sees this browser signed in.
-    let (_, session) = signed_in.set_cookie(SESSION_COOKIE).expect("a session cookie");
+    let (_, session) = signed_in
+        .set_cookie(SESSION_COOKIE)
+        .expect("a session cookie");
     assert!(
         session.contains("SameSite=Lax") && session.contains("HttpOnly"),
         "{session}"
@@ -74,10 +78,14 @@ on_both_databases!(recovery_codes_work_once, |engine| async move {
     let api = from_here(&server);
     let typed = format!(" {} ", codes[0].to_uppercase());
     let step = mfa_token(&server, "wes").await;
-    let first = api.login_mfa(&second_step(&step, recovery_code(&typed))).await;
+    let first = api
+        .login_mfa(&second_step(&step, recovery_code(&typed)))
+        .await;
     assert_eq!(first.status(), 200);
     let step = mfa_token(&server, "wes").await;
-    let again = api.login_mfa(&second_step(&step, recovery_code(&codes[0]))).await;
+    let again = api
+        .login_mfa(&second_step(&step, recovery_code(&codes[0])))
+        .await;
     assert_eq!(again.status(), 401);
     assert_eq!(again.error().field.as_deref(), Some("recovery_code"));
     let status = server.api().bearer(&token).second_factors().await.value();
@@ -91,10 +99,14 @@ on_both_databases!(recovery_codes_work_once, |engine| async move {
     assert_eq!(fresh.status(), 200);
     let fresh = fresh.value().recovery_codes;
     let step = mfa_token(&server, "wes").await;
-    let old = api.login_mfa(&second_step(&step, recovery_code(&codes[1]))).await;
+    let old = api
+        .login_mfa(&second_step(&step, recovery_code(&codes[1])))
+        .await;
     assert_eq!(old.status(), 401);
     let step = mfa_token(&server, "wes").await;
-    let new = api.login_mfa(&second_step(&step, recovery_code(&fresh[1]))).await;
+    let new = api
+        .login_mfa(&second_step(&step, recovery_code(&fresh[1])))
+        .await;
     assert_eq!(new.status(), 200);
 });
 

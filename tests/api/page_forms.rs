@@ -143,7 +143,10 @@ on_both_databases!(
             let response = post_form(&server, "/login", origin, &credentials).await;
             assert_eq!(response.status(), 403, "{origin:?}");
             assert!(!signed_in(&response), "{origin:?}");
-            assert!(set_cookie(&response, REFRESH_COOKIE).is_none(), "{origin:?}");
+            assert!(
+                set_cookie(&response, REFRESH_COOKIE).is_none(),
+                "{origin:?}"
+            );
         }
         // `Origin: null` (the pages' no-referrer policy) counts only with the browser's
         // own word that the post is same-origin.

@@ -259,7 +259,9 @@ on_both_databases!(
         let (ceremony, options) = begun(api.start_passkey_log_in().await);
         let mut answer = device.get(&mut ada_key, &options);
         answer["response"]["userHandle"] = Value::String(encode(b"not a handle"));
-        let answer = api.finish_passkey_log_in(&assertion(&ceremony, answer)).await;
+        let answer = api
+            .finish_passkey_log_in(&assertion(&ceremony, answer))
+            .await;
         assert_eq!(answer.status(), 401);
     }
 );

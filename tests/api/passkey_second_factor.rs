@@ -36,7 +36,10 @@ async fn passkey_step(
     let answer = api.start_passkey_second_factor(mfa_token).await;
     assert_eq!(answer.status(), 200);
     let challenge = answer.value();
-    passkey(&challenge.ceremony, device.get(credential, &challenge.options))
+    passkey(
+        &challenge.ceremony,
+        device.get(credential, &challenge.options),
+    )
 }
 
 on_both_databases!(the_password_then_the_passkey, |engine: Engine| async move {

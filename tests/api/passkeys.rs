@@ -120,7 +120,11 @@ pub(crate) async fn passkeys(server: &TestServer, token: &str) -> Vec<PasskeyVie
 
 /// The kinds in the account's activity, newest first.
 pub(crate) async fn activity(server: &TestServer, token: &str) -> Vec<&'static str> {
-    let page = server.api().bearer(token).activity(&newest(Some(100))).await;
+    let page = server
+        .api()
+        .bearer(token)
+        .activity(&newest(Some(100)))
+        .await;
     page.value().entries.iter().map(|e| e.kind.name()).collect()
 }
 

@@ -290,11 +290,7 @@ async fn two_instances_rotate_without_downtime() {
         )
         .await;
     }
-    assert_eq!(
-        kid_of(&log_in(&on_b).await),
-        first,
-        "standby does not sign"
-    );
+    assert_eq!(kid_of(&log_in(&on_b).await), first, "standby does not sign");
     let second = kids(&client, &b.url("/.well-known/jwks.json")).await[1].clone();
     let (on_b_ref, first_ref) = (&on_b, &first);
     eventually(

@@ -48,10 +48,7 @@ on_both_databases!(cookie_endpoints_check_origin, |engine: Engine| async move {
     ] {
         let answer = from(origin).login("origins", PASSWORD).await;
         assert_eq!(answer.status(), status, "login with origin {origin:?}");
-        assert_eq!(
-            answer.set_cookie(REFRESH_COOKIE).is_some(),
-            status == 200
-        );
+        assert_eq!(answer.set_cookie(REFRESH_COOKIE).is_some(), status == 200);
     }
 
     // Logging out with the cookie from another site is refused too.

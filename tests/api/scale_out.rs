@@ -129,7 +129,11 @@ async fn two_instances_share_one_throttling_budget() {
     assert_eq!(register(&a, "burst", "burst@example.com").await, 201);
     let guess = |at: &Instance, username: &'static str| {
         let api = at.api();
-        async move { api.login(username, "wrong password number one").await.status() }
+        async move {
+            api.login(username, "wrong password number one")
+                .await
+                .status()
+        }
     };
     let mut statuses = Vec::new();
     for i in 0..6 {

@@ -113,11 +113,7 @@ on_both_databases!(
         let answer = holder.delete_account(&wrong).await;
         assert_eq!(answer.status(), 403);
         assert_eq!(answer.error().field.as_deref(), Some("password"));
-        assert_eq!(
-            me_status(&server, &token).await,
-            200,
-            "nothing deleted yet"
-        );
+        assert_eq!(me_status(&server, &token).await, 200, "nothing deleted yet");
 
         let answer = holder.delete_account(&deletion(PASSWORD, "Leaver")).await;
         assert_eq!(answer.status(), 200);

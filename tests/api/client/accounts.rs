@@ -70,7 +70,11 @@ impl Client {
             .mime_str("image/png")
             .expect("a MIME type");
         let form = Form::new().part("image", part);
-        Self::send(self.request(Method::POST, "/api/users/me/image").multipart(form)).await
+        Self::send(
+            self.request(Method::POST, "/api/users/me/image")
+                .multipart(form),
+        )
+        .await
     }
 
     /// `DELETE /api/users/me/image`.

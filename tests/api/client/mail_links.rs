@@ -3,7 +3,9 @@
 use super::{Answer, Client};
 use keyhold::api::{
     email::{ConfirmationSent, EmailConfirmed, LinkToken},
-    recovery::{ForgotPasswordRequest, ForgotPasswordResponse, PasswordReset, ResetPasswordRequest},
+    recovery::{
+        ForgotPasswordRequest, ForgotPasswordResponse, PasswordReset, ResetPasswordRequest,
+    },
 };
 
 impl Client {

@@ -38,7 +38,10 @@ impl Client {
     }
 
     /// `POST /api/users/me/recovery-codes`: new codes, the old ones void.
-    pub async fn new_recovery_codes(&self, request: &ConfirmedRequest) -> Answer<RecoveryCodesView> {
+    pub async fn new_recovery_codes(
+        &self,
+        request: &ConfirmedRequest,
+    ) -> Answer<RecoveryCodesView> {
         self.post("/api/users/me/recovery-codes", request).await
     }
 }
