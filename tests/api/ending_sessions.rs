@@ -90,8 +90,8 @@ on_both_databases!(list_and_revoke_sessions, |engine: Engine| async move {
     let phone_id = &list.iter().find(|s| !s.current).unwrap().id;
 
     // Somebody else's session is not yours to end.
-    let stranger_id = &sessions(&server, &stranger.access).await[0].id;
-    let answer = on_laptop.revoke_session(stranger_id).await;
+    let strangers = sessions(&server, &stranger.access).await;
+    let answer = on_laptop.revoke_session(&strangers[0].id).await;
     assert_eq!(answer.status(), 404);
     assert_eq!(answer.error().field.as_deref(), Some("id"));
     assert_eq!(me_status(&server, &stranger.access).await, 200);
