@@ -3,7 +3,7 @@
 //! on `/healthz`, and recovers when it is back.
 
 use crate::client::requests::registration;
-use crate::helpers::{free_port, json, Engine, TestDatabase, PASSWORD};
+use crate::helpers::{free_port, Engine, TestDatabase, PASSWORD};
 use crate::instance::Instance;
 use keyhold::api::ErrorCode;
 use std::time::{Duration, Instant};
@@ -118,9 +118,9 @@ async fn health_check_and_requests_follow_a_database_outage() {
     let token = answer.value().access_token;
 
     outage.cut();
-    let response = client.get(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(response.status(), 503);
-    assert_eq!(json(response).await["database"], "unreachable");
+    let health = api.health().await;
+    assert_eq!(health.status(), 503);
+    assert_eq!(health.json()["database"], "unreachable");
     let answer = api.bearer(&token).me().await;
     assert_eq!(answer.status(), 503, "a database outage is 503, not 500");
     assert!(answer.headers().contains_key("retry-after"));
@@ -129,13 +129,7 @@ async fn health_check_and_requests_follow_a_database_outage() {
     outage.restore();
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let status = client
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status();
-        if status == 200 {
+        if api.health().await.status() == 200 {
             break;
         }
         assert!(Instant::now() < deadline, "did not recover");

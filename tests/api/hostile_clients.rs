@@ -39,15 +39,7 @@ async fn slow_clients_are_cut_off() {
     }
     // Meanwhile the server answers others at once.
     let started = Instant::now();
-    assert_eq!(
-        client
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.api().health().await.status(), 200);
     assert!(started.elapsed() < Duration::from_secs(1));
     // Within the header deadline (plus slack) every slow connection is closed.
     for mut stream in slow {
@@ -201,15 +193,7 @@ async fn ten_thousand_hostile_requests_leave_the_server_healthy() {
     assert!(response.map(|r| r.status().as_u16() < 500).unwrap_or(true));
 
     // Still healthy, still serving the normal flow, memory bounded.
-    assert_eq!(
-        client
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.api().health().await.status(), 200);
     assert_eq!(api.bearer(&token).me().await.status(), 200);
     let request = registration("after", "after@example.com", PASSWORD);
     assert_eq!(api.register(&request).await.status(), 201);

@@ -284,14 +284,9 @@ on_both_databases!(
     health_check_reports_the_database,
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
-        let response = server
-            .client
-            .get(server.url("/healthz"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        assert_eq!(json(response).await["database"], "reachable");
+        let answer = server.api().health().await;
+        assert_eq!(answer.status(), 200);
+        assert_eq!(answer.json()["database"], "reachable");
     }
 );
 

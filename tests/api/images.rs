@@ -268,16 +268,7 @@ on_both_databases!(
             .upload_image(picture(10, 10, ImageFormat::Png), "a.png")
             .await;
         assert_eq!(answer.status(), 401);
-        assert_eq!(
-            server
-                .client
-                .get(server.url("/healthz"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+        assert_eq!(server.api().health().await.status(), 200);
         assert_eq!(
             fetch(&server, "/media/avatars/0123/256.webp")
                 .await

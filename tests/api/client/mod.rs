@@ -96,6 +96,11 @@ impl Client {
         Self::send(request.header("content-type", content_type).body(body)).await
     }
 
+    /// `GET /healthz`: whether the server and its database answer (`{"database": ...}`).
+    pub async fn health(&self) -> Answer {
+        self.get("/healthz").await
+    }
+
     /// `GET path` (with its query) exactly as given.
     pub async fn raw_get(&self, path: &str) -> Answer {
         self.get(path).await
