@@ -39,13 +39,13 @@ on_both_databases!(
         let authenticator = Authenticator::new(SITE);
         let (mut credential, _) = register(&server, &squatter, &authenticator, "mine", None).await;
         assert_eq!(
-            log_in(&server.base, &authenticator, &mut credential)
+            log_in(&server.api(), &authenticator, &mut credential)
                 .await
                 .status(),
             200
         );
         take_back(&server, &maildev, "owner_one").await;
-        let refused = log_in(&server.base, &authenticator, &mut credential).await;
+        let refused = log_in(&server.api(), &authenticator, &mut credential).await;
         assert_eq!(refused.status(), 401, "the squatter's passkey is gone");
         let api = server.api();
         let owner = api.login("owner_one", NEW_PASSWORD).await;

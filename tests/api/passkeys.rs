@@ -322,8 +322,9 @@ on_both_databases!(
         .await;
         let token = server.signed_up("ipaddr").await;
         let holder = server.api().bearer(&token);
-        let registration = holder.start_passkey_registration(&confirmed(PASSWORD));
-        let registration = registration.await;
+        let registration = holder
+            .start_passkey_registration(&confirmed(PASSWORD))
+            .await;
         let log_in = server.api().start_passkey_log_in().await;
         for (path, answer) in [
             ("register/start", registration),
