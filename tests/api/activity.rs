@@ -2,61 +2,38 @@
 //! event an account's owner can cause, folding of repeated failures, paging and its
 //! refusals, "This wasn't me", the data export, and another account's entries.
 
-use crate::helpers::{json, Engine, TestServer, PASSWORD};
-use serde_json::{json, Value};
+use crate::client::{
+    requests::{deletion, new_username, newest, password_change},
+    Client,
+};
+use crate::helpers::{Engine, TestServer, PASSWORD};
+use keyhold::api::{
+    account::UpdateProfileRequest,
+    activity::{ListActivity, NotMeResponse},
+};
+use serde_json::json;
 
 const NEW_PASSWORD: &str = "a totally fresh passphrase, long";
 
-async fn sign_in(server: &TestServer, username: &str, password: &str, agent: &str) -> String {
-    let response = server
-        .client
-        .post(server.url("/api/login"))
+/// Logs `username` in with `agent` as its browser (which must answer 200): the client
+/// of that session.
+async fn sign_in(server: &TestServer, username: &str, password: &str, agent: &str) -> Client {
+    let answer = server
+        .api()
         .header("user-agent", agent)
-        .form(&[("username", username), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    json(response).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn get(server: &TestServer, token: &str, path: &str) -> reqwest::Response {
-    server
-        .client
-        .get(server.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn post(server: &TestServer, token: &str, path: &str, body: Value) -> reqwest::Response {
-    server
-        .client
-        .post(server.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+        .login(username, password)
+        .await;
+    assert_eq!(answer.status(), 200);
+    server.api().bearer(&answer.value().access_token)
 }
 
 /// The kinds on the first page (newest first), with their counts.
-async fn kinds(server: &TestServer, token: &str) -> Vec<(String, i64)> {
-    let page = json(get(server, token, "/api/users/me/activity?limit=100").await).await;
-    page["entries"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{page}"))
+async fn kinds(holder: &Client) -> Vec<(String, i64)> {
+    let page = holder.activity(&newest(Some(100))).await;
+    let entries = page.value().entries;
+    entries
         .iter()
-        .map(|e| {
-            (
-                e["kind"].as_str().unwrap().to_owned(),
-                e["count"].as_i64().unwrap(),
-            )
-        })
+        .map(|e| (e.kind.name().to_owned(), e.count))
         .collect()
 }
 
@@ -69,13 +46,11 @@ on_both_databases!(
         .await;
         server.signed_up("ada").await;
         for _ in 0..3 {
-            assert_eq!(
-                server
-                    .login("ada", "wrong password, wrong password")
-                    .await
-                    .status(),
-                401
-            );
+            let answer = server
+                .api()
+                .login("ada", "wrong password, wrong password")
+                .await;
+            assert_eq!(answer.status(), 401);
         }
         let phone = sign_in(
             &server,
@@ -91,57 +66,29 @@ on_both_databases!(
             "Mozilla/5.0 (X11; Linux) Firefox/140.0",
         )
         .await;
-        let sessions = json(get(&server, &laptop, "/api/sessions").await).await;
-        let phone_session = sessions
-            .as_array()
-            .unwrap()
+        let sessions = laptop.sessions().await.value();
+        let phone_session = &sessions
             .iter()
-            .find(|s| s["device"] == "Browser on iOS")
-            .expect("the phone's session")["id"]
-            .clone();
-        let revoked = post(
-            &server,
-            &laptop,
-            "/api/sessions/revoke",
-            json!({"id": phone_session}),
-        )
-        .await;
+            .find(|s| s.device == "Browser on iOS")
+            .expect("the phone's session")
+            .id;
+        let revoked = laptop.revoke_session(phone_session).await;
         assert_eq!(revoked.status(), 200);
-        assert_eq!(server.me(&phone).await.status(), 401);
-        assert_eq!(
-            post(&server, &laptop, "/api/sessions/revoke-others", json!({}))
-                .await
-                .status(),
-            200
-        );
-        let renamed = post(
-            &server,
-            &laptop,
-            "/api/users/me/profile",
-            json!({"username": "ada2", "email": "ada2@example.com", "current_password": PASSWORD}),
-        )
-        .await;
+        assert_eq!(phone.me().await.status(), 401);
+        assert_eq!(laptop.revoke_other_sessions().await.status(), 200);
+        let rename = UpdateProfileRequest {
+            email: Some("ada2@example.com".into()),
+            ..new_username("ada2", Some(PASSWORD))
+        };
+        let renamed = laptop.update_profile(&rename).await;
         assert_eq!(renamed.status(), 200);
-        let changed = post(
-            &server,
-            &laptop,
-            "/api/users/me/password",
-            json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
-        )
-        .await;
+        let change = password_change(PASSWORD, NEW_PASSWORD);
+        let changed = laptop.change_password(&change).await;
         assert_eq!(changed.status(), 200);
-        let laptop = json(changed).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        assert_eq!(
-            post(&server, &laptop, "/api/users/me/logout-all", json!({}))
-                .await
-                .status(),
-            200
-        );
+        let laptop = server.api().bearer(&changed.value().access_token);
+        assert_eq!(laptop.log_out_everywhere().await.status(), 200);
 
-        let token = sign_in(&server, "ada2", NEW_PASSWORD, "curl/8.5.0").await;
+        let ada = sign_in(&server, "ada2", NEW_PASSWORD, "curl/8.5.0").await;
         let expected = [
             ("login_succeeded", 1),
             ("logged_out_everywhere", 1),
@@ -157,19 +104,19 @@ on_both_databases!(
         ];
         let expected: Vec<(String, i64)> =
             expected.iter().map(|(k, n)| (k.to_string(), *n)).collect();
-        assert_eq!(kinds(&server, &token).await, expected);
+        assert_eq!(kinds(&ada).await, expected);
 
         // Each entry says when, from where and on what; the caller's own session is marked.
-        let page = json(get(&server, &token, "/api/users/me/activity?limit=1").await).await;
-        let newest = &page["entries"][0];
-        assert_eq!(newest["address"], "127.0.0.1");
-        assert_eq!(newest["device"], "curl");
-        assert_eq!(newest["current_session"], true);
-        assert!(newest["at"].as_i64().unwrap() > 1_700_000_000);
+        let page = ada.activity(&newest(Some(1))).await.value();
+        let latest = &page.entries[0];
+        assert_eq!(latest.address, "127.0.0.1");
+        assert_eq!(latest.device, "curl");
+        assert!(latest.current_session);
+        assert!(latest.at > 1_700_000_000);
 
         // The data export carries the whole log.
-        let export = json(get(&server, &token, "/api/users/me/export").await).await;
-        assert_eq!(export["activity"].as_array().unwrap().len(), expected.len());
+        let export = ada.export_data().await.value();
+        assert_eq!(export.activity.len(), expected.len());
     }
 );
 
@@ -181,17 +128,15 @@ on_both_databases!(
         let token = server.signed_up("ada").await;
         let mut statuses = Vec::new();
         for _ in 0..7 {
-            statuses.push(
-                server
-                    .login("ada", "wrong password, wrong password")
-                    .await
-                    .status()
-                    .as_u16(),
-            );
+            let answer = server
+                .api()
+                .login("ada", "wrong password, wrong password")
+                .await;
+            statuses.push(answer.status());
         }
         assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429]);
         assert_eq!(
-            kinds(&server, &token).await,
+            kinds(&server.api().bearer(&token)).await,
             [
                 ("login_throttled".to_owned(), 2),
                 ("login_failed".to_owned(), 5),
@@ -205,25 +150,24 @@ on_both_databases!(
     pages_do_not_overlap_and_bad_pages_are_refused,
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
-        let token = server.signed_up("ada").await;
+        let ada = server.api().bearer(&server.signed_up("ada").await);
         for _ in 0..24 {
-            assert_eq!(
-                post(&server, &token, "/api/sessions/revoke-others", json!({}))
-                    .await
-                    .status(),
-                200
-            );
+            assert_eq!(ada.revoke_other_sessions().await.status(), 200);
         }
         let mut seen = Vec::new();
-        let mut path = "/api/users/me/activity?limit=10".to_owned();
+        let mut query = newest(Some(10));
         let mut sizes = Vec::new();
         loop {
-            let page = json(get(&server, &token, &path).await).await;
-            let entries = page["entries"].as_array().unwrap();
-            sizes.push(entries.len());
-            seen.extend(entries.iter().map(|e| e["id"].as_i64().unwrap()));
-            match page["next_before"].as_i64() {
-                Some(next) => path = format!("/api/users/me/activity?limit=10&before={next}"),
+            let page = ada.activity(&query).await.value();
+            sizes.push(page.entries.len());
+            seen.extend(page.entries.iter().map(|e| e.id));
+            match page.next_before {
+                Some(next) => {
+                    query = ListActivity {
+                        before: Some(next),
+                        limit: Some(10),
+                    }
+                }
                 None => break,
             }
         }
@@ -234,23 +178,25 @@ on_both_databases!(
         assert_eq!(seen, sorted, "newest first, each entry once");
 
         for (query, field) in [
-            ("limit=0", "limit"),
-            ("limit=101", "limit"),
-            ("before=0", "before"),
+            (newest(Some(0)), "limit"),
+            (newest(Some(101)), "limit"),
+            (
+                ListActivity {
+                    before: Some(0),
+                    limit: None,
+                },
+                "before",
+            ),
         ] {
-            let response = get(&server, &token, &format!("/api/users/me/activity?{query}")).await;
-            assert_eq!(response.status(), 422, "{query}");
-            assert_eq!(json(response).await["field"], field, "{query}");
+            let answer = ada.activity(&query).await;
+            assert_eq!(answer.status(), 422, "{query:?}");
+            assert_eq!(answer.error().field.as_deref(), Some(field), "{query:?}");
         }
-        let response = get(&server, &token, "/api/users/me/activity?limit=lots").await;
-        assert_eq!(response.status(), 400);
-        let response = server
-            .client
-            .get(server.url("/api/users/me/activity"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 401);
+        // A page size that is no number (a raw query: the type cannot say it).
+        let lots = ada.raw_get("/api/users/me/activity?limit=lots").await;
+        assert_eq!(lots.status(), 400);
+        let anonymous = server.api().activity(&newest(None)).await;
+        assert_eq!(anonymous.status(), 401);
     }
 );
 
@@ -258,67 +204,48 @@ on_both_databases!(
     this_was_not_me_ends_every_other_session,
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
-        let mine = server.signed_up("ada").await;
+        let mine = server.api().bearer(&server.signed_up("ada").await);
         let thief = sign_in(&server, "ada", PASSWORD, "python-requests/2.32").await;
-        let page = json(get(&server, &mine, "/api/users/me/activity").await).await;
-        let theirs = page["entries"]
-            .as_array()
-            .unwrap()
+        let page = mine.activity(&newest(None)).await.value();
+        let theirs = page
+            .entries
             .iter()
-            .find(|e| e["current_session"] == false && e["kind"] == "login_succeeded")
-            .expect("the other sign-in")["id"]
-            .clone();
+            .find(|e| !e.current_session && e.kind.name() == "login_succeeded")
+            .expect("the other sign-in")
+            .id;
 
-        let reported = post(
-            &server,
-            &mine,
-            "/api/users/me/activity/not-me",
-            json!({"id": theirs}),
-        )
-        .await;
+        let reported = mine.report_not_me(theirs).await;
         assert_eq!(reported.status(), 200);
         assert_eq!(
-            json(reported).await,
-            json!({"sessions_ended": 1, "change_password": true})
+            reported.value(),
+            NotMeResponse {
+                sessions_ended: 1,
+                change_password: true
+            }
         );
         assert_eq!(
-            server.me(&thief).await.status(),
+            thief.me().await.status(),
             401,
             "the other session ended at once"
         );
         assert_eq!(
-            server.me(&mine).await.status(),
+            mine.me().await.status(),
             200,
             "the reporter stays signed in"
         );
-        assert_eq!(
-            kinds(&server, &mine).await[0],
-            ("reported_not_me".to_owned(), 1)
-        );
+        assert_eq!(kinds(&mine).await[0], ("reported_not_me".to_owned(), 1));
 
         // Only the account's own entries: another account's, or none, is a 404 on `id`.
-        let eve = server.signed_up("eve").await;
-        let eve_page = json(get(&server, &eve, "/api/users/me/activity").await).await;
-        let eves = eve_page["entries"][0]["id"].clone();
-        for id in [eves, json!(9_000_000_000_i64), json!(-1)] {
-            let response = post(
-                &server,
-                &mine,
-                "/api/users/me/activity/not-me",
-                json!({"id": id}),
-            )
-            .await;
-            assert_eq!(response.status(), 404, "{id}");
-            assert_eq!(json(response).await["field"], "id");
+        let eve = server.api().bearer(&server.signed_up("eve").await);
+        let eves = eve.activity(&newest(None)).await.value().entries[0].id;
+        for id in [eves, 9_000_000_000_i64, -1] {
+            let answer = mine.report_not_me(id).await;
+            assert_eq!(answer.status(), 404, "{id}");
+            assert_eq!(answer.error().field.as_deref(), Some("id"));
         }
-        let response = post(
-            &server,
-            &mine,
-            "/api/users/me/activity/not-me",
-            json!({"id": "x"}),
-        )
-        .await;
-        assert_eq!(response.status(), 400);
+        let path = "/api/users/me/activity/not-me";
+        let not_a_number = mine.post_value(path, &json!({"id": "x"})).await;
+        assert_eq!(not_a_number.status(), 400);
     }
 );
 
@@ -326,21 +253,12 @@ on_both_databases!(
     a_deleted_account_takes_its_log_along,
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
-        let token = server.signed_up("ada").await;
-        let deleted = post(
-            &server,
-            &token,
-            "/api/users/me/delete",
-            json!({"password": PASSWORD, "confirm": "ada"}),
-        )
-        .await;
+        let ada = server.api().bearer(&server.signed_up("ada").await);
+        let deleted = ada.delete_account(&deletion(PASSWORD, "ada")).await;
         assert_eq!(deleted.status(), 200);
         // A new account with the same name starts with an empty log (only its sign-in).
-        let token = server.signed_up("ada").await;
-        assert_eq!(
-            kinds(&server, &token).await,
-            [("login_succeeded".to_owned(), 1)]
-        );
+        let ada = server.api().bearer(&server.signed_up("ada").await);
+        assert_eq!(kinds(&ada).await, [("login_succeeded".to_owned(), 1)]);
     }
 );
 
@@ -352,7 +270,7 @@ on_both_databases!(
             settings.insert("KEYHOLD_CLIENT_IP_HEADER", "x-forwarded-for".into());
         })
         .await;
-        let token = server.signed_up("ada").await;
+        let ada = server.api().bearer(&server.signed_up("ada").await);
         // An attacker burying the owner's sign-ins: 60 wrong passwords, two addresses.
         for attempt in 0..60 {
             let address = if attempt % 2 == 0 {
@@ -360,29 +278,19 @@ on_both_databases!(
             } else {
                 "203.0.113.9"
             };
-            let response = server
-                .client
-                .post(server.url("/api/login"))
-                .header("x-forwarded-for", address)
-                .form(&[
-                    ("username", "ada"),
-                    ("password", "wrong password, wrong password"),
-                ])
-                .send()
-                .await
-                .unwrap();
+            let attacker = server.api().header("x-forwarded-for", address);
+            let answer = attacker
+                .login("ada", "wrong password, wrong password")
+                .await;
             // Wrong, then (the account's backoff) throttled.
-            assert!([401, 429].contains(&response.status().as_u16()));
+            assert!([401, 429].contains(&answer.status()));
         }
-        let entries = kinds(&server, &token).await;
+        let entries = kinds(&ada).await;
         assert!(entries.len() <= 3, "{entries:?}");
         let total: i64 = entries.iter().map(|(_, count)| count).sum();
         assert_eq!(total, 61, "{entries:?}");
         assert_eq!(entries.last().unwrap(), &("login_succeeded".to_owned(), 1));
-        let page = json(get(&server, &token, "/api/users/me/activity").await).await;
-        assert_eq!(
-            page["entries"][0]["address"], "203.0.113.9",
-            "the latest address"
-        );
+        let page = ada.activity(&newest(None)).await.value();
+        assert_eq!(page.entries[0].address, "203.0.113.9", "the latest address");
     }
 );

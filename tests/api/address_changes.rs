@@ -7,27 +7,29 @@
 //!   (password changed, log-out everywhere, "This wasn't me", a reset): its link no
 //!   longer confirms anything.
 
-use crate::helpers::{json, Engine, TestServer, PASSWORD};
+use crate::client::{
+    requests::{forgotten, link, new_email, newest, password_change, reset},
+    Client,
+};
+use crate::helpers::{Engine, TestServer, PASSWORD};
 use crate::maildev::Maildev;
 use crate::recovery::mailed_server;
-use serde_json::{json, Value};
+use keyhold::api::{email::EmailConfirmed, UserView};
 
 const CONFIRM: &str = "Confirm your e-mail address";
 
 /// Asks to move the holder of `token` to `email`.
-async fn change_to(server: &TestServer, token: &str, email: &str) -> reqwest::Response {
-    let body = json!({"email": email, "current_password": PASSWORD});
-    server
-        .post_json(Some(token), "/api/users/me/profile", body)
-        .await
+async fn change_to(server: &TestServer, token: &str, email: &str) -> u16 {
+    let change = new_email(email, Some(PASSWORD));
+    let answer = server.api().bearer(token).update_profile(&change).await;
+    answer.status()
 }
 
 /// Follows the `nth` confirmation link mailed to `email`.
 async fn confirm(server: &TestServer, maildev: &Maildev, email: &str, nth: usize) -> u16 {
     let mail = maildev.wait_for(email, CONFIRM, nth).await;
-    let body = json!({"token": mail.token()});
-    let answer = server.post_json(None, "/api/email/verify", body).await;
-    answer.status().as_u16()
+    let answer = server.api().verify_email(&link(&mail.token())).await;
+    answer.status()
 }
 
 on_both_databases!(
@@ -36,9 +38,7 @@ on_both_databases!(
         let (server, maildev) = mailed_server(engine, &[]).await;
         let token = server.signed_up("ada").await;
         assert_eq!(
-            change_to(&server, &token, "ada@intruder.example")
-                .await
-                .status(),
+            change_to(&server, &token, "ada@intruder.example").await,
             200
         );
         assert_eq!(
@@ -50,69 +50,62 @@ on_both_databases!(
             .await;
 
         // Moving on to a third address would strand (and delete) the owner's undo link.
-        let again = change_to(&server, &token, "ada@elsewhere.example").await;
+        let change = new_email("ada@elsewhere.example", Some(PASSWORD));
+        let again = server.api().bearer(&token).update_profile(&change).await;
         assert_eq!(again.status(), 409);
-        let body = json(again).await;
-        assert_eq!(body["field"], "email");
-        assert!(
-            body["message"].as_str().unwrap().contains("7 days"),
-            "{body}"
-        );
+        let error = again.error();
+        assert_eq!(error.field.as_deref(), Some("email"));
+        assert!(error.message.contains("7 days"), "{error:?}");
 
         // The owner's undo still works, and after it the address may change again.
-        let body = json!({"token": notice.token()});
-        let undone = server.post_json(None, "/api/email/undo-change", body).await;
+        let undone = server.api().undo_email_change(&link(&notice.token())).await;
+        let back = EmailConfirmed {
+            email: "ada@example.com".into(),
+            verified: true,
+        };
+        assert_eq!(undone.value(), back);
+        let fresh = server.api().login("ada", PASSWORD).await.value();
         assert_eq!(
-            json(undone).await,
-            json!({"email": "ada@example.com", "verified": true})
-        );
-        let fresh = json(server.login("ada", PASSWORD).await).await["access_token"].clone();
-        let fresh = fresh.as_str().unwrap();
-        assert_eq!(
-            change_to(&server, fresh, "ada@next.example").await.status(),
+            change_to(&server, &fresh.access_token, "ada@next.example").await,
             200
         );
     }
 );
 
+/// One way the owner shuts an intruder out, from the owner's session.
+async fn shut_out(name: &str, owner: &Client, new_password: &str) -> u16 {
+    match name {
+        "by_password" => {
+            let change = password_change(PASSWORD, new_password);
+            owner.change_password(&change).await.status()
+        }
+        "by_logout_all" => owner.log_out_everywhere().await.status(),
+        _ => {
+            // The intruder's sign-in, reported from the owner's session.
+            let page = owner.activity(&newest(None)).await.value();
+            let entry = page
+                .entries
+                .iter()
+                .find(|e| !e.current_session && e.kind.name() == "login_succeeded")
+                .expect("the intruder's sign-in");
+            owner.report_not_me(entry.id).await.status()
+        }
+    }
+}
+
 on_both_databases!(
     shutting_the_intruder_out_ends_their_change,
     |engine: Engine| async move {
         let (server, maildev) = mailed_server(engine, &[]).await;
+        let api = server.api();
         let new_password = "the owner's fresh passphrase";
-        let ways: [(&str, &str, Value); 3] = [
-            (
-                "by_password",
-                "/api/users/me/password",
-                json!({"current_password": PASSWORD, "new_password": new_password}),
-            ),
-            ("by_logout_all", "/api/users/me/logout-all", json!({})),
-            ("by_not_me", "/api/users/me/activity/not-me", Value::Null),
-        ];
-        for (name, path, body) in ways {
+        for name in ["by_password", "by_logout_all", "by_not_me"] {
             let token = server.signed_up(name).await;
-            let intruder = json(server.login(name, PASSWORD).await).await["access_token"].clone();
-            let intruder = intruder.as_str().unwrap();
+            let intruder = api.login(name, PASSWORD).await.value().access_token;
             let theirs = format!("{name}@intruder.example");
-            assert_eq!(change_to(&server, intruder, &theirs).await.status(), 200);
-            let body = if body.is_null() {
-                // The intruder's sign-in, reported from the owner's session.
-                let path = "/api/users/me/activity";
-                let page = server.client.get(server.url(path)).bearer_auth(&token);
-                let page = json(page.send().await.unwrap()).await;
-                let entry = page["entries"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|e| e["current_session"] == false && e["kind"] == "login_succeeded")
-                    .expect("the intruder's sign-in")["id"]
-                    .clone();
-                json!({"id": entry})
-            } else {
-                body
-            };
-            let shut = server.post_json(Some(&token), path, body).await;
-            assert_eq!(shut.status(), 200, "{name}");
+            assert_eq!(change_to(&server, &intruder, &theirs).await, 200);
+            let owner = api.bearer(&token);
+            assert_eq!(shut_out(name, &owner, new_password).await, 200, "{name}");
             assert_eq!(
                 confirm(&server, &maildev, &theirs, 1).await,
                 400,
@@ -123,33 +116,27 @@ on_both_databases!(
             } else {
                 PASSWORD
             };
-            let owner = json(server.login(name, password).await).await["access_token"].clone();
-            let me = json(server.me(owner.as_str().unwrap()).await).await;
-            assert_eq!(me["email"], format!("{name}@example.com"), "{name}");
-            assert_eq!(me["pending_email"], Value::Null, "{name}");
+            let owner = api.login(name, password).await.value().access_token;
+            let me: UserView = api.bearer(&owner).me().await.value();
+            assert_eq!(me.email, format!("{name}@example.com"), "{name}");
+            assert_eq!(me.pending_email, None, "{name}");
         }
 
         // A reset through the mailbox ends it too.
         let token = server.signed_up("by_reset").await;
         assert_eq!(
-            change_to(&server, &token, "by_reset@intruder.example")
-                .await
-                .status(),
+            change_to(&server, &token, "by_reset@intruder.example").await,
             200
         );
-        let body = json!({"email": "by_reset@example.com"});
-        server.post_json(None, "/api/password/forgot", body).await;
+        api.forgot_password(&forgotten("by_reset@example.com"))
+            .await;
         let mail = maildev
             .wait_for("by_reset@example.com", "Reset your Keyhold password", 1)
             .await;
-        let body = json!({"token": mail.token(), "password": new_password});
-        assert_eq!(
-            server
-                .post_json(None, "/api/password/reset", body)
-                .await
-                .status(),
-            200
-        );
+        let answer = api
+            .reset_password(&reset(&mail.token(), new_password))
+            .await;
+        assert_eq!(answer.status(), 200);
         assert_eq!(
             confirm(&server, &maildev, "by_reset@intruder.example", 1).await,
             400

@@ -7,10 +7,11 @@
 //! factors through a reset.
 
 use crate::authenticator::Authenticator;
-use crate::helpers::{json, Engine, TestServer, PASSWORD};
+use crate::client::requests::{forgotten, link, reset};
+use crate::helpers::{Engine, TestServer, PASSWORD};
 use crate::passkeys::{log_in, passkeys, register, SITE};
 use crate::recovery::mailed_server;
-use serde_json::json;
+use keyhold::api::ErrorCode;
 use std::time::Duration;
 
 const NEW_PASSWORD: &str = "the owner's own new passphrase";
@@ -18,16 +19,14 @@ const NEW_PASSWORD: &str = "the owner's own new passphrase";
 /// The owner's "forgot password" through the mailbox of `<name>@example.com`.
 async fn take_back(server: &TestServer, maildev: &crate::maildev::Maildev, name: &str) {
     let email = format!("{name}@example.com");
-    let asked = server
-        .post_json(None, "/api/password/forgot", json!({"email": email}))
-        .await;
+    let asked = server.api().forgot_password(&forgotten(&email)).await;
     assert_eq!(asked.status(), 202);
     let mail = maildev
         .wait_for(&email, "Reset your Keyhold password", 1)
         .await;
-    let body = json!({"token": mail.token(), "password": NEW_PASSWORD});
-    let reset = server.post_json(None, "/api/password/reset", body).await;
-    assert_eq!(reset.status(), 200);
+    let new_password = reset(&mail.token(), NEW_PASSWORD);
+    let answer = server.api().reset_password(&new_password).await;
+    assert_eq!(answer.status(), 200);
 }
 
 on_both_databases!(
@@ -40,32 +39,30 @@ on_both_databases!(
         let authenticator = Authenticator::new(SITE);
         let (mut credential, _) = register(&server, &squatter, &authenticator, "mine", None).await;
         assert_eq!(
-            log_in(&server.base, &authenticator, &mut credential)
+            log_in(&server.api(), &authenticator, &mut credential)
                 .await
                 .status(),
             200
         );
         take_back(&server, &maildev, "owner_one").await;
-        let refused = log_in(&server.base, &authenticator, &mut credential).await;
+        let refused = log_in(&server.api(), &authenticator, &mut credential).await;
         assert_eq!(refused.status(), 401, "the squatter's passkey is gone");
-        let owner = server.login("owner_one", NEW_PASSWORD).await;
+        let api = server.api();
+        let owner = api.login("owner_one", NEW_PASSWORD).await;
         assert_eq!(owner.status(), 200);
-        let owner = json(owner).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let owner = owner.value().access_token;
         assert!(passkeys(&server, &owner).await.is_empty());
-        let me = json(server.me(&owner).await).await;
-        assert_eq!(me["email_verified"], true, "the reset proved the mailbox");
+        let me = api.bearer(&owner).me().await.value();
+        assert!(me.email_verified, "the reset proved the mailbox");
 
         // An app added on an address never confirmed does not lock the owner out.
         let squatter = server.signed_up("owner_two").await;
         server.turn_on_authenticator(&squatter, PASSWORD).await;
-        let before = json(server.login("owner_two", PASSWORD).await).await;
-        assert_eq!(before["error"], "mfa_required");
+        let before = api.login("owner_two", PASSWORD).await.error();
+        assert_eq!(before.error, ErrorCode::MfaRequired);
         server.clock.advance(Duration::from_secs(30));
         take_back(&server, &maildev, "owner_two").await;
-        let owner = server.login("owner_two", NEW_PASSWORD).await;
+        let owner = api.login("owner_two", NEW_PASSWORD).await;
         assert_eq!(owner.status(), 200, "no second step the owner never set up");
 
         // A confirmed address: the factor was its owner's, and it stays.
@@ -73,14 +70,12 @@ on_both_databases!(
         let confirm = maildev
             .wait_for("keeper@example.com", "Confirm your e-mail address", 1)
             .await;
-        let verified = server
-            .post_json(None, "/api/email/verify", json!({"token": confirm.token()}))
-            .await;
+        let verified = api.verify_email(&link(&confirm.token())).await;
         assert_eq!(verified.status(), 200);
         server.turn_on_authenticator(&keeper, PASSWORD).await;
         server.clock.advance(Duration::from_secs(30));
         take_back(&server, &maildev, "keeper").await;
-        let after = json(server.login("keeper", NEW_PASSWORD).await).await;
-        assert_eq!(after["error"], "mfa_required", "{after}");
+        let after = api.login("keeper", NEW_PASSWORD).await.error();
+        assert_eq!(after.error, ErrorCode::MfaRequired, "{after:?}");
     }
 );

@@ -3,8 +3,11 @@
 //! disabled account cannot log in (its owner is told why), refresh or use a live token;
 //! the server sees the command's changes within seconds even when it caches rows.
 
-use crate::helpers::{json, Engine, Instance, TestDatabase, PASSWORD};
-use serde_json::{json, Value};
+use crate::client::requests::{newest, registration, reset};
+use crate::helpers::{Engine, TestDatabase, PASSWORD};
+use crate::instance::Instance;
+use keyhold::api::ErrorCode;
+use serde_json::Value;
 use std::{
     process::Command,
     time::{Duration, Instant},
@@ -43,33 +46,16 @@ async fn admin_json(db: &TestDatabase, args: &[&str]) -> Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {}", run.stdout))
 }
 
-async fn login(client: &reqwest::Client, at: &Instance, password: &str) -> reqwest::Response {
-    client
-        .post(at.url("/api/login"))
-        .form(&[("username", "ada"), ("password", password)])
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn me(client: &reqwest::Client, at: &Instance, token: &str) -> u16 {
-    let response = client
-        .get(at.url("/api/users/me"))
-        .bearer_auth(token)
-        .send()
-        .await;
-    response.unwrap().status().as_u16()
-}
-
 /// Waits (up to 5 s) until `token` is refused: a SQLite server learns of the command's
 /// change within a second.
-async fn until_refused(client: &reqwest::Client, at: &Instance, token: &str) {
+async fn until_refused(at: &Instance, token: &str) {
+    let holder = at.api().bearer(token);
     let deadline = Instant::now() + Duration::from_secs(5);
-    while me(client, at, token).await == 200 {
+    while holder.me().await.status() == 200 {
         assert!(Instant::now() < deadline, "the token still works");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(me(client, at, token).await, 401);
+    assert_eq!(holder.me().await.status(), 401);
 }
 
 on_both_databases!(
@@ -78,20 +64,13 @@ on_both_databases!(
         let db = TestDatabase::create(engine).await;
         let client = reqwest::Client::new();
         let server = Instance::spawn(&db.url, &db.data_dir).ready(&client).await;
+        let api = server.api();
         for name in ["ada", "bob"] {
-            let body = json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD});
-            let response = client
-                .post(server.url("/api/register"))
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 201);
+            let email = format!("{name}@example.com");
+            let answer = api.register(&registration(name, &email, PASSWORD)).await;
+            assert_eq!(answer.status(), 201);
         }
-        let token = json(login(&client, &server, PASSWORD).await).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let token = api.login("ada", PASSWORD).await.value().access_token;
 
         let users = admin_json(&db, &["admin", "users", "list", "--json"]).await;
         let names: Vec<&str> = users
@@ -134,12 +113,12 @@ on_both_databases!(
         assert_eq!(event["event"], "account_disabled");
         assert_eq!(event["level"], "INFO");
         assert!(event["user_id"].as_i64().is_some());
-        until_refused(&client, &server, &token).await;
-        let refused = login(&client, &server, PASSWORD).await;
+        until_refused(&server, &token).await;
+        let refused = api.login("ada", PASSWORD).await;
         assert_eq!(refused.status(), 401);
-        assert_eq!(json(refused).await["error"], "account_disabled");
-        let wrong = login(&client, &server, "not the password, not at all").await;
-        assert_eq!(json(wrong).await["error"], "invalid_credentials");
+        assert_eq!(refused.error().error, ErrorCode::AccountDisabled);
+        let wrong = api.login("ada", "not the password, not at all").await;
+        assert_eq!(wrong.error().error, ErrorCode::InvalidCredentials);
         let shown = admin_json(&db, &["admin", "users", "show", "ada", "--json"]).await;
         assert!(shown["disabled_at"].as_i64().is_some());
         assert_eq!(shown["sessions"], 0);
@@ -152,12 +131,9 @@ on_both_databases!(
         );
         let deadline = Instant::now() + Duration::from_secs(5);
         let token = loop {
-            let response = login(&client, &server, PASSWORD).await;
-            if response.status() == 200 {
-                break json(response).await["access_token"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned();
+            let answer = api.login("ada", PASSWORD).await;
+            if answer.status() == 200 {
+                break answer.value().access_token;
             }
             assert!(Instant::now() < deadline, "still refused after enable");
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -167,32 +143,19 @@ on_both_databases!(
                 .await
                 .ok
         );
-        until_refused(&client, &server, &token).await;
+        until_refused(&server, &token).await;
 
         // The account's log shows what the administrator did.
-        let token = json(login(&client, &server, PASSWORD).await).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let page = client
-            .get(server.url("/api/users/me/activity"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        let kinds: Vec<String> = json(page).await["entries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["kind"].as_str().unwrap().to_owned())
-            .collect();
+        let token = api.login("ada", PASSWORD).await.value().access_token;
+        let page = api.bearer(&token).activity(&newest(None)).await.value();
+        let kinds: Vec<&str> = page.entries.iter().map(|e| e.kind.name()).collect();
         for kind in [
             "sessions_revoked_by_admin",
             "account_enabled",
             "login_refused_disabled",
             "account_disabled",
         ] {
-            assert!(kinds.contains(&kind.to_owned()), "{kind} in {kinds:?}");
+            assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
         }
 
         // Deleting needs --yes; unknown accounts are named in the error.
@@ -223,22 +186,10 @@ on_both_databases!(
             .nth(1)
             .expect("a link with a token");
         let new_password = "set through an administrator's link";
-        let body = json!({"token": token, "password": new_password});
-        let reset = client
-            .post(server.url("/api/password/reset"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(reset.status(), 200);
-        assert_eq!(login(&client, &server, new_password).await.status(), 200);
-        let bob = client
-            .post(server.url("/api/login"))
-            .form(&[("username", "bob"), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(bob.status(), 401);
+        let answer = api.reset_password(&reset(token, new_password)).await;
+        assert_eq!(answer.status(), 200);
+        assert_eq!(api.login("ada", new_password).await.status(), 200);
+        assert_eq!(api.login("bob", PASSWORD).await.status(), 401);
     }
 );
 

@@ -6,12 +6,12 @@
 //! authenticates an API call.
 
 use crate::admin_cli::keyhold;
-use crate::helpers::{json, set_cookie, Engine, TestServer, PASSWORD};
-use serde_json::{json, Value};
+use crate::client::{
+    requests::{newest, password_change},
+    REFRESH_COOKIE, SESSION_COOKIE,
+};
+use crate::helpers::{set_cookie, Engine, TestServer, PASSWORD};
 use std::time::{Duration, Instant};
-
-const SESSION: &str = "__Host-keyhold-session";
-const REFRESH: &str = "__Host-keyhold-refresh";
 
 /// A browser's sign-in: its access token and cookies.
 struct Browser {
@@ -21,13 +21,16 @@ struct Browser {
 }
 
 async fn sign_in(server: &TestServer, username: &str) -> Browser {
-    let response = server.login(username, PASSWORD).await;
-    assert_eq!(response.status(), 200);
-    let (session, _) = set_cookie(&response, SESSION).expect("the session cookie is set");
-    let (refresh, _) = set_cookie(&response, REFRESH).expect("the refresh cookie is set");
-    let body = json(response).await;
+    let answer = server.api().login(username, PASSWORD).await;
+    assert_eq!(answer.status(), 200);
+    let (session, _) = answer
+        .set_cookie(SESSION_COOKIE)
+        .expect("the session cookie is set");
+    let (refresh, _) = answer
+        .set_cookie(REFRESH_COOKIE)
+        .expect("the refresh cookie is set");
     Browser {
-        access: body["access_token"].as_str().unwrap().to_owned(),
+        access: answer.value().access_token,
         session,
         refresh,
     }
@@ -42,7 +45,7 @@ async fn open(server: &TestServer, path: &str, cookie: Option<&str>) -> reqwest:
         .unwrap();
     let mut request = client.get(server.url(path)).header("accept", "text/html");
     if let Some(cookie) = cookie {
-        request = request.header("cookie", format!("{SESSION}={cookie}"));
+        request = request.header("cookie", format!("{SESSION_COOKIE}={cookie}"));
     }
     request.send().await.unwrap()
 }
@@ -56,11 +59,6 @@ fn sent_to_log_in(response: &reqwest::Response, next: &str) {
     );
 }
 
-async fn post(server: &TestServer, token: &str, path: &str, body: Value) -> reqwest::Response {
-    let request = server.client.post(server.url(path)).bearer_auth(token);
-    request.json(&body).send().await.unwrap()
-}
-
 /// Asserts the settings page refuses `cookie` (its session is over) and removes it,
 /// within `patience` (a change made by another process is seen within seconds).
 async fn ended(server: &TestServer, cookie: &str, how: &str, patience: Duration) {
@@ -69,7 +67,8 @@ async fn ended(server: &TestServer, cookie: &str, how: &str, patience: Duration)
         let response = open(server, "/profile", Some(cookie)).await;
         if response.status() == 303 {
             sent_to_log_in(&response, "%2Fprofile");
-            let (value, line) = set_cookie(&response, SESSION).expect("the cookie is removed");
+            let (value, line) =
+                set_cookie(&response, SESSION_COOKIE).expect("the cookie is removed");
             assert_eq!(value, "", "{how}: {line}");
             assert!(line.contains("Max-Age=0"), "{how}: {line}");
             return;
@@ -88,8 +87,10 @@ on_both_databases!(
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
         server.signed_up("grace_hopper").await;
-        let response = server.login("grace_hopper", PASSWORD).await;
-        let (_, line) = set_cookie(&response, SESSION).expect("the session cookie is set");
+        let answer = server.api().login("grace_hopper", PASSWORD).await;
+        let (_, line) = answer
+            .set_cookie(SESSION_COOKIE)
+            .expect("the session cookie is set");
         for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
             assert!(line.contains(attribute), "{attribute} in {line}");
         }
@@ -123,15 +124,11 @@ on_both_databases!(
         assert!(!home.text().await.unwrap().contains("Signed in as"));
 
         // The cookie is for pages only: an API call needs the bearer token.
-        let me = server
-            .client
-            .get(server.url("/api/users/me"))
-            .header("cookie", format!("{SESSION}={}", browser.session))
-            .send()
-            .await
-            .unwrap();
+        let cookie = format!("{SESSION_COOKIE}={}", browser.session);
+        let me = server.api().header("cookie", &cookie).me().await;
         assert_eq!(me.status(), 401);
-        assert_eq!(server.me(&browser.access).await.status(), 200);
+        let me = server.api().bearer(&browser.access).me().await;
+        assert_eq!(me.status(), 200);
     }
 );
 
@@ -167,9 +164,11 @@ on_both_databases!(
 
         // Log-out: the answer removes the cookie, and the session is over anyway.
         let browser = sign_in(&server, "ada").await;
-        let response = post(&server, &browser.access, "/api/logout", json!({})).await;
-        assert_eq!(response.status(), 200);
-        let (value, _) = set_cookie(&response, SESSION).expect("log-out removes the cookie");
+        let answer = server.api().bearer(&browser.access).log_out(None).await;
+        assert_eq!(answer.status(), 200);
+        let (value, _) = answer
+            .set_cookie(SESSION_COOKIE)
+            .expect("log-out removes the cookie");
         assert_eq!(value, "");
         ended(&server, &browser.session, "log-out", fast).await;
 
@@ -177,21 +176,14 @@ on_both_databases!(
         let laptop = sign_in(&server, "ada").await;
         let phone = sign_in(&server, "ada").await;
         let (laptop_id, _) = laptop.session.split_once('.').unwrap();
-        let body = json!({ "id": laptop_id });
-        let response = post(&server, &phone.access, "/api/sessions/revoke", body).await;
-        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        let on_phone = server.api().bearer(&phone.access);
+        let answer = on_phone.revoke_session(laptop_id).await;
+        assert_eq!(answer.status(), 200, "{}", answer.text());
         ended(&server, &laptop.session, "revocation", fast).await;
 
         // Log out everywhere.
         let other = sign_in(&server, "ada").await;
-        let response = post(
-            &server,
-            &phone.access,
-            "/api/users/me/logout-all",
-            json!({}),
-        )
-        .await;
-        assert_eq!(response.status(), 200);
+        assert_eq!(on_phone.log_out_everywhere().await.status(), 200);
         ended(&server, &phone.session, "log-out everywhere", fast).await;
         ended(&server, &other.session, "log-out everywhere", fast).await;
 
@@ -199,50 +191,39 @@ on_both_databases!(
         server.signed_up("bob").await;
         let before = sign_in(&server, "bob").await;
         let current = sign_in(&server, "bob").await;
-        let new_password = "a brand new passphrase, long enough";
-        let body = json!({ "current_password": PASSWORD, "new_password": new_password });
-        let response = post(&server, &current.access, "/api/users/me/password", body).await;
-        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        let change = password_change(PASSWORD, "a brand new passphrase, long enough");
+        let answer = server
+            .api()
+            .bearer(&current.access)
+            .change_password(&change)
+            .await;
+        assert_eq!(answer.status(), 200, "{}", answer.text());
         ended(&server, &before.session, "password change", fast).await;
 
         // A replaced refresh cookie replayed after the grace window (theft detection).
         let stolen = sign_in(&server, "ada").await;
-        let refresh = |cookie: String| {
-            let request = server.client.post(server.url("/api/refresh"));
-            request
-                .header("cookie", format!("{REFRESH}={cookie}"))
-                .header("origin", server.base.clone())
-                .send()
-        };
-        assert_eq!(refresh(stolen.refresh.clone()).await.unwrap().status(), 200);
+        let site = server.api().same_origin();
+        assert_eq!(site.refresh(Some(&stolen.refresh)).await.status(), 200);
         server.clock.advance(Duration::from_secs(11));
-        let replayed = refresh(stolen.refresh.clone()).await.unwrap();
+        let replayed = site.refresh(Some(&stolen.refresh)).await;
         assert_eq!(replayed.status(), 401);
-        let (value, _) = set_cookie(&replayed, SESSION).expect("the refusal removes it");
+        let (value, _) = replayed
+            .set_cookie(SESSION_COOKIE)
+            .expect("the refusal removes it");
         assert_eq!(value, "");
         ended(&server, &stolen.session, "refresh token reuse", fast).await;
 
         // "This wasn't me" on a sign-in ends every other session.
         let intruder = sign_in(&server, "ada").await;
-        let owner = sign_in(&server, "ada").await;
-        let activity = server
-            .client
-            .get(server.url("/api/users/me/activity"))
-            .bearer_auth(&owner.access);
-        let activity = json(activity.send().await.unwrap()).await;
-        let entry = activity["entries"]
-            .as_array()
-            .and_then(|entries| {
-                entries
-                    .iter()
-                    .find(|e| e["current_session"] == false && e["kind"] == "login_succeeded")
-            })
-            .map(|e| e["id"].clone())
-            .unwrap_or_else(|| panic!("another sign-in: {activity}"));
-        let body = json!({ "id": entry });
-        let path = "/api/users/me/activity/not-me";
-        let response = post(&server, &owner.access, path, body).await;
-        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        let owner = server.api().bearer(&sign_in(&server, "ada").await.access);
+        let activity = owner.activity(&newest(None)).await.value();
+        let entry = activity
+            .entries
+            .iter()
+            .find(|e| !e.current_session && e.kind.name() == "login_succeeded")
+            .unwrap_or_else(|| panic!("another sign-in: {activity:?}"));
+        let answer = owner.report_not_me(entry.id).await;
+        assert_eq!(answer.status(), 200, "{}", answer.text());
         ended(&server, &intruder.session, "this wasn't me", fast).await;
 
         // An administrator disables the account (another process: seen within seconds).

@@ -4,38 +4,21 @@
 //! whatever `X-Forwarded-For` it sends, so it cannot pick the address its throttling
 //! budgets and `mfa_token` are tied to.
 
-use crate::helpers::{json, Engine, TestServer, PASSWORD};
+use crate::helpers::{Engine, TestServer, PASSWORD};
 
 /// Logs in as `username` sending `X-Forwarded-For: forwarded`: the address the new
 /// session records.
 async fn recorded_address(server: &TestServer, username: &str, forwarded: &str) -> String {
-    let login = server
-        .client
-        .post(server.url("/api/login"))
-        .header("x-forwarded-for", forwarded)
-        .form(&[("username", username), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let proxied = server.api().header("x-forwarded-for", forwarded);
+    let login = proxied.login(username, PASSWORD).await;
     assert_eq!(login.status(), 200);
-    let token = json(login).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let sessions = server
-        .client
-        .get(server.url("/api/sessions"))
-        .bearer_auth(&token);
-    let sessions = json(sessions.send().await.unwrap()).await;
+    let token = login.value().access_token;
+    let sessions = server.api().bearer(&token).sessions().await.value();
     let current = sessions
-        .as_array()
-        .or_else(|| sessions["sessions"].as_array())
-        .expect("a list of sessions")
-        .iter()
-        .find(|session| session["current"] == true)
-        .expect("the current session")
-        .clone();
-    current["address"].as_str().unwrap().to_owned()
+        .into_iter()
+        .find(|session| session.current)
+        .expect("the current session");
+    current.address
 }
 
 async fn server(engine: Engine, proxies: Option<&'static str>) -> TestServer {

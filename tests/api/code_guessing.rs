@@ -4,19 +4,22 @@
 //! codes in a row the app is locked, whatever the pace: even its right code is refused,
 //! and the owner gets a mail. A recovery code still signs in, and unlocks the app.
 
-use crate::helpers::{json, Engine, TestServer, PASSWORD};
+use crate::client::{
+    requests::{code, recovery_code, second_step},
+    Answer,
+};
+use crate::enrolled_accounts::code_now;
+use crate::helpers::{Engine, TestServer, PASSWORD};
 use crate::recovery::mailed_server;
-use keyhold::server::{accounts::TOTP_FAILURE_CAP, building_blocks::second_factors::totp::code_at};
-use serde_json::{json, Value};
+use keyhold::{
+    api::{proofs::SecondFactorFields, ErrorCode, TokenResponse},
+    server::{accounts::TOTP_FAILURE_CAP, building_blocks::second_factors::totp::code_at},
+};
 use std::time::Duration;
-
-fn code(server: &TestServer, secret: &str) -> String {
-    code_at(secret, server.clock.now()).unwrap()
-}
 
 /// A code that is none of the app's (now, a step before or after).
 fn wrong_code(server: &TestServer, secret: &str) -> String {
-    let right: u32 = code(server, secret).parse().unwrap();
+    let right: u32 = code_now(server, secret).parse().unwrap();
     let mut guess = (right + 500_000) % 1_000_000;
     let now = server.clock.now();
     let valid: Vec<String> = [-30, 0, 30]
@@ -31,17 +34,18 @@ fn wrong_code(server: &TestServer, secret: &str) -> String {
 
 /// The password step: its `mfa_token`.
 async fn password_step(server: &TestServer, username: &str) -> String {
-    let body = json(server.login(username, PASSWORD).await).await;
-    assert_eq!(body["error"], "mfa_required", "{body}");
-    body["mfa_token"].as_str().unwrap().to_owned()
+    let error = server.api().login(username, PASSWORD).await.error();
+    assert_eq!(error.error, ErrorCode::MfaRequired, "{error:?}");
+    error.mfa.expect("how to finish").mfa_token
 }
 
-async fn second_step(server: &TestServer, mfa_token: &str, proof: Value) -> reqwest::Response {
-    let mut body = json!({"mfa_token": mfa_token});
-    body.as_object_mut()
-        .unwrap()
-        .extend(proof.as_object().unwrap().clone());
-    server.post_json(None, "/api/login/mfa", body).await
+/// The second step of the log-in behind `mfa_token`, with `proof`.
+async fn finish(
+    server: &TestServer,
+    mfa_token: &str,
+    proof: SecondFactorFields,
+) -> Answer<TokenResponse> {
+    server.api().login_mfa(&second_step(mfa_token, proof)).await
 }
 
 on_both_databases!(a_slow_guesser_locks_the_app, |engine: Engine| async move {
@@ -54,8 +58,8 @@ on_both_databases!(a_slow_guesser_locks_the_app, |engine: Engine| async move {
     for attempt in 1..=TOTP_FAILURE_CAP {
         server.clock.advance(Duration::from_secs(3600));
         let mfa_token = password_step(&server, "guessed").await;
-        let guess = json!({"code": wrong_code(&server, &secret)});
-        let answer = second_step(&server, &mfa_token, guess).await;
+        let guess = code(&wrong_code(&server, &secret));
+        let answer = finish(&server, &mfa_token, guess).await;
         assert_eq!(answer.status(), 401, "attempt {attempt}");
     }
     let locked = maildev
@@ -66,22 +70,19 @@ on_both_databases!(a_slow_guesser_locks_the_app, |engine: Engine| async move {
     // Locked: even the right code is refused now.
     server.clock.advance(Duration::from_secs(3600));
     let mfa_token = password_step(&server, "guessed").await;
-    let right = json!({"code": code(&server, &secret)});
-    let refused = second_step(&server, &mfa_token, right).await;
+    let right = code(&code_now(&server, &secret));
+    let refused = finish(&server, &mfa_token, right).await;
     assert_eq!(refused.status(), 403);
-    let body = json(refused).await;
-    assert_eq!(body["field"], "code");
-    assert!(
-        body["message"].as_str().unwrap().contains("locked"),
-        "{body}"
-    );
+    let error = refused.error();
+    assert_eq!(error.field.as_deref(), Some("code"));
+    assert!(error.message.contains("locked"), "{error:?}");
 
     // The owner's way in: a recovery code signs in and unlocks the app.
     let mfa_token = password_step(&server, "guessed").await;
-    let signed_in = second_step(&server, &mfa_token, json!({"recovery_code": recovery})).await;
+    let signed_in = finish(&server, &mfa_token, recovery_code(&recovery)).await;
     assert_eq!(signed_in.status(), 200);
     server.clock.advance(Duration::from_secs(30));
     let mfa_token = password_step(&server, "guessed").await;
-    let right = json!({"code": code(&server, &secret)});
-    assert_eq!(second_step(&server, &mfa_token, right).await.status(), 200);
+    let right = code(&code_now(&server, &secret));
+    assert_eq!(finish(&server, &mfa_token, right).await.status(), 200);
 });

@@ -5,7 +5,8 @@
 //! connection, known and unknown names are answered at once, and the entries appear
 //! once the table is free.
 
-use crate::helpers::{json, Engine, TestServer};
+use crate::client::requests::{newest, registration};
+use crate::helpers::{Engine, TestServer};
 use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
 use std::time::Duration;
 
@@ -58,20 +59,24 @@ on_both_databases!(
         })
         .await;
         let token = server.signed_up("known").await;
-        let other = server.register("other", "other@example.com", WRONG).await;
+        let other = server
+            .api()
+            .register(&registration("other", "other@example.com", WRONG))
+            .await;
         assert_eq!(other.status(), 201);
         // Spend both names' budgets (5 per address): the next attempts are refused
         // before any hashing, where only the entry could tell the names apart.
         for name in ["known", "unknown"] {
             for _ in 0..5 {
-                assert_eq!(server.login(name, WRONG).await.status(), 401);
+                assert_eq!(server.api().login(name, WRONG).await.status(), 401);
             }
         }
 
         let holder = Holder::take(&server, engine).await;
         let answered = |name: &'static str, password: &'static str| {
-            let login = server.login(name, password);
+            let api = server.api();
             async move {
+                let login = api.login(name, password);
                 tokio::time::timeout(Duration::from_secs(5), login)
                     .await
                     .unwrap_or_else(|_| panic!("{name}: no answer while the table is held"))
@@ -85,14 +90,12 @@ on_both_databases!(
         holder.release().await;
 
         // Written afterwards, in order, before the owner reads them.
-        let response = server
-            .client
-            .get(server.url("/api/users/me/activity"))
-            .bearer_auth(&token)
-            .send()
+        let page = server
+            .api()
+            .bearer(&token)
+            .activity(&newest(None))
             .await
-            .unwrap();
-        let page = json(response).await;
+            .json();
         let entries: Vec<(&str, i64)> = page["entries"]
             .as_array()
             .unwrap_or_else(|| panic!("{page}"))

@@ -1,8 +1,12 @@
 //! A real Keyhold server for integration tests: the production router on a random
 //! loopback port, over a fresh database (SQLite in a temporary directory, or a
-//! PostgreSQL database created for the test and dropped afterwards); or the real binary
-//! in its own process (`Instance`), when a test needs the server's own memory or exit.
+//! PostgreSQL database created for the test and dropped afterwards). The real binary in
+//! its own process is `instance.rs`.
 
+use crate::client::{
+    requests::{confirmed, registration},
+    Client,
+};
 use keyhold::server::{
     building_blocks::second_factors::totp::code_at,
     config::Config,
@@ -14,9 +18,7 @@ use sqlx::{Connection, Executor, PgConnection};
 use std::{
     collections::HashMap,
     net::SocketAddr,
-    process::{Child, Command, Stdio},
     sync::atomic::{AtomicU32, Ordering},
-    time::{Duration, Instant},
 };
 
 /// Which database a test runs on.
@@ -247,72 +249,25 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
-    /// `POST /api/register` with a JSON body.
-    pub async fn register(&self, username: &str, email: &str, password: &str) -> reqwest::Response {
-        self.client
-            .post(self.url("/api/register"))
-            .json(&serde_json::json!({"username": username, "email": email, "password": password}))
-            .send()
-            .await
-            .expect("register request")
+    /// A client of this server's API.
+    pub fn api(&self) -> Client {
+        Client::over(self.client.clone(), &self.base)
     }
 
-    /// `POST /api/login` with the OAuth2 password form.
-    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
-        self.client
-            .post(self.url("/api/login"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[
-                ("grant_type", "password"),
-                ("username", username),
-                ("password", password),
-            ]))
-            .send()
-            .await
-            .expect("login request")
-    }
-
-    /// Registers and logs in, returning the access token.
-    pub async fn signed_up(&self, username: &str) -> String {
+    /// Registers `username` at `<username>@example.com` with `PASSWORD`.
+    pub async fn registered(&self, username: &str) {
         let email = format!("{username}@example.com");
-        let response = self.register(username, &email, PASSWORD).await;
-        assert_eq!(
-            response.status(),
-            201,
-            "{}",
-            response.text().await.unwrap_or_default()
-        );
-        let response = self.login(username, PASSWORD).await;
-        assert_eq!(response.status(), 200);
-        let body: serde_json::Value = response.json().await.expect("token json");
-        body["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_owned()
+        let request = registration(username, &email, PASSWORD);
+        let registered = self.api().register(&request).await;
+        assert_eq!(registered.status(), 201, "{}", registered.text());
     }
 
-    /// `GET /api/users/me` with the token.
-    pub async fn me(&self, token: &str) -> reqwest::Response {
-        self.client
-            .get(self.url("/api/users/me"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("users/me request")
-    }
-
-    /// `POST path` with a JSON body, as the holder of `token` when given.
-    pub async fn post_json(
-        &self,
-        token: Option<&str>,
-        path: &str,
-        body: serde_json::Value,
-    ) -> reqwest::Response {
-        let mut request = self.client.post(self.url(path)).json(&body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.expect("POST request")
+    /// Registers `username` (`registered`) and logs in: the access token.
+    pub async fn signed_up(&self, username: &str) -> String {
+        self.registered(username).await;
+        let logged_in = self.api().login(username, PASSWORD).await;
+        assert_eq!(logged_in.status(), 200);
+        logged_in.value().access_token
     }
 
     /// Turns the authenticator app on for the holder of `token` (whose password is
@@ -322,115 +277,20 @@ impl TestServer {
         token: &str,
         password: &str,
     ) -> (String, Vec<String>) {
-        let body = serde_json::json!({"current_password": password});
-        let setup = self
-            .post_json(Some(token), "/api/users/me/authenticator/setup", body)
-            .await;
+        let holder = self.api().bearer(token);
+        let setup = holder.authenticator_setup(&confirmed(password)).await;
         assert_eq!(setup.status(), 200);
-        let secret = json(setup).await["secret"].as_str().unwrap().to_owned();
+        let secret = setup.value().secret;
         let code = code_at(&secret, self.clock.now()).unwrap();
-        let body = serde_json::json!({"code": code});
-        let activated = self
-            .post_json(Some(token), "/api/users/me/authenticator/activate", body)
-            .await;
+        let activated = holder.authenticator_activate(&code).await;
         assert_eq!(activated.status(), 200);
-        let codes = json(activated).await["recovery_codes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|code| code.as_str().unwrap().to_owned())
-            .collect();
-        (secret, codes)
+        (secret, activated.value().recovery_codes)
     }
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.task.abort();
-    }
-}
-
-/// The JWT secret of every `Instance` (so that several act as one service).
-const INSTANCE_SECRET: &str = "shared-secret-of-both-instances-0123456789abcdef";
-
-/// A Keyhold server process: the real binary, with its own memory to measure.
-pub struct Instance {
-    pub child: Child,
-    pub base: String,
-}
-
-impl Instance {
-    pub fn spawn(database_url: &str, data_dir: &std::path::Path) -> Self {
-        Self::spawn_with(database_url, data_dir, &[])
-    }
-
-    pub fn spawn_with(
-        database_url: &str,
-        data_dir: &std::path::Path,
-        extra: &[(&str, &str)],
-    ) -> Self {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_keyhold"))
-            .env("LEPTOS_OUTPUT_NAME", "keyhold")
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("LEPTOS_SITE_ROOT", "target/site")
-            .env("DATABASE_URL", database_url)
-            .env("KEYHOLD_DATA_DIR", data_dir)
-            .env("KEYHOLD_JWT_SECRET", INSTANCE_SECRET)
-            .env("KEYHOLD_ARGON2_MEMORY_KIB", "1024")
-            .env("KEYHOLD_ARGON2_ITERATIONS", "1")
-            .env("KEYHOLD_DB_POOL_SIZE", "20")
-            .env("RUST_LOG", "warn")
-            .env("KEYHOLD_RATE_REGISTRATION", "100000/1s")
-            .envs(key_encryption_key_for(database_url))
-            .env("KEYHOLD_RATE_LOGIN_ADDRESS", "100000/1s")
-            .envs(extra.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the keyhold binary");
-        Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    pub async fn ready(self, client: &reqwest::Client) -> Self {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(response) = client.get(format!("{}/healthz", self.base)).send().await {
-                if response.status() == 200 {
-                    return self;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("instance at {} did not become healthy", self.base);
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// A memory figure of the process from `/proc/<pid>/status`, in KiB: `VmRSS` (resident
-    /// now) or `VmHWM` (the peak so far); 0 if unreadable.
-    pub fn memory_kib(&self, field: &str) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .ok()
-            .and_then(|status| {
-                status
-                    .lines()
-                    .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-                    .and_then(|value| value.split_whitespace().next()?.parse().ok())
-            })
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -445,28 +305,6 @@ pub fn free_port() -> u16 {
 /// A password that passes the policy.
 pub const PASSWORD: &str = "correct horse battery staple";
 
-/// `application/x-www-form-urlencoded` encoding of pairs.
-pub fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            b' ' => "+".into(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// The JSON body of a response.
 /// The value and the whole `Set-Cookie` line `response` sets for cookie `name` (`None`
 /// when it sets none; an empty value clears it).
 pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, String)> {
@@ -482,18 +320,10 @@ pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<(String, S
         })
 }
 
+/// The JSON body of a response.
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
     let text = response.text().await.expect("body");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
-/// A string field of a response's JSON body (`access_token`, `image_url`...).
-pub async fn text_field(response: reqwest::Response, name: &str) -> String {
-    let body = json(response).await;
-    body[name]
-        .as_str()
-        .unwrap_or_else(|| panic!("no string {name:?} in {body}"))
-        .to_owned()
 }
 
 /// The machine, shared by the tests that run side by side; a timing test takes it for

@@ -1,48 +1,47 @@
 //! The HTTP API over real HTTP, against the real router and a fresh database, on
 //! SQLite and PostgreSQL.
 
-use crate::helpers::{form, json, Engine, TestServer, PASSWORD};
+use crate::client::requests::registration;
+use crate::devices::me_status;
+use crate::helpers::{json, Engine, TestServer, PASSWORD};
 use futures::future::join_all;
+use keyhold::api::ErrorCode;
+use serde_json::json;
 
 on_both_databases!(
     fastapi_client_flow_works_unchanged,
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
+        let api = server.api();
+        // Exactly these fields, as the FastAPI reference answers them.
+        let alice = json!({"username": "alice", "email": "Alice@example.com", "image_url": null, "email_verified": false, "pending_email": null});
 
         // POST /register with JSON, as the FastAPI reference expects.
-        let response = server
-            .register("alice", "Alice@Example.COM", PASSWORD)
-            .await;
-        assert_eq!(response.status(), 201);
-        assert_eq!(response.headers()["cache-control"], "no-store");
-        let body = json(response).await;
-        assert_eq!(
-            body,
-            serde_json::json!({"username": "alice", "email": "Alice@example.com", "image_url": null, "email_verified": false, "pending_email": null})
-        );
+        let request = registration("alice", "Alice@Example.COM", PASSWORD);
+        let answer = api.register(&request).await;
+        assert_eq!(answer.status(), 201);
+        assert_eq!(answer.headers()["cache-control"], "no-store");
+        assert_eq!(answer.json(), alice);
 
         // POST /login with the OAuth2 password form.
-        let response = server.login("alice", PASSWORD).await;
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["cache-control"], "no-store");
-        let body = json(response).await;
-        assert_eq!(body["token_type"], "bearer");
-        assert!(body["expires_in"].as_u64().unwrap() > 60);
-        let token = body["access_token"].as_str().unwrap();
+        let answer = api.login("alice", PASSWORD).await;
+        assert_eq!(answer.status(), 200);
+        assert_eq!(answer.headers()["cache-control"], "no-store");
+        let token = answer.value();
+        assert_eq!(token.token_type, "bearer");
+        assert!(token.expires_in > 60);
+        let token = token.access_token;
         assert_eq!(token.split('.').count(), 3, "a JWT");
 
         // GET /users/me with the bearer token.
-        let response = server.me(token).await;
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["cache-control"], "no-store");
-        assert_eq!(
-            json(response).await,
-            serde_json::json!({"username": "alice", "email": "Alice@example.com", "image_url": null, "email_verified": false, "pending_email": null})
-        );
+        let answer = api.bearer(&token).me().await;
+        assert_eq!(answer.status(), 200);
+        assert_eq!(answer.headers()["cache-control"], "no-store");
+        assert_eq!(answer.json(), alice);
 
         // The e-mail works as the login name too, in any case.
-        let response = server.login("ALICE@example.com", PASSWORD).await;
-        assert_eq!(response.status(), 200);
+        let answer = api.login("ALICE@example.com", PASSWORD).await;
+        assert_eq!(answer.status(), 200);
     }
 );
 
@@ -50,23 +49,21 @@ on_both_databases!(
     taken_username_or_email_is_409_in_any_case,
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
-        assert_eq!(
-            server
-                .register("bob", "bob@example.com", PASSWORD)
-                .await
-                .status(),
-            201
-        );
+        let api = server.api();
+        let bob = registration("bob", "bob@example.com", PASSWORD);
+        assert_eq!(api.register(&bob).await.status(), 201);
 
-        let response = server.register("BOB", "other@example.com", PASSWORD).await;
-        assert_eq!(response.status(), 409);
-        let body = json(response).await;
-        assert_eq!(body["error"], "conflict");
-        assert_eq!(body["field"], "username");
+        let same_name = registration("BOB", "other@example.com", PASSWORD);
+        let answer = api.register(&same_name).await;
+        assert_eq!(answer.status(), 409);
+        let error = answer.error();
+        assert_eq!(error.error, ErrorCode::Conflict);
+        assert_eq!(error.field.as_deref(), Some("username"));
 
-        let response = server.register("robert", "Bob@EXAMPLE.com", PASSWORD).await;
-        assert_eq!(response.status(), 409);
-        assert_eq!(json(response).await["field"], "email");
+        let same_email = registration("robert", "Bob@EXAMPLE.com", PASSWORD);
+        let answer = api.register(&same_email).await;
+        assert_eq!(answer.status(), 409);
+        assert_eq!(answer.error().field.as_deref(), Some("email"));
     }
 );
 
@@ -88,22 +85,18 @@ on_both_databases!(
                 "password",
             ),
         ];
+        let api = server.api();
         for (username, email, password, field) in cases {
-            let response = server.register(username, email, password).await;
-            assert_eq!(response.status(), 422, "{username} {email} {password}");
-            let body = json(response).await;
-            assert_eq!(body["error"], "validation_failed");
-            assert_eq!(body["field"], field, "{body}");
-            assert!(!body["message"].as_str().unwrap().is_empty());
+            let answer = api.register(&registration(username, email, password)).await;
+            assert_eq!(answer.status(), 422, "{username} {email} {password}");
+            let error = answer.error();
+            assert_eq!(error.error, ErrorCode::ValidationFailed);
+            assert_eq!(error.field.as_deref(), Some(field), "{error:?}");
+            assert!(!error.message.is_empty());
         }
         // Nothing was written by the refused attempts.
-        assert_eq!(
-            server
-                .register("carol", "carol@example.com", PASSWORD)
-                .await
-                .status(),
-            201
-        );
+        let carol = registration("carol", "carol@example.com", PASSWORD);
+        assert_eq!(api.register(&carol).await.status(), 201);
     }
 );
 
@@ -111,74 +104,44 @@ on_both_databases!(
     missing_fields_and_malformed_bodies_are_4xx,
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
-        let post = |path: &'static str, content_type: &'static str, body: Vec<u8>| {
-            server
-                .client
-                .post(server.url(path))
-                .header("content-type", content_type)
-                .body(body)
-                .send()
-        };
+        let api = server.api();
+        let (json_body, form_body) = ("application/json", "application/x-www-form-urlencoded");
 
-        let response = post(
-            "/api/register",
-            "application/json",
-            br#"{"username":"dave"}"#.to_vec(),
-        )
-        .await
-        .unwrap();
-        assert_eq!(response.status(), 422);
-        assert_eq!(json(response).await["field"], "email");
+        let answer = api
+            .raw_post("/api/register", json_body, r#"{"username":"dave"}"#)
+            .await;
+        assert_eq!(answer.status(), 422);
+        assert_eq!(answer.json()["field"], "email");
 
         for body in [&b"{not json"[..], b"", b"[1,2,3]", b"\xff\xfe\x00", b"null"] {
-            let response = post("/api/register", "application/json", body.to_vec())
-                .await
-                .unwrap();
-            let status = response.status().as_u16();
+            let answer = api
+                .raw_post("/api/register", json_body, body.to_vec())
+                .await;
+            let status = answer.status();
             assert!(status == 400 || status == 422, "{status} for {body:?}");
-            let body = json(response).await;
-            assert!(body["message"].is_string());
+            assert!(answer.json()["message"].is_string());
         }
 
-        let response = post(
-            "/api/login",
-            "application/x-www-form-urlencoded",
-            b"username=dave".to_vec(),
-        )
-        .await
-        .unwrap();
-        let status = response.status();
-        let body = json(response).await;
-        assert_eq!(status, 422, "{body}");
+        let answer = api.raw_post("/api/login", form_body, "username=dave").await;
+        let body = answer.json();
+        assert_eq!(answer.status(), 422, "{body}");
         assert_eq!(body["field"], "password");
 
-        let response = post(
-            "/api/login",
-            "application/x-www-form-urlencoded",
-            b"%%%=&&=".to_vec(),
-        )
-        .await
-        .unwrap();
-        assert!(matches!(response.status().as_u16(), 400 | 422));
+        let answer = api.raw_post("/api/login", form_body, "%%%=&&=").await;
+        assert!(matches!(answer.status(), 400 | 422));
     }
 );
 
 on_both_databases!(oversized_bodies_are_413, |engine: Engine| async move {
     let server = TestServer::start(engine).await;
+    let api = server.api();
     let huge = "x".repeat(64 * 1024);
-    let response = server.register(&huge, "e@example.com", PASSWORD).await;
-    assert_eq!(response.status(), 413);
-    assert_eq!(json(response).await["error"], "payload_too_large");
+    let request = registration(&huge, "e@example.com", PASSWORD);
+    let answer = api.register(&request).await;
+    assert_eq!(answer.status(), 413);
+    assert_eq!(answer.error().error, ErrorCode::PayloadTooLarge);
 
-    let response = server
-        .client
-        .post(server.url("/api/login"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[("username", "x"), ("password", &huge)]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 413);
+    assert_eq!(api.login("x", &huge).await.status(), 413);
 });
 
 on_both_databases!(
@@ -186,9 +149,10 @@ on_both_databases!(
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
         let long = "p".repeat(2000);
-        let response = server.register("erin", "erin@example.com", &long).await;
-        assert_eq!(response.status(), 422);
-        assert_eq!(json(response).await["field"], "password");
+        let request = registration("erin", "erin@example.com", &long);
+        let answer = server.api().register(&request).await;
+        assert_eq!(answer.status(), 422);
+        assert_eq!(answer.error().field.as_deref(), Some("password"));
     }
 );
 
@@ -197,14 +161,15 @@ on_both_databases!(
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
         server.signed_up("frank").await;
-        let wrong_password = server.login("frank", "not the right password at all").await;
-        let unknown_user = server.login("nobody", PASSWORD).await;
-        for response in [wrong_password, unknown_user] {
-            assert_eq!(response.status(), 401);
-            assert_eq!(response.headers()["www-authenticate"], "Bearer");
-            let body = json(response).await;
-            assert_eq!(body["error"], "invalid_credentials");
-            assert_eq!(body["message"], "Incorrect username or password.");
+        let api = server.api();
+        let wrong_password = api.login("frank", "not the right password at all").await;
+        let unknown_user = api.login("nobody", PASSWORD).await;
+        for answer in [wrong_password, unknown_user] {
+            assert_eq!(answer.status(), 401);
+            assert_eq!(answer.headers()["www-authenticate"], "Bearer");
+            let error = answer.error();
+            assert_eq!(error.error, ErrorCode::InvalidCredentials);
+            assert_eq!(error.message, "Incorrect username or password.");
         }
     }
 );
@@ -214,39 +179,30 @@ on_both_databases!(
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
         let token = server.signed_up("grace").await;
+        let api = server.api();
 
-        let response = server
-            .client
-            .get(server.url("/api/users/me"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 401);
-        assert_eq!(response.headers()["www-authenticate"], "Bearer");
-        assert_eq!(json(response).await["error"], "missing_token");
+        let answer = api.me().await;
+        assert_eq!(answer.status(), 401);
+        assert_eq!(answer.headers()["www-authenticate"], "Bearer");
+        assert_eq!(answer.error().error, ErrorCode::MissingToken);
 
         let mut tampered = token.clone();
         tampered.pop();
         tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
         for bad in ["garbage", "a.b.c", tampered.as_str()] {
-            let response = server.me(bad).await;
-            assert_eq!(response.status(), 401, "{bad}");
+            let answer = api.bearer(bad).me().await;
+            assert_eq!(answer.status(), 401, "{bad}");
             assert_eq!(
-                response.headers()["www-authenticate"],
+                answer.headers()["www-authenticate"],
                 r#"Bearer error="invalid_token""#
             );
-            assert_eq!(json(response).await["error"], "invalid_token");
+            assert_eq!(answer.error().error, ErrorCode::InvalidToken);
         }
 
         // "Basic" or other schemes are not a bearer token.
-        let response = server
-            .client
-            .get(server.url("/api/users/me"))
-            .header("authorization", format!("Basic {token}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 401);
+        let basic = format!("Basic {token}");
+        let answer = api.header("authorization", &basic).me().await;
+        assert_eq!(answer.status(), 401);
     }
 );
 
@@ -263,7 +219,7 @@ on_both_databases!(
         .await;
         let token = other.signed_up("heidi").await;
         server.signed_up("heidi").await;
-        assert_eq!(server.me(&token).await.status(), 401);
+        assert_eq!(me_status(&server, &token).await, 401);
     }
 );
 
@@ -304,16 +260,11 @@ on_both_databases!(
     concurrent_registrations_make_exactly_one_account,
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
+        let api = server.api();
         let attempts = (0..50).map(|i| {
-            let email = format!("racer{i}@example.com");
-            let server = &server;
-            async move {
-                server
-                    .register("racer", &email, PASSWORD)
-                    .await
-                    .status()
-                    .as_u16()
-            }
+            let request = registration("racer", &format!("racer{i}@example.com"), PASSWORD);
+            let api = &api;
+            async move { api.register(&request).await.status() }
         });
         let statuses = join_all(attempts).await;
         assert_eq!(
@@ -333,14 +284,9 @@ on_both_databases!(
     health_check_reports_the_database,
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
-        let response = server
-            .client
-            .get(server.url("/healthz"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        assert_eq!(json(response).await["database"], "reachable");
+        let answer = server.api().health().await;
+        assert_eq!(answer.status(), 200);
+        assert_eq!(answer.json()["database"], "reachable");
     }
 );
 

@@ -2,8 +2,10 @@
 //! without metadata, hostile files get the right 4xx, and the pictures are served with
 //! private, short caching under their content hash.
 
-use crate::helpers::{json, text_field, Engine, TestServer};
+use crate::client::requests::deletion;
+use crate::helpers::{Engine, TestServer, PASSWORD};
 use image::{DynamicImage, ImageBuffer, ImageFormat, Rgba};
+use keyhold::api::ErrorCode;
 use std::{
     io::Cursor,
     time::{Duration, Instant},
@@ -59,26 +61,6 @@ fn png_bomb() -> Vec<u8> {
     bomb
 }
 
-async fn upload(
-    server: &TestServer,
-    token: &str,
-    bytes: Vec<u8>,
-    file_name: &str,
-) -> reqwest::Response {
-    let part = reqwest::multipart::Part::bytes(bytes)
-        .file_name(file_name.to_owned())
-        .mime_str("image/png")
-        .unwrap();
-    server
-        .client
-        .post(server.url("/api/users/me/image"))
-        .bearer_auth(token)
-        .multipart(reqwest::multipart::Form::new().part("image", part))
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn fetch(server: &TestServer, url: &str) -> reqwest::Response {
     server.client.get(server.url(url)).send().await.unwrap()
 }
@@ -88,6 +70,7 @@ on_both_databases!(
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
         let token = server.signed_up("painter").await;
+        let painter = server.api().bearer(&token);
         let gif = {
             // Two frames: only the first one is kept.
             let mut out = Vec::new();
@@ -108,23 +91,14 @@ on_both_databases!(
         ];
         let mut previous: Option<String> = None;
         for (name, bytes) in cases {
-            let response = upload(&server, &token, bytes, name).await;
-            assert_eq!(
-                response.status(),
-                200,
-                "{name}: {:?}",
-                response.text().await
-            );
-            let user = json(response).await;
-            let url = user["image_url"].as_str().unwrap().to_owned();
+            let answer = painter.upload_image(bytes, name).await;
+            assert_eq!(answer.status(), 200, "{name}: {}", answer.text());
+            let url = answer.value().image_url.unwrap();
             assert!(
                 url.starts_with("/media/avatars/") && url.ends_with("/256.webp"),
                 "{url}"
             );
-            assert_eq!(
-                json(server.me(&token).await).await["image_url"],
-                url.as_str()
-            );
+            assert_eq!(painter.me().await.value().image_url, Some(url.clone()));
 
             for (url, side) in [
                 (url.clone(), 256),
@@ -176,15 +150,9 @@ on_both_databases!(
 
         // Remove: back to the initials, the picture is gone.
         let url = previous.unwrap();
-        let response = server
-            .client
-            .delete(server.url("/api/users/me/image"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        assert!(json(response).await["image_url"].is_null());
+        let answer = painter.remove_image().await;
+        assert_eq!(answer.status(), 200);
+        assert!(answer.value().image_url.is_none());
         assert_eq!(fetch(&server, &url).await.status(), 404);
     }
 );
@@ -194,6 +162,7 @@ on_both_databases!(
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
         let token = server.signed_up("attacker").await;
+        let attacker = server.api().bearer(&token);
         let valid = picture(120, 120, ImageFormat::Png);
         let mut polyglot_valid = valid.clone();
         polyglot_valid.extend_from_slice(b"<script>alert(document.cookie)</script>PK\x03\x04zip");
@@ -220,13 +189,13 @@ on_both_databases!(
             ),
         ];
         for (what, bytes, status) in cases {
-            let response = upload(&server, &token, bytes, "x.png").await;
-            assert_eq!(response.status(), status, "{what}");
-            let body = json(response).await;
+            let answer = attacker.upload_image(bytes, "x.png").await;
+            assert_eq!(answer.status(), status, "{what}");
+            let error = answer.error();
             if status != 413 {
-                assert_eq!(body["field"], "image", "{what}: {body}");
+                assert_eq!(error.field.as_deref(), Some("image"), "{what}: {error:?}");
             }
-            assert!(!body["message"].as_str().unwrap().is_empty());
+            assert!(!error.message.is_empty());
         }
         // An oversized upload is refused from its declared length, before the body is sent
         // (a raw request: HTTP clients may report the early answer as a broken pipe).
@@ -248,12 +217,12 @@ on_both_databases!(
         }
 
         // Nothing was stored by the refusals; the server is fine.
-        assert!(json(server.me(&token).await).await["image_url"].is_null());
+        assert!(attacker.me().await.value().image_url.is_none());
 
         // A valid image with a payload appended is accepted, and the payload is gone.
-        let response = upload(&server, &token, polyglot_valid, "poly.png").await;
-        assert_eq!(response.status(), 200);
-        let url = text_field(response, "image_url").await;
+        let answer = attacker.upload_image(polyglot_valid, "poly.png").await;
+        assert_eq!(answer.status(), 200);
+        let url = answer.value().image_url.unwrap();
         let bytes = fetch(&server, &url).await.bytes().await.unwrap();
         assert!(!bytes.windows(8).any(|w| w == b"<script>"));
 
@@ -294,24 +263,12 @@ on_both_databases!(
             .await
             .unwrap();
         assert_eq!(response.status(), 415);
-        let response = upload(
-            &server,
-            "not-a-token",
-            picture(10, 10, ImageFormat::Png),
-            "a.png",
-        )
-        .await;
-        assert_eq!(response.status(), 401);
-        assert_eq!(
-            server
-                .client
-                .get(server.url("/healthz"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+        let stranger = server.api().bearer("not-a-token");
+        let answer = stranger
+            .upload_image(picture(10, 10, ImageFormat::Png), "a.png")
+            .await;
+        assert_eq!(answer.status(), 401);
+        assert_eq!(server.api().health().await.status(), 200);
         assert_eq!(
             fetch(&server, "/media/avatars/0123/256.webp")
                 .await
@@ -332,20 +289,15 @@ on_both_databases!(
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
         let token = server.signed_up("ephemeral").await;
-        let response = upload(&server, &token, picture(50, 50, ImageFormat::Png), "a.png").await;
-        let url = text_field(response, "image_url").await;
+        let holder = server.api().bearer(&token);
+        let image = picture(50, 50, ImageFormat::Png);
+        let url = holder.upload_image(image, "a.png").await.value().image_url;
+        let url = url.unwrap();
         assert_eq!(fetch(&server, &url).await.status(), 200);
-        let response = server
-            .client
-            .post(server.url("/api/users/me/delete"))
-            .bearer_auth(&token)
-            .json(
-                &serde_json::json!({"password": crate::helpers::PASSWORD, "confirm": "ephemeral"}),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
+        let answer = holder
+            .delete_account(&deletion(PASSWORD, "ephemeral"))
+            .await;
+        assert_eq!(answer.status(), 200);
         assert_eq!(
             fetch(&server, &url).await.status(),
             404,
@@ -364,6 +316,7 @@ on_both_databases!(
         })
         .await;
         let token = server.signed_up("crowd").await;
+        let crowd = server.api().bearer(&token);
         let small = picture(32, 32, ImageFormat::Png);
 
         // An upload whose body is still on its way holds the only slot.
@@ -382,15 +335,11 @@ on_both_databases!(
         // Once it has the slot, the next upload is turned away at once: 503, Retry-After.
         let deadline = Instant::now() + Duration::from_secs(10);
         let refused = loop {
-            let response = upload(&server, &token, small.clone(), "a.png").await;
-            if response.status() == 503 {
-                break response;
+            let answer = crowd.upload_image(small.clone(), "a.png").await;
+            if answer.status() == 503 {
+                break answer;
             }
-            assert_eq!(
-                response.status(),
-                200,
-                "before the slow upload took the slot"
-            );
+            assert_eq!(answer.status(), 200, "before the slow upload took the slot");
             if Instant::now() >= deadline {
                 use tokio::io::AsyncReadExt;
                 let mut answer = vec![0u8; 2048];
@@ -405,22 +354,22 @@ on_both_databases!(
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
         assert_eq!(refused.headers()["retry-after"], "2");
-        let body = json(refused).await;
-        assert_eq!(body["error"], "unavailable", "{body}");
-        assert!(!body["message"].as_str().unwrap().is_empty());
+        let error = refused.error();
+        assert_eq!(error.error, ErrorCode::Unavailable, "{error:?}");
+        assert!(!error.message.is_empty());
 
         // The slow client gives up: the slot is free again and the next upload goes through.
         drop(slow);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let response = upload(&server, &token, small.clone(), "a.png").await;
-            match response.status().as_u16() {
+            let answer = crowd.upload_image(small.clone(), "a.png").await;
+            match answer.status() {
                 200 => break,
                 503 => assert!(Instant::now() < deadline, "the slot was never freed"),
-                other => panic!("{other}: {:?}", response.text().await),
+                other => panic!("{other}: {}", answer.text()),
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        assert!(!json(server.me(&token).await).await["image_url"].is_null());
+        assert!(crowd.me().await.value().image_url.is_some());
     }
 );

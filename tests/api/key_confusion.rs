@@ -3,39 +3,14 @@
 //! as the secret, `alg: none`, a key named or carried in the header (`jku`, `x5u`,
 //! `jwk`), a `kid` outside the set, and a token signed by a key of the attacker's own.
 
-use crate::helpers::{json, Engine, TestServer};
+use crate::devices::me_status;
+use crate::helpers::Engine;
+use crate::jwt_attacks::{assert_refused, b64, decode_part as part, signed};
 use crate::published_keys::start;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use keyhold::server::building_blocks::token::KeyPair;
 use serde_json::{json, Value};
-
-fn b64(value: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
-}
-
-fn part(token: &str, index: usize) -> Value {
-    let text = token.split('.').nth(index).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(text).unwrap()).unwrap()
-}
-
-/// `header.claims` signed with `key` under `alg`.
-fn signed(header: &Value, claims: &Value, key: &EncodingKey, alg: Algorithm) -> String {
-    let message = format!("{}.{}", b64(header), b64(claims));
-    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), key, alg).unwrap();
-    format!("{message}.{signature}")
-}
-
-async fn assert_refused(server: &TestServer, token: &str, what: &str) {
-    let response = server.me(token).await;
-    assert_eq!(response.status(), 401, "{what} must be refused");
-    assert_eq!(
-        response.headers()["www-authenticate"],
-        r#"Bearer error="invalid_token""#,
-        "{what}"
-    );
-    assert_eq!(json(response).await["error"], "invalid_token", "{what}");
-}
 
 on_both_databases!(
     forged_tokens_against_published_keys_are_refused,
@@ -168,7 +143,7 @@ on_both_databases!(
             for (what, token) in attacks {
                 assert_refused(&server, &token, &format!("{name}: {what}")).await;
             }
-            assert_eq!(server.me(&real).await.status(), 200, "{name}: the real one");
+            assert_eq!(me_status(&server, &real).await, 200, "{name}: the real one");
         }
     }
 );

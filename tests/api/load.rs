@@ -2,7 +2,7 @@
 //! and a login storm beside normal requests. Each runs with the machine to itself (no
 //! other test meanwhile), so it measures the server rather than the other tests.
 
-use crate::helpers::{json, Engine, TestServer};
+use crate::helpers::{Engine, TestServer};
 use std::time::{Duration, Instant};
 
 on_both_databases!(
@@ -17,20 +17,21 @@ on_both_databases!(
         })
         .await;
         server.signed_up("rita").await;
-        let unknown = server.login("no-such-user", "wrong password here").await;
-        let wrong = server.login("rita", "wrong password here").await;
+        let api = server.api();
+        let unknown = api.login("no-such-user", "wrong password here").await;
+        let wrong = api.login("rita", "wrong password here").await;
         assert_eq!(unknown.status(), wrong.status());
         assert_eq!(
             unknown.headers()["www-authenticate"],
             wrong.headers()["www-authenticate"]
         );
-        assert_eq!(json(unknown).await, json(wrong).await);
+        assert_eq!(unknown.json(), wrong.json());
 
         let time = |name: &'static str| {
-            let server = &server;
+            let api = &api;
             async move {
                 let start = Instant::now();
-                let response = server.login(name, "wrong password here").await;
+                let response = api.login(name, "wrong password here").await;
                 assert_eq!(response.status(), 401);
                 start.elapsed()
             }
@@ -79,21 +80,21 @@ on_both_databases!(
         })
         .await;
         let token = server.signed_up("steady").await;
+        let api = server.api();
         let storm = futures::future::join_all((0..200).map(|i| {
-            let server = &server;
+            let api = &api;
             async move {
-                server
-                    .login(&format!("stormer{i}"), "wrong password in a storm")
+                api.login(&format!("stormer{i}"), "wrong password in a storm")
                     .await
                     .status()
-                    .as_u16()
             }
         }));
+        let steady = api.bearer(&token);
         let reader = async {
             let mut latencies = Vec::new();
             for _ in 0..100 {
                 let start = Instant::now();
-                let response = server.me(&token).await;
+                let response = steady.me().await;
                 assert_eq!(response.status(), 200);
                 latencies.push(start.elapsed());
                 tokio::time::sleep(Duration::from_millis(5)).await;

@@ -7,13 +7,11 @@
 //! account exists; "Log out" ends the session; and the API keeps answering JSON to a
 //! client that accepts HTML.
 
-use crate::helpers::{form, json, set_cookie, Engine, TestServer, PASSWORD};
+use crate::client::{requests::registration, REFRESH_COOKIE, SESSION_COOKIE};
+use crate::helpers::{json, set_cookie, Engine, TestServer, PASSWORD};
 use image::{DynamicImage, ImageBuffer, ImageFormat, Rgba};
 use reqwest::multipart::{Form, Part};
 use std::io::Cursor;
-
-const SESSION: &str = "__Host-keyhold-session";
-const REFRESH: &str = "__Host-keyhold-refresh";
 
 /// A browser: follows no redirect, sends `Accept: text/html` and its `Origin`.
 fn browser() -> reqwest::Client {
@@ -33,8 +31,7 @@ async fn post_form(
     let mut request = browser()
         .post(server.url(path))
         .header("accept", "text/html")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(pairs));
+        .form(pairs);
     if let Some(origin) = origin {
         request = request.header("origin", origin);
     }
@@ -82,7 +79,7 @@ async fn ada_logs_in(server: &TestServer, path: &str, password: &str) -> reqwest
 }
 
 fn signed_in(response: &reqwest::Response) -> bool {
-    set_cookie(response, SESSION).is_some_and(|(value, _)| !value.is_empty())
+    set_cookie(response, SESSION_COOKIE).is_some_and(|(value, _)| !value.is_empty())
 }
 
 on_both_databases!(log_in_form, |engine: Engine| async move {
@@ -94,11 +91,11 @@ on_both_databases!(log_in_form, |engine: Engine| async move {
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/profile/security");
     assert!(signed_in(&response));
-    assert!(set_cookie(&response, REFRESH).is_some());
-    let (session, _) = set_cookie(&response, SESSION).unwrap();
+    assert!(set_cookie(&response, REFRESH_COOKIE).is_some());
+    let (session, _) = set_cookie(&response, SESSION_COOKIE).unwrap();
     let page = browser()
         .get(server.url("/profile"))
-        .header("cookie", format!("{SESSION}={session}"))
+        .header("cookie", format!("{SESSION_COOKIE}={session}"))
         .send()
         .await
         .unwrap();
@@ -146,7 +143,10 @@ on_both_databases!(
             let response = post_form(&server, "/login", origin, &credentials).await;
             assert_eq!(response.status(), 403, "{origin:?}");
             assert!(!signed_in(&response), "{origin:?}");
-            assert!(set_cookie(&response, REFRESH).is_none(), "{origin:?}");
+            assert!(
+                set_cookie(&response, REFRESH_COOKIE).is_none(),
+                "{origin:?}"
+            );
         }
         // `Origin: null` (the pages' no-referrer policy) counts only with the browser's
         // own word that the post is same-origin.
@@ -180,16 +180,15 @@ on_both_databases!(
             .unwrap();
         assert_eq!(response.status(), 403);
         assert!(!signed_in(&response));
-        let planted = server
-            .register("planted_account", "planted@example.com", PASSWORD)
-            .await;
+        let planted = registration("planted_account", "planted@example.com", PASSWORD);
+        let planted = server.api().register(&planted).await;
         assert_eq!(planted.status(), 201, "no account was created");
 
         // Nor out: another site's "Log out" leaves the session alone.
         let signed = post_form(&server, "/login", Some(&server.base), &credentials).await;
-        let (session, _) = set_cookie(&signed, SESSION).unwrap();
-        let (refresh, _) = set_cookie(&signed, REFRESH).unwrap();
-        let cookies = format!("{SESSION}={session}; {REFRESH}={refresh}");
+        let (session, _) = set_cookie(&signed, SESSION_COOKIE).unwrap();
+        let (refresh, _) = set_cookie(&signed, REFRESH_COOKIE).unwrap();
+        let cookies = format!("{SESSION_COOKIE}={session}; {REFRESH_COOKIE}={refresh}");
         let out = browser()
             .post(server.url("/logout"))
             .header("origin", "https://evil.example")
@@ -216,8 +215,8 @@ on_both_databases!(
             .unwrap();
         assert_eq!(out.status(), 303);
         assert_eq!(out.headers()["location"], "/login");
-        assert_eq!(set_cookie(&out, SESSION).unwrap().0, "");
-        assert_eq!(set_cookie(&out, REFRESH).unwrap().0, "");
+        assert_eq!(set_cookie(&out, SESSION_COOKIE).unwrap().0, "");
+        assert_eq!(set_cookie(&out, REFRESH_COOKIE).unwrap().0, "");
         let page = browser()
             .get(server.url("/profile"))
             .header("cookie", &cookies)
@@ -236,9 +235,9 @@ on_both_databases!(sign_up_form, |engine: Engine| async move {
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/profile");
     assert!(signed_in(&response));
-    let token = json(server.login("grace_hopper", PASSWORD).await).await;
-    let me = json(server.me(token["access_token"].as_str().unwrap()).await).await;
-    assert!(me["image_url"].as_str().is_some(), "{me}");
+    let token = server.api().login("grace_hopper", PASSWORD).await;
+    let me = server.api().bearer(&token.value().access_token).me().await;
+    assert!(me.value().image_url.is_some(), "{}", me.text());
 
     // Without one (the browser sends the file field empty).
     let response = sign_up(&server, "alan_turing", PASSWORD, None).await;
@@ -265,9 +264,8 @@ on_both_databases!(sign_up_form, |engine: Engine| async move {
     .await;
     assert_eq!(response.status(), 415);
     assert!(!signed_in(&response));
-    let later = server
-        .register("edsger_d", "edsger_d@example.com", PASSWORD)
-        .await;
+    let later = registration("edsger_d", "edsger_d@example.com", PASSWORD);
+    let later = server.api().register(&later).await;
     assert_eq!(later.status(), 201, "no account was created");
 });
 

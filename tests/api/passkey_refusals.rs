@@ -5,16 +5,23 @@
 //! passkeys per account, throttling, a deleted account, and no bearer token.
 
 use crate::authenticator::{encode, Authenticator};
-use crate::helpers::{json, Engine, TestServer, PASSWORD};
+use crate::client::{
+    requests::{confirmed, deletion},
+    Answer,
+};
+use crate::helpers::{Engine, TestServer, PASSWORD};
 use crate::passkeys::{
-    activity, confirmed, log_in, passkeys, post, register, start, start_registration,
-    REGISTER_START, SITE,
+    activity, begun, log_in, passkey_proof, passkeys, register, start_registration, SITE,
+};
+use keyhold::api::{
+    account::DeleteAccountRequest,
+    passkeys::{RegisterPasskeyRequest, RemovePasskeyRequest, RenamePasskeyRequest},
+    proofs::PasskeyAssertion,
+    ErrorCode,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
 
-const REGISTER_FINISH: &str = "/api/users/me/passkeys/register/finish";
-const LOG_IN_START: &str = "/api/login/passkey/start";
 const LOG_IN_FINISH: &str = "/api/login/passkey/finish";
 
 /// A server whose passkey log-in budget tests do not exhaust (one test checks it).
@@ -26,13 +33,39 @@ async fn server(engine: Engine) -> TestServer {
     .await
 }
 
-/// Asserts `response` is `status` with error code `error` (and `field`, if given).
-async fn refused(response: reqwest::Response, status: u16, error: &str, field: Option<&str>) {
-    assert_eq!(response.status(), status);
-    let body = json(response).await;
-    assert_eq!(body["error"], error, "{body}");
+/// Asserts `answer` is `status` with error code `error` (and `field`, if given).
+fn refused<T>(answer: Answer<T>, status: u16, error: ErrorCode, field: Option<&str>) {
+    assert_eq!(answer.status(), status);
+    let body = answer.error();
+    assert_eq!(body.error, error, "{}", answer.text());
     if let Some(field) = field {
-        assert_eq!(body["field"], field, "{body}");
+        assert_eq!(body.field.as_deref(), Some(field), "{}", answer.text());
+    }
+}
+
+/// A registration of `credential` named `name` in the ceremony `ceremony`.
+fn registration(ceremony: &str, name: &str, credential: Value) -> RegisterPasskeyRequest {
+    RegisterPasskeyRequest {
+        ceremony: ceremony.into(),
+        name: name.into(),
+        credential,
+    }
+}
+
+/// Removing the passkey `id`, confirmed with the password alone.
+fn removal(id: i64) -> RemovePasskeyRequest {
+    RemovePasskeyRequest {
+        id,
+        current_password: PASSWORD.into(),
+        second_factor: Default::default(),
+    }
+}
+
+/// A passkey's answer `credential` to the ceremony `ceremony`.
+fn assertion(ceremony: &str, credential: Value) -> PasskeyAssertion {
+    PasskeyAssertion {
+        ceremony: ceremony.into(),
+        credential,
     }
 }
 
@@ -40,84 +73,65 @@ on_both_databases!(
     ceremonies_are_single_use_timed_and_bound,
     |engine: Engine| async move {
         let server = server(engine).await;
-        let base = &server.base;
-        let ada = server.signed_up("ada").await;
-        let bob = server.signed_up("bob").await;
+        let api = server.api();
+        let ada = api.bearer(&server.signed_up("ada").await);
+        let bob = api.bearer(&server.signed_up("bob").await);
         let device = Authenticator::new(SITE);
 
-        let (ceremony, options) = start(base, Some(&ada), REGISTER_START).await;
+        let (ceremony, options) = begun(ada.start_passkey_registration(&confirmed(PASSWORD)).await);
         let (credential, answer) = device.create(&options);
-        let finish = json!({"ceremony": ceremony, "name": "Key", "credential": answer});
+        let finish = registration(&ceremony, "Key", answer);
         // Another account cannot finish it (and that spends it).
-        let stolen = post(base, Some(&bob), REGISTER_FINISH, finish.clone()).await;
-        refused(stolen, 400, "invalid_ceremony", Some("ceremony")).await;
-        let spent = post(base, Some(&ada), REGISTER_FINISH, finish).await;
-        refused(spent, 400, "invalid_ceremony", Some("ceremony")).await;
+        let stolen = bob.finish_passkey_registration(&finish).await;
+        refused(stolen, 400, ErrorCode::InvalidCeremony, Some("ceremony"));
+        let spent = ada.finish_passkey_registration(&finish).await;
+        refused(spent, 400, ErrorCode::InvalidCeremony, Some("ceremony"));
 
-        let (ceremony, options) = start(base, Some(&ada), REGISTER_START).await;
-        let finish = json!({"ceremony": ceremony, "name": "Key", "credential": device.attest(&credential, &options)});
-        assert_eq!(
-            post(base, Some(&ada), REGISTER_FINISH, finish.clone())
-                .await
-                .status(),
-            201
-        );
+        let (ceremony, options) = begun(ada.start_passkey_registration(&confirmed(PASSWORD)).await);
+        let finish = registration(&ceremony, "Key", device.attest(&credential, &options));
+        let added = ada.finish_passkey_registration(&finish).await;
+        assert_eq!(added.status(), 201);
         // Replayed: the ceremony is gone.
-        let replayed = post(base, Some(&ada), REGISTER_FINISH, finish).await;
-        refused(replayed, 400, "invalid_ceremony", Some("ceremony")).await;
+        let replayed = ada.finish_passkey_registration(&finish).await;
+        refused(replayed, 400, ErrorCode::InvalidCeremony, Some("ceremony"));
 
         // A registration ceremony does not finish a log-in, and the reverse.
         let mut credential = credential;
         let (register_ceremony, register_options) =
-            start_registration(base, &ada, &device, Some(&mut credential)).await;
-        let (log_in_ceremony, log_in_options) = start(base, None, LOG_IN_START).await;
-        let wrong = json!({"ceremony": register_ceremony, "credential": device.get(&mut credential, &log_in_options)});
-        refused(
-            post(base, None, LOG_IN_FINISH, wrong).await,
-            400,
-            "invalid_ceremony",
-            None,
-        )
-        .await;
-        let wrong = json!({"ceremony": log_in_ceremony, "name": "Key", "credential": device.create(&register_options).1});
-        refused(
-            post(base, Some(&ada), REGISTER_FINISH, wrong).await,
-            400,
-            "invalid_ceremony",
-            None,
-        )
-        .await;
+            start_registration(&ada, &device, Some(&mut credential)).await;
+        let (log_in_ceremony, log_in_options) = begun(api.start_passkey_log_in().await);
+        let wrong = assertion(
+            &register_ceremony,
+            device.get(&mut credential, &log_in_options),
+        );
+        let answer = api.finish_passkey_log_in(&wrong).await;
+        refused(answer, 400, ErrorCode::InvalidCeremony, None);
+        let wrong = registration(&log_in_ceremony, "Key", device.create(&register_options).1);
+        let answer = ada.finish_passkey_registration(&wrong).await;
+        refused(answer, 400, ErrorCode::InvalidCeremony, None);
 
         // Expired after five minutes.
-        let (ceremony, options) = start(base, None, LOG_IN_START).await;
-        let late =
-            json!({"ceremony": ceremony, "credential": device.get(&mut credential, &options)});
+        let (ceremony, options) = begun(api.start_passkey_log_in().await);
+        let late = assertion(&ceremony, device.get(&mut credential, &options));
         server.clock.advance(Duration::from_secs(301));
-        let response = post(base, None, LOG_IN_FINISH, late).await;
-        assert_eq!(response.status(), 400);
-        assert!(json(response).await["message"]
-            .as_str()
-            .unwrap()
-            .contains("expired"));
+        let answer = api.finish_passkey_log_in(&late).await;
+        assert_eq!(answer.status(), 400);
+        assert!(answer.error().message.contains("expired"));
 
         // Ids that were never handed out.
         for ceremony in ["", "x", &"A".repeat(43), &"é".repeat(43), &"A".repeat(5000)] {
-            let (_, options) = start(base, None, LOG_IN_START).await;
-            let body =
-                json!({"ceremony": ceremony, "credential": device.get(&mut credential, &options)});
-            let response = post(base, None, LOG_IN_FINISH, body).await;
-            assert!(
-                [400, 413].contains(&response.status().as_u16()),
-                "{ceremony}"
-            );
+            let (_, options) = begun(api.start_passkey_log_in().await);
+            let made_up = assertion(ceremony, device.get(&mut credential, &options));
+            let answer = api.finish_passkey_log_in(&made_up).await;
+            assert!([400, 413].contains(&answer.status()), "{ceremony}");
         }
     }
 );
 
 on_both_databases!(garbage_is_a_client_error, |engine: Engine| async move {
     let server = server(engine).await;
-    let base = &server.base;
-    let ada = server.signed_up("ada").await;
+    let api = server.api();
+    let ada = api.bearer(&server.signed_up("ada").await);
     for credential in [
         json!("text"),
         json!(null),
@@ -126,97 +140,88 @@ on_both_databases!(garbage_is_a_client_error, |engine: Engine| async move {
         json!({"id": "x", "rawId": "AAAA", "type": "public-key",
                "response": {"clientDataJSON": "AAAA", "attestationObject": "AAAA"}}),
     ] {
-        let (ceremony, _) = start(base, Some(&ada), REGISTER_START).await;
-        let body = json!({"ceremony": ceremony, "name": "Key", "credential": credential});
-        let response = post(base, Some(&ada), REGISTER_FINISH, body).await;
-        refused(response, 422, "validation_failed", Some("credential")).await;
+        let (ceremony, _) = begun(ada.start_passkey_registration(&confirmed(PASSWORD)).await);
+        let body = registration(&ceremony, "Key", credential);
+        let answer = ada.finish_passkey_registration(&body).await;
+        refused(answer, 422, ErrorCode::ValidationFailed, Some("credential"));
     }
     for credential in [json!([1, 2]), json!({"id": 1})] {
-        let (ceremony, _) = start(base, None, LOG_IN_START).await;
-        let body = json!({"ceremony": ceremony, "credential": credential});
-        let response = post(base, None, LOG_IN_FINISH, body).await;
-        refused(response, 422, "validation_failed", Some("credential")).await;
+        let (ceremony, _) = begun(api.start_passkey_log_in().await);
+        let answer = api
+            .finish_passkey_log_in(&assertion(&ceremony, credential))
+            .await;
+        refused(answer, 422, ErrorCode::ValidationFailed, Some("credential"));
     }
-    let (ceremony, _) = start(base, None, LOG_IN_START).await;
-    let body = json!({"ceremony": ceremony, "credential": {
+    let (ceremony, _) = begun(api.start_passkey_log_in().await);
+    let unknown = assertion(
+        &ceremony,
+        json!({
         "id": "x", "rawId": "AAAA", "type": "public-key",
         "response": {"clientDataJSON": "AAAA", "authenticatorData": "AAAA",
-                     "signature": "AAAA", "userHandle": "AAAA"}}});
-    refused(
-        post(base, None, LOG_IN_FINISH, body).await,
-        401,
-        "invalid_credentials",
-        None,
-    )
-    .await;
+                     "signature": "AAAA", "userHandle": "AAAA"}}),
+    );
+    let answer = api.finish_passkey_log_in(&unknown).await;
+    refused(answer, 401, ErrorCode::InvalidCredentials, None);
 
-    let missing = post(base, Some(&ada), REGISTER_FINISH, json!({"ceremony": "x"})).await;
+    // Bodies no request type can express: a field missing, JSON cut short.
+    let path = "/api/users/me/passkeys/register/finish";
+    let missing = ada.post_value(path, &json!({"ceremony": "x"})).await;
     assert_eq!(missing.status(), 422);
-    let not_json = server
-        .client
-        .post(server.url(LOG_IN_FINISH))
-        .header("content-type", "application/json")
-        .body("{\"ceremony\": ")
-        .send()
-        .await
-        .unwrap();
+    let not_json = api
+        .raw_post(LOG_IN_FINISH, "application/json", "{\"ceremony\": ")
+        .await;
     assert_eq!(not_json.status(), 400);
     let names = ["", "   ", &"n".repeat(65), "bad\u{0}name"];
     for name in names {
-        let (ceremony, _) = start(base, Some(&ada), REGISTER_START).await;
-        let body = json!({"ceremony": ceremony, "name": name, "credential": {}});
-        let response = post(base, Some(&ada), REGISTER_FINISH, body).await;
-        refused(response, 422, "validation_failed", Some("name")).await;
+        let (ceremony, _) = begun(ada.start_passkey_registration(&confirmed(PASSWORD)).await);
+        let body = registration(&ceremony, name, json!({}));
+        let answer = ada.finish_passkey_registration(&body).await;
+        refused(answer, 422, ErrorCode::ValidationFailed, Some("name"));
     }
     // No bearer token, no passkeys.
-    let body = json!({"id": 1, "current_password": PASSWORD});
-    for path in [REGISTER_START, "/api/users/me/passkeys/remove"] {
-        assert_eq!(post(base, None, path, body.clone()).await.status(), 401);
-    }
-    let listed = server
-        .client
-        .get(server.url("/api/users/me/passkeys"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(listed.status(), 401);
+    let start = api.start_passkey_registration(&confirmed(PASSWORD)).await;
+    assert_eq!(start.status(), 401);
+    assert_eq!(api.remove_passkey(&removal(1)).await.status(), 401);
+    assert_eq!(api.passkeys().await.status(), 401);
 });
 
 on_both_databases!(
     the_authenticator_must_verify_the_person_at_this_origin,
     |engine: Engine| async move {
         let server = server(engine).await;
-        let base = &server.base;
-        let ada = server.signed_up("ada").await;
+        let api = server.api();
+        let token = server.signed_up("ada").await;
+        let ada = api.bearer(&token);
         let mut elsewhere = Authenticator::new("https://evil.test");
         let mut unverified = Authenticator::new(SITE);
         unverified.verifies_user = false;
         for authenticator in [&elsewhere, &unverified] {
-            let (ceremony, options) = start(base, Some(&ada), REGISTER_START).await;
+            let (ceremony, options) =
+                begun(ada.start_passkey_registration(&confirmed(PASSWORD)).await);
             let answer = authenticator.create(&options).1;
-            let body = json!({"ceremony": ceremony, "name": "Key", "credential": answer});
-            let response = post(base, Some(&ada), REGISTER_FINISH, body).await;
-            refused(response, 422, "validation_failed", Some("credential")).await;
+            let body = registration(&ceremony, "Key", answer);
+            let answer = ada.finish_passkey_registration(&body).await;
+            refused(answer, 422, ErrorCode::ValidationFailed, Some("credential"));
         }
 
         let device = Authenticator::new(SITE);
-        let (mut credential, _) = register(&server, &ada, &device, "Key", None).await;
+        let (mut credential, _) = register(&server, &token, &device, "Key", None).await;
         elsewhere.origin = "https://keyhold.test.evil.test".into();
         for (authenticator, why) in [
             (&elsewhere, "origin"),
             (&unverified, "no user verification"),
         ] {
-            let response = log_in(base, authenticator, &mut credential).await;
-            assert_eq!(response.status(), 401, "{why}");
+            let answer = log_in(&api, authenticator, &mut credential).await;
+            assert_eq!(answer.status(), 401, "{why}");
         }
         // Signed by another key under the passkey's id.
         let mut forged = credential.clone();
         forged.key = p256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng);
-        assert_eq!(log_in(base, &device, &mut forged).await.status(), 401);
-        assert!(activity(&server, &ada)
+        assert_eq!(log_in(&api, &device, &mut forged).await.status(), 401);
+        assert!(activity(&server, &token)
             .await
-            .contains(&"passkey_login_failed".to_owned()));
-        assert_eq!(log_in(base, &device, &mut credential).await.status(), 200);
+            .contains(&"passkey_login_failed"));
+        assert_eq!(log_in(&api, &device, &mut credential).await.status(), 200);
     }
 );
 
@@ -224,77 +229,60 @@ on_both_databases!(
     someone_elses_passkey_is_not_yours,
     |engine: Engine| async move {
         let server = server(engine).await;
-        let base = &server.base;
+        let api = server.api();
         let ada = server.signed_up("ada").await;
-        let bob = server.signed_up("bob").await;
+        let bob_token = server.signed_up("bob").await;
+        let bob = api.bearer(&bob_token);
         let device = Authenticator::new(SITE);
         let (mut ada_key, added) = register(&server, &ada, &device, "Ada's key", None).await;
-        let (mut bob_key, _) = register(&server, &bob, &device, "Bob's key", None).await;
+        let (mut bob_key, _) = register(&server, &bob_token, &device, "Bob's key", None).await;
 
         // Bob cannot register, rename or remove Ada's passkey.
-        let (ceremony, options) = start_registration(base, &bob, &device, Some(&mut bob_key)).await;
-        let body = json!({"ceremony": ceremony, "name": "Mine", "credential": device.attest(&ada_key, &options)});
-        refused(
-            post(base, Some(&bob), REGISTER_FINISH, body).await,
-            409,
-            "conflict",
-            Some("credential"),
-        )
-        .await;
-        for (path, body) in [
-            (
-                "/api/users/me/passkeys/rename",
-                json!({"id": added["id"], "name": "Mine"}),
-            ),
-            (
-                "/api/users/me/passkeys/remove",
-                json!({"id": added["id"], "current_password": PASSWORD}),
-            ),
-        ] {
-            refused(
-                post(base, Some(&bob), path, body).await,
-                404,
-                "not_found",
-                Some("id"),
-            )
-            .await;
-        }
-        assert_eq!(passkeys(&server, &ada).await[0]["name"], "Ada's key");
+        let (ceremony, options) = start_registration(&bob, &device, Some(&mut bob_key)).await;
+        let body = registration(&ceremony, "Mine", device.attest(&ada_key, &options));
+        let answer = bob.finish_passkey_registration(&body).await;
+        refused(answer, 409, ErrorCode::Conflict, Some("credential"));
+        let rename = RenamePasskeyRequest {
+            id: added.id,
+            name: "Mine".into(),
+        };
+        let answer = bob.rename_passkey(&rename).await;
+        refused(answer, 404, ErrorCode::NotFound, Some("id"));
+        let answer = bob.remove_passkey(&removal(added.id)).await;
+        refused(answer, 404, ErrorCode::NotFound, Some("id"));
+        assert_eq!(passkeys(&server, &ada).await[0].name, "Ada's key");
 
         // Ada's passkey presented as Bob's account (his handle) signs nobody in.
         let mut posing = ada_key.clone();
         posing.user_handle = bob_key.user_handle.clone();
-        assert_eq!(log_in(base, &device, &mut posing).await.status(), 401);
-        let (ceremony, options) = start(base, None, LOG_IN_START).await;
+        assert_eq!(log_in(&api, &device, &mut posing).await.status(), 401);
+        let (ceremony, options) = begun(api.start_passkey_log_in().await);
         let mut answer = device.get(&mut ada_key, &options);
         answer["response"]["userHandle"] = Value::String(encode(b"not a handle"));
-        let body = json!({"ceremony": ceremony, "credential": answer});
-        assert_eq!(post(base, None, LOG_IN_FINISH, body).await.status(), 401);
+        let answer = api
+            .finish_passkey_log_in(&assertion(&ceremony, answer))
+            .await;
+        assert_eq!(answer.status(), 401);
     }
 );
 
 on_both_databases!(a_cloned_passkey_is_refused, |engine: Engine| async move {
     let server = server(engine).await;
-    let base = &server.base;
+    let api = server.api();
     let ada = server.signed_up("ada").await;
     let device = Authenticator::new(SITE);
     let (mut credential, _) = register(&server, &ada, &device, "Key", None).await;
     let clone = credential.clone();
-    assert_eq!(log_in(base, &device, &mut credential).await.status(), 200);
-    assert_eq!(log_in(base, &device, &mut credential).await.status(), 200);
+    assert_eq!(log_in(&api, &device, &mut credential).await.status(), 200);
+    assert_eq!(log_in(&api, &device, &mut credential).await.status(), 200);
     // The copy still presents the counter the original used first.
-    let (ceremony, options) = start(base, None, LOG_IN_START).await;
-    let body = json!({"ceremony": ceremony, "credential": device.assert(&clone, &options)});
-    refused(
-        post(base, None, LOG_IN_FINISH, body).await,
-        401,
-        "invalid_credentials",
-        None,
-    )
-    .await;
+    let (ceremony, options) = begun(api.start_passkey_log_in().await);
+    let copied = assertion(&ceremony, device.assert(&clone, &options));
+    let answer = api.finish_passkey_log_in(&copied).await;
+    refused(answer, 401, ErrorCode::InvalidCredentials, None);
     assert_eq!(activity(&server, &ada).await[0], "passkey_clone_suspected");
     // The original goes on.
-    assert_eq!(log_in(base, &device, &mut credential).await.status(), 200);
+    assert_eq!(log_in(&api, &device, &mut credential).await.status(), 200);
 });
 
 on_both_databases!(
@@ -304,45 +292,41 @@ on_both_databases!(
             settings.insert("KEYHOLD_PUBLIC_URL", SITE.into());
         })
         .await;
-        let base = &server.base;
-        let ada = server.signed_up("ada").await;
+        let api = server.api();
+        let token = server.signed_up("ada").await;
+        let ada = api.bearer(&token);
         let device = Authenticator::new(SITE);
-        let (mut credential, _) = register(&server, &ada, &device, "Key", None).await;
+        let (mut credential, _) = register(&server, &token, &device, "Key", None).await;
         for n in 1..20 {
             let name = format!("Key {n}");
-            register(&server, &ada, &device, &name, Some(&mut credential)).await;
+            register(&server, &token, &device, &name, Some(&mut credential)).await;
         }
-        let password = json!({"current_password": PASSWORD});
-        let response = post(base, Some(&ada), REGISTER_START, password).await;
-        refused(response, 409, "conflict", None).await;
+        let answer = ada.start_passkey_registration(&confirmed(PASSWORD)).await;
+        refused(answer, 409, ErrorCode::Conflict, None);
 
         // A deleted account's passkeys go with it.
-        let mut deletion = confirmed(base, &ada, &device, Some(&mut credential)).await;
-        deletion["password"] = json!(PASSWORD);
-        deletion["confirm"] = json!("ada");
-        let deleted = post(base, Some(&ada), "/api/users/me/delete", deletion).await;
+        let deletion = DeleteAccountRequest {
+            second_factor: passkey_proof(&ada, &device, &mut credential).await,
+            ..deletion(PASSWORD, "ada")
+        };
+        let deleted = ada.delete_account(&deletion).await;
         assert_eq!(deleted.status(), 200);
-        let response = log_in(base, &device, &mut credential).await;
-        refused(response, 401, "invalid_credentials", None).await;
+        let answer = log_in(&api, &device, &mut credential).await;
+        refused(answer, 401, ErrorCode::InvalidCredentials, None);
 
         // Failed passkey log-ins from one address: 429 once its budget is spent.
         let mut statuses = Vec::new();
         for _ in 0..8 {
-            let started = post(base, None, LOG_IN_START, json!({})).await;
+            let started = api.start_passkey_log_in().await;
             if started.status() == 429 {
                 assert!(started.headers().contains_key("retry-after"));
                 statuses.push(429);
                 break;
             }
-            let options = json(started).await;
-            let answer = device.get(&mut credential, &options["options"]);
-            let body = json!({"ceremony": options["ceremony"], "credential": answer});
-            statuses.push(
-                post(base, None, LOG_IN_FINISH, body)
-                    .await
-                    .status()
-                    .as_u16(),
-            );
+            let challenge = started.value();
+            let answer = device.get(&mut credential, &challenge.options);
+            let finish = assertion(&challenge.ceremony, answer);
+            statuses.push(api.finish_passkey_log_in(&finish).await.status());
         }
         assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
         assert!(

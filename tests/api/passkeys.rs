@@ -6,13 +6,22 @@
 
 use crate::admin_cli::keyhold;
 use crate::authenticator::{encode, Authenticator, Credential};
-use crate::helpers::{json, Engine, Instance, TestServer, PASSWORD};
-use serde_json::{json, Value};
+use crate::client::{
+    requests::{confirmed, newest, passkey},
+    Answer, Client,
+};
+use crate::helpers::{Engine, TestServer, PASSWORD};
+use crate::instance::Instance;
+use keyhold::api::{
+    passkeys::{PasskeyView, RegisterPasskeyRequest, RemovePasskeyRequest, RenamePasskeyRequest},
+    proofs::{ConfirmedRequest, PasskeyAssertion, PasskeyChallenge, SecondFactorFields},
+    ErrorCode, TokenResponse,
+};
+use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// The site's public URL in these tests: the origin the "browser" reports.
 pub(crate) const SITE: &str = "https://keyhold.test";
-pub(crate) const REGISTER_START: &str = "/api/users/me/passkeys/register/start";
 
 pub(crate) async fn passkey_server(engine: Engine) -> TestServer {
     TestServer::start_with(engine, |settings| {
@@ -21,66 +30,49 @@ pub(crate) async fn passkey_server(engine: Engine) -> TestServer {
     .await
 }
 
-/// `POST` to the server at `base` (a `TestServer`'s or an `Instance`'s), as JSON.
-pub(crate) async fn post(
-    base: &str,
-    token: Option<&str>,
-    path: &str,
-    body: Value,
-) -> reqwest::Response {
-    let request = reqwest::Client::new()
-        .post(format!("{base}{path}"))
-        .json(&body);
-    let request = match token {
-        Some(token) => request.bearer_auth(token),
-        None => request,
-    };
-    request.send().await.expect("request")
+/// A ceremony begun (the answer must be 200): its id and options.
+pub(crate) fn begun(answer: Answer<PasskeyChallenge>) -> (String, Value) {
+    assert_eq!(answer.status(), 200, "{}", answer.text());
+    let challenge = answer.value();
+    (challenge.ceremony, challenge.options)
 }
 
-/// Starts a ceremony: its id and options. (A registration is confirmed with the password
-/// alone: for an account without a second factor yet.)
-pub(crate) async fn start(base: &str, token: Option<&str>, path: &str) -> (String, Value) {
-    let body = match path {
-        REGISTER_START => json!({"current_password": PASSWORD}),
-        _ => json!({}),
-    };
-    let response = post(base, token, path, body).await;
-    assert_eq!(response.status(), 200, "{path}");
-    let body = json(response).await;
-    let ceremony = body["ceremony"].as_str().expect("ceremony").to_owned();
-    (ceremony, body["options"].clone())
+/// `credential`'s answer to a confirmation ceremony begun by `holder`: the second factor
+/// of a sensitive change.
+pub(crate) async fn passkey_proof(
+    holder: &Client,
+    authenticator: &Authenticator,
+    credential: &mut Credential,
+) -> SecondFactorFields {
+    let (ceremony, options) = begun(holder.start_passkey_confirmation().await);
+    passkey(&ceremony, authenticator.get(credential, &options))
 }
 
 /// The password, and when the account has a passkey already, `existing`'s answer to a
 /// confirmation ceremony: what a change of second factors needs.
-pub(crate) async fn confirmed(
-    base: &str,
-    token: &str,
+pub(crate) async fn confirmed_with(
+    holder: &Client,
     authenticator: &Authenticator,
     existing: Option<&mut Credential>,
-) -> Value {
-    let Some(credential) = existing else {
-        return json!({"current_password": PASSWORD});
+) -> ConfirmedRequest {
+    let second_factor = match existing {
+        Some(credential) => passkey_proof(holder, authenticator, credential).await,
+        None => SecondFactorFields::default(),
     };
-    let (ceremony, options) = start(base, Some(token), "/api/users/me/passkeys/confirm").await;
-    let answer = authenticator.get(credential, &options);
-    json!({"current_password": PASSWORD, "passkey": {"ceremony": ceremony, "credential": answer}})
+    ConfirmedRequest {
+        second_factor,
+        ..confirmed(PASSWORD)
+    }
 }
 
-/// Begins a registration for the holder of `token`, confirmed with `existing` if given.
+/// Begins a registration for `holder`, confirmed with `existing` if given.
 pub(crate) async fn start_registration(
-    base: &str,
-    token: &str,
+    holder: &Client,
     authenticator: &Authenticator,
     existing: Option<&mut Credential>,
 ) -> (String, Value) {
-    let confirmation = confirmed(base, token, authenticator, existing).await;
-    let response = post(base, Some(token), REGISTER_START, confirmation).await;
-    assert_eq!(response.status(), 200);
-    let challenge = json(response).await;
-    let ceremony = challenge["ceremony"].as_str().expect("ceremony").to_owned();
-    (ceremony, challenge["options"].clone())
+    let confirmation = confirmed_with(holder, authenticator, existing).await;
+    begun(holder.start_passkey_registration(&confirmation).await)
 }
 
 /// Registers a passkey named `name` for the holder of `token` (confirmed with
@@ -91,80 +83,66 @@ pub(crate) async fn register(
     authenticator: &Authenticator,
     name: &str,
     existing: Option<&mut Credential>,
-) -> (Credential, Value) {
-    let base = &server.base;
-    let (ceremony, options) = start_registration(base, token, authenticator, existing).await;
+) -> (Credential, PasskeyView) {
+    let holder = server.api().bearer(token);
+    let (ceremony, options) = start_registration(&holder, authenticator, existing).await;
     let (credential, answer) = authenticator.create(&options);
-    let body = json!({"ceremony": ceremony, "name": name, "credential": answer});
-    let response = post(
-        base,
-        Some(token),
-        "/api/users/me/passkeys/register/finish",
-        body,
-    )
-    .await;
-    assert_eq!(response.status(), 201);
-    (credential, json(response).await)
+    let request = RegisterPasskeyRequest {
+        ceremony,
+        name: name.into(),
+        credential: answer,
+    };
+    let added = holder.finish_passkey_registration(&request).await;
+    assert_eq!(added.status(), 201);
+    (credential, added.value())
 }
 
-/// Signs in at `base` with `credential` alone: the finishing response.
+/// Signs in through `api` with `credential` alone: the finishing answer.
 pub(crate) async fn log_in(
-    base: &str,
+    api: &Client,
     authenticator: &Authenticator,
     credential: &mut Credential,
-) -> reqwest::Response {
-    let (ceremony, options) = start(base, None, "/api/login/passkey/start").await;
-    let answer = authenticator.get(credential, &options);
-    let body = json!({"ceremony": ceremony, "credential": answer});
-    post(base, None, "/api/login/passkey/finish", body).await
+) -> Answer<TokenResponse> {
+    let (ceremony, options) = begun(api.start_passkey_log_in().await);
+    let answer = PasskeyAssertion {
+        ceremony,
+        credential: authenticator.get(credential, &options),
+    };
+    api.finish_passkey_log_in(&answer).await
 }
 
-pub(crate) async fn passkeys(server: &TestServer, token: &str) -> Vec<Value> {
-    let response = server
-        .client
-        .get(server.url("/api/users/me/passkeys"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("list");
-    assert_eq!(response.status(), 200);
-    json(response).await.as_array().expect("array").clone()
+/// The passkeys the holder of `token` lists (the answer must be 200).
+pub(crate) async fn passkeys(server: &TestServer, token: &str) -> Vec<PasskeyView> {
+    let answer = server.api().bearer(token).passkeys().await;
+    assert_eq!(answer.status(), 200);
+    answer.value()
 }
 
 /// The kinds in the account's activity, newest first.
-pub(crate) async fn activity(server: &TestServer, token: &str) -> Vec<String> {
-    let response = server
-        .client
-        .get(server.url("/api/users/me/activity?limit=100"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("activity");
-    let page = json(response).await;
-    page["entries"]
-        .as_array()
-        .expect("entries")
-        .iter()
-        .map(|entry| entry["kind"].as_str().expect("kind").to_owned())
-        .collect()
+pub(crate) async fn activity(server: &TestServer, token: &str) -> Vec<&'static str> {
+    let page = server
+        .api()
+        .bearer(token)
+        .activity(&newest(Some(100)))
+        .await;
+    page.value().entries.iter().map(|e| e.kind.name()).collect()
 }
 
 on_both_databases!(
     passkeys_are_registered_listed_renamed_and_removed,
     |engine: Engine| async move {
         let server = passkey_server(engine).await;
-        let base = &server.base;
         let token = server.signed_up("ada").await;
+        let ada = server.api().bearer(&token);
         let device = Authenticator::new(SITE);
         // A change of second factors: the password first.
-        let wrong = json!({"current_password": "not the password at all, no"});
-        let refused = post(base, Some(&token), REGISTER_START, wrong).await;
+        let wrong = confirmed("not the password at all, no");
+        let refused = ada.start_passkey_registration(&wrong).await;
         assert_eq!(refused.status(), 403);
-        let confirmation = confirmed(base, &token, &device, None).await;
-        let response = post(base, Some(&token), REGISTER_START, confirmation).await;
-        let challenge = json(response).await;
-        assert_eq!(challenge["ceremony"].as_str().unwrap().len(), 43);
-        let public_key = &challenge["options"]["publicKey"];
+        let confirmation = confirmed_with(&ada, &device, None).await;
+        let challenge = ada.start_passkey_registration(&confirmation).await.value();
+        assert_eq!(challenge.ceremony.len(), 43);
+        let public_key = &challenge.options["publicKey"];
         assert_eq!(public_key["rp"]["id"], "keyhold.test");
         assert_eq!(public_key["user"]["name"], "ada");
         let selection = &public_key["authenticatorSelection"];
@@ -172,27 +150,22 @@ on_both_databases!(
         assert_eq!(selection["residentKey"], "required");
 
         let (mut laptop, added) = register(&server, &token, &device, "  Laptop ", None).await;
-        assert_eq!(added["name"], "Laptop");
-        assert_eq!(added["last_used_at"], Value::Null);
+        assert_eq!(added.name, "Laptop");
+        assert_eq!(added.last_used_at, None);
         // Now the account has a second factor: the password alone no longer adds one.
-        let alone = post(
-            base,
-            Some(&token),
-            REGISTER_START,
-            confirmed(base, &token, &device, None).await,
-        )
-        .await;
+        let password_alone = confirmed_with(&ada, &device, None).await;
+        let alone = ada.start_passkey_registration(&password_alone).await;
         assert_eq!(alone.status(), 422);
-        assert_eq!(json(alone).await["field"], "code");
+        assert_eq!(alone.error().field.as_deref(), Some("code"));
         let (_, phone) = register(&server, &token, &device, "Phone", Some(&mut laptop)).await;
         let listed = passkeys(&server, &token).await;
-        let names: Vec<_> = listed.iter().map(|p| p["name"].clone()).collect();
+        let names: Vec<_> = listed.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["Laptop", "Phone"]);
 
         // A second registration excludes the passkeys already there.
-        let confirmation = confirmed(base, &token, &device, Some(&mut laptop)).await;
-        let response = post(base, Some(&token), REGISTER_START, confirmation).await;
-        let options = json(response).await["options"].clone();
+        let confirmation = confirmed_with(&ada, &device, Some(&mut laptop)).await;
+        let started = ada.start_passkey_registration(&confirmation).await;
+        let options = started.value().options;
         let excluded = options["publicKey"]["excludeCredentials"]
             .as_array()
             .unwrap();
@@ -201,19 +174,25 @@ on_both_databases!(
         let handle = encode(&laptop.user_handle);
         assert_eq!(options["publicKey"]["user"]["id"], handle.as_str());
 
-        let rename = json!({"id": phone["id"], "name": "Work phone"});
-        let renamed = post(base, Some(&token), "/api/users/me/passkeys/rename", rename).await;
+        let rename = RenamePasskeyRequest {
+            id: phone.id,
+            name: "Work phone".into(),
+        };
+        let renamed = ada.rename_passkey(&rename).await;
         assert_eq!(renamed.status(), 200);
-        assert_eq!(json(renamed).await["name"], "Work phone");
+        assert_eq!(renamed.value().name, "Work phone");
 
         // Removing needs the password and a second factor: the passkey itself will do.
-        let mut remove = confirmed(base, &token, &device, Some(&mut laptop)).await;
-        remove["id"] = added["id"].clone();
-        let removed = post(base, Some(&token), "/api/users/me/passkeys/remove", remove).await;
-        assert_eq!(json(removed).await["removed"], true);
+        let remove = RemovePasskeyRequest {
+            id: added.id,
+            current_password: PASSWORD.into(),
+            second_factor: passkey_proof(&ada, &device, &mut laptop).await,
+        };
+        let removed = ada.remove_passkey(&remove).await;
+        assert!(removed.value().removed);
         let listed = passkeys(&server, &token).await;
         assert_eq!(listed.len(), 1);
-        assert_eq!(listed[0]["name"], "Work phone");
+        assert_eq!(listed[0].name, "Work phone");
         let kinds = activity(&server, &token).await;
         assert_eq!(
             kinds[..3],
@@ -226,17 +205,18 @@ on_both_databases!(
     a_passkey_alone_signs_in_like_a_password,
     |engine: Engine| async move {
         let server = passkey_server(engine).await;
+        let api = server.api();
         let token = server.signed_up("grace").await;
         let device = Authenticator::new(SITE);
         let (mut credential, added) = register(&server, &token, &device, "Laptop", None).await;
 
-        let response = log_in(&server.base, &device, &mut credential).await;
-        assert_eq!(response.status(), 200);
-        let cookies: Vec<String> = response
+        let answer = log_in(&api, &device, &mut credential).await;
+        assert_eq!(answer.status(), 200);
+        let cookies: Vec<&str> = answer
             .headers()
             .get_all("set-cookie")
             .iter()
-            .filter_map(|value| value.to_str().ok().map(str::to_owned))
+            .filter_map(|value| value.to_str().ok())
             .collect();
         assert!(
             cookies.iter().any(|c| c.contains("keyhold-refresh=")),
@@ -250,35 +230,25 @@ on_both_databases!(
             cookies.iter().any(|c| c.contains("keyhold-session=")),
             "{cookies:?}"
         );
-        let body = json(response).await;
-        assert_eq!(body["token_type"], "bearer");
-        let passkey_token = body["access_token"].as_str().unwrap();
-        let me = json(server.me(passkey_token).await).await;
-        assert_eq!(me["username"], "grace");
+        let signed_in = answer.value();
+        assert_eq!(signed_in.token_type, "bearer");
+        let passkey_token = signed_in.access_token;
+        let me = api.bearer(&passkey_token).me().await.value();
+        assert_eq!(me.username, "grace");
 
         // A second sign-in moves the counter on and is accepted too.
-        assert_eq!(
-            log_in(&server.base, &device, &mut credential)
-                .await
-                .status(),
-            200
-        );
-        let listed = passkeys(&server, passkey_token).await;
-        assert_eq!(listed[0]["id"], added["id"]);
-        assert!(listed[0]["last_used_at"].as_i64().is_some());
+        let again = log_in(&api, &device, &mut credential).await;
+        assert_eq!(again.status(), 200);
+        let listed = passkeys(&server, &passkey_token).await;
+        assert_eq!(listed[0].id, added.id);
+        assert!(listed[0].last_used_at.is_some());
         let kinds = activity(&server, &token).await;
         assert_eq!(
             kinds[..2],
             ["passkey_login_succeeded", "passkey_login_succeeded"]
         );
-        let sessions = server
-            .client
-            .get(server.url("/api/sessions"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(json(sessions).await.as_array().unwrap().len(), 3);
+        let sessions = api.bearer(&token).sessions().await;
+        assert_eq!(sessions.value().len(), 3);
     }
 );
 
@@ -299,13 +269,13 @@ on_both_databases!(
         // The server notices the command line's write within a second (SQLite cache).
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let response = log_in(&server.base, &device, &mut credential).await;
-            if response.status() == 401 {
-                let error = json(response).await["error"].clone();
+            let answer = log_in(&server.api(), &device, &mut credential).await;
+            if answer.status() == 401 {
+                let error = answer.error().error;
                 // A log-in that raced the command (its cached row not yet refreshed) is
                 // refused when its session cannot open: the account's sessions ended.
-                if error != "invalid_token" {
-                    assert_eq!(error, "account_disabled");
+                if error != ErrorCode::InvalidToken {
+                    assert_eq!(error, ErrorCode::AccountDisabled);
                     break;
                 }
             }
@@ -337,9 +307,9 @@ on_both_databases!(
         )
         .ready(&server.client)
         .await;
-        let response = log_in(&strict.base, &device, &mut credential).await;
-        assert_eq!(response.status(), 401);
-        assert_eq!(json(response).await["error"], "email_not_verified");
+        let answer = log_in(&strict.api(), &device, &mut credential).await;
+        assert_eq!(answer.status(), 401);
+        assert_eq!(answer.error().error, ErrorCode::EmailNotVerified);
     }
 );
 
@@ -351,17 +321,17 @@ on_both_databases!(
         })
         .await;
         let token = server.signed_up("ipaddr").await;
-        let password = json!({"current_password": PASSWORD});
-        for (path, token, body) in [
-            (REGISTER_START, Some(token.as_str()), password),
-            ("/api/login/passkey/start", None, json!({})),
+        let holder = server.api().bearer(&token);
+        let registration = holder
+            .start_passkey_registration(&confirmed(PASSWORD))
+            .await;
+        let log_in = server.api().start_passkey_log_in().await;
+        for (path, answer) in [
+            ("register/start", registration),
+            ("login/passkey/start", log_in),
         ] {
-            let response = post(&server.base, token, path, body).await;
-            assert_eq!(response.status(), 404, "{path}");
-            assert!(json(response).await["message"]
-                .as_str()
-                .unwrap()
-                .contains("not available"));
+            assert_eq!(answer.status(), 404, "{path}");
+            assert!(answer.error().message.contains("not available"));
         }
     }
 );

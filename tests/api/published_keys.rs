@@ -4,7 +4,10 @@
 //! PostgreSQL agree on the keys).
 
 use crate::admin_cli::keyhold;
-use crate::helpers::{json, Engine, Instance, TestDatabase, TestServer, PASSWORD};
+use crate::client::{requests::registration, Client};
+use crate::devices::me_status;
+use crate::helpers::{Engine, TestDatabase, TestServer, PASSWORD};
+use crate::instance::Instance;
 use jsonwebtoken::{decode, decode_header, jwk::JwkSet, DecodingKey, Validation};
 use keyhold::server::building_blocks::token::KeyPair;
 use serde_json::{json, Value};
@@ -54,7 +57,7 @@ on_both_databases!(
             let server = start(engine, alg).await;
             // The FastAPI-style flow is unchanged: JSON sign-up, form log-in, Bearer.
             let token = server.signed_up("ada").await;
-            assert_eq!(server.me(&token).await.status(), 200, "{alg}");
+            assert_eq!(me_status(&server, &token).await, 200, "{alg}");
             let header = decode_header(&token).unwrap();
             assert_eq!(format!("{:?}", header.alg), alg);
             assert_eq!(header.typ.as_deref(), Some("JWT"));
@@ -128,15 +131,10 @@ on_both_databases!(
             assert_eq!(refused.status(), 405, "{alg}: no other method");
 
             // Revocation stays instant for Keyhold's own API: the session check holds.
-            let response = server
-                .client
-                .post(server.url("/api/users/me/logout-all"))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap();
-            assert!(response.status().is_success(), "{}", response.status());
-            assert_eq!(server.me(&token).await.status(), 401, "{alg}");
+            let answer = server.api().bearer(&token).log_out_everywhere().await;
+            let status = answer.status();
+            assert!((200..300).contains(&status), "{status}");
+            assert_eq!(me_status(&server, &token).await, 401, "{alg}");
         }
     }
 );
@@ -198,28 +196,16 @@ async fn eventually<F: std::future::Future<Output = bool>>(
     }
 }
 
-async fn log_in(client: &reqwest::Client, base: &str) -> String {
-    let response = client
-        .post(format!("{base}/api/login"))
-        .form(&[("username", "ada"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    json(response).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+/// Logs `ada` in through `api` (which must answer 200): the access token.
+async fn log_in(api: &Client) -> String {
+    let answer = api.login("ada", PASSWORD).await;
+    assert_eq!(answer.status(), 200);
+    answer.value().access_token
 }
 
-async fn me(client: &reqwest::Client, base: &str, token: &str) -> u16 {
-    let response = client
-        .get(format!("{base}/api/users/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    response.status().as_u16()
+/// The status of `GET /api/users/me` through `api` with `token`.
+async fn me(api: &Client, token: &str) -> u16 {
+    api.bearer(token).me().await.status()
 }
 
 on_both_databases!(
@@ -231,16 +217,17 @@ on_both_databases!(
         let first = kid_of(&old);
         keys(server.database(), &["rotate", "--promote-after", "0"]).await;
         let client = server.client.clone();
+        let api = server.api();
 
         eventually(Duration::from_secs(10), "the new key signs", || async {
-            kid_of(&log_in(&client, &server.base).await) != first
+            kid_of(&log_in(&api).await) != first
         })
         .await;
-        let new = log_in(&client, &server.base).await;
+        let new = log_in(&api).await;
         let second = kid_of(&new);
         assert_eq!(kids(&client, &jwks).await, [second.clone(), first.clone()]);
-        assert_eq!(me(&client, &server.base, &old).await, 200, "previous key");
-        assert_eq!(me(&client, &server.base, &new).await, 200);
+        assert_eq!(me(&api, &old).await, 200, "previous key");
+        assert_eq!(me(&api, &new).await, 200);
         assert_eq!(
             states(server.database()).await,
             [
@@ -252,10 +239,10 @@ on_both_databases!(
         // Past the old key's last token (15 min, 30 s leeway, 1 s reload): unpublished.
         server.clock.advance(Duration::from_secs(900 + 30 + 1 + 1));
         assert_eq!(kids(&client, &jwks).await, std::slice::from_ref(&second));
-        assert_eq!(me(&client, &server.base, &old).await, 401);
-        let fresh = log_in(&client, &server.base).await;
+        assert_eq!(me(&api, &old).await, 401);
+        let fresh = log_in(&api).await;
         assert_eq!(kid_of(&fresh), second);
-        assert_eq!(me(&client, &server.base, &fresh).await, 200);
+        assert_eq!(me(&api, &fresh).await, 200);
     }
 );
 
@@ -278,17 +265,12 @@ async fn two_instances_rotate_without_downtime() {
     let b = Instance::spawn_with(&db.url, &db.data_dir.join("b"), &env)
         .ready(&client)
         .await;
-    let body = json!({"username": "ada", "email": "ada@example.com", "password": PASSWORD});
-    let response = client
-        .post(a.url("/api/register"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let before = log_in(&client, &a.base).await;
+    let (on_a, on_b) = (a.api(), b.api());
+    let request = registration("ada", "ada@example.com", PASSWORD);
+    assert_eq!(on_a.register(&request).await.status(), 201);
+    let before = log_in(&on_a).await;
     let first = kid_of(&before);
-    assert_eq!(me(&client, &b.base, &before).await, 200, "one key set");
+    assert_eq!(me(&on_b, &before).await, 200, "one key set");
     assert_eq!(
         kids(&client, &a.url("/.well-known/jwks.json")).await,
         std::slice::from_ref(&first)
@@ -308,35 +290,21 @@ async fn two_instances_rotate_without_downtime() {
         )
         .await;
     }
-    assert_eq!(
-        kid_of(&log_in(&client, &b.base).await),
-        first,
-        "standby does not sign"
-    );
+    assert_eq!(kid_of(&log_in(&on_b).await), first, "standby does not sign");
     let second = kids(&client, &b.url("/.well-known/jwks.json")).await[1].clone();
-    let (client_ref, first_ref) = (&client, &first);
+    let (on_b_ref, first_ref) = (&on_b, &first);
     eventually(
         Duration::from_secs(20),
         "the standby key is promoted",
-        || {
-            let base = b.base.clone();
-            async move { kid_of(&log_in(client_ref, &base).await) != *first_ref }
-        },
+        || async move { kid_of(&log_in(on_b_ref).await) != *first_ref },
     )
     .await;
-    let after = log_in(&client, &b.base).await;
+    let after = log_in(&on_b).await;
     assert_eq!(kid_of(&after), second);
     for instance in [&a, &b] {
-        assert_eq!(
-            me(&client, &instance.base, &before).await,
-            200,
-            "signed before"
-        );
-        assert_eq!(
-            me(&client, &instance.base, &after).await,
-            200,
-            "signed after"
-        );
+        let api = instance.api();
+        assert_eq!(me(&api, &before).await, 200, "signed before");
+        assert_eq!(me(&api, &after).await, 200, "signed after");
         assert_eq!(
             kids(&client, &instance.url("/.well-known/jwks.json")).await,
             [second.clone(), first.clone()]

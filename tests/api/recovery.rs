@@ -5,9 +5,14 @@
 //! between), confirming addresses, address changes and their undo, and the optional
 //! refusal of unconfirmed addresses at log-in.
 
-use crate::helpers::{free_port, json, Engine, Instance, TestDatabase, TestServer, PASSWORD};
+use crate::client::{
+    requests::{forgotten, link, new_email, password_change, registration, reset},
+    Answer,
+};
+use crate::helpers::{free_port, Engine, TestDatabase, TestServer, PASSWORD};
+use crate::instance::Instance;
 use crate::maildev::Maildev;
-use serde_json::{json, Value};
+use keyhold::api::{email::EmailConfirmed, recovery::PasswordReset, ErrorCode, UserView};
 use std::time::{Duration, Instant};
 
 const NEW_PASSWORD: &str = "a completely new passphrase";
@@ -33,55 +38,29 @@ pub(crate) async fn mailed_server(
     (server, maildev)
 }
 
-async fn post(server: &TestServer, path: &str, body: Value) -> reqwest::Response {
-    server
-        .client
-        .post(server.url(path))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn post_as(server: &TestServer, token: &str, path: &str, body: Value) -> reqwest::Response {
-    let request = server.client.post(server.url(path)).bearer_auth(token);
-    request.json(&body).send().await.unwrap()
-}
-
-async fn forgot(server: &TestServer, email: &str) -> reqwest::Response {
-    post(server, "/api/password/forgot", json!({"email": email})).await
-}
-
-async fn reset(server: &TestServer, token: &str, password: &str) -> reqwest::Response {
-    post(
-        server,
-        "/api/password/reset",
-        json!({"token": token, "password": password}),
-    )
-    .await
-}
-
-async fn me(server: &TestServer, token: &str) -> Value {
-    let response = server.me(token).await;
-    assert_eq!(response.status(), 200);
-    json(response).await
+/// What the holder of `token` sees of the account (`GET /api/users/me` answers 200).
+async fn account(server: &TestServer, token: &str) -> UserView {
+    let answer = server.api().bearer(token).me().await;
+    assert_eq!(answer.status(), 200);
+    answer.value()
 }
 
 /// A 400 `invalid_link` on field `token`; its message.
-async fn refused_link(response: reqwest::Response) -> String {
-    assert_eq!(response.status(), 400);
-    let body = json(response).await;
-    assert_eq!(body["error"], "invalid_link");
-    assert_eq!(body["field"], "token");
-    body["message"].as_str().unwrap().to_owned()
+fn refused_link<T>(answer: Answer<T>) -> String {
+    assert_eq!(answer.status(), 400);
+    let error = answer.error();
+    assert_eq!(error.error, ErrorCode::InvalidLink);
+    assert_eq!(error.field.as_deref(), Some("token"));
+    error.message
 }
 
 on_both_databases!(
     a_forgotten_password_is_reset_by_mail,
     |engine: Engine| async move {
         let (server, maildev) = mailed_server(engine, &[]).await;
+        let api = server.api();
         let old = server.signed_up("ada").await;
-        let answer = forgot(&server, "ADA@example.com").await;
+        let answer = api.forgot_password(&forgotten("ADA@example.com")).await;
         assert_eq!(answer.status(), 202);
         let mail = maildev.wait_for("ada@example.com", RESET, 1).await;
         assert!(
@@ -97,26 +76,28 @@ on_both_databases!(
         let token = mail.token();
 
         // The password rules apply, and a refused password leaves the link usable.
-        let weak = reset(&server, &token, "short").await;
+        let weak = api.reset_password(&reset(&token, "short")).await;
         assert_eq!(weak.status(), 422);
-        assert_eq!(json(weak).await["field"], "password");
-        let done = reset(&server, &token, NEW_PASSWORD).await;
+        assert_eq!(weak.error().field.as_deref(), Some("password"));
+        let done = api.reset_password(&reset(&token, NEW_PASSWORD)).await;
         assert_eq!(done.status(), 200);
         assert!(
             done.headers().get("set-cookie").is_none(),
             "nobody is signed in"
         );
-        assert_eq!(json(done).await, json!({"reset": true}));
+        assert_eq!(done.value(), PasswordReset { reset: true });
 
-        assert_eq!(server.me(&old).await.status(), 401, "every session ended");
-        assert_eq!(server.login("ada", PASSWORD).await.status(), 401);
-        assert_eq!(server.login("ada", NEW_PASSWORD).await.status(), 200);
+        let old = api.bearer(&old).me().await;
+        assert_eq!(old.status(), 401, "every session ended");
+        assert_eq!(api.login("ada", PASSWORD).await.status(), 401);
+        assert_eq!(api.login("ada", NEW_PASSWORD).await.status(), 200);
         let notice = maildev
             .wait_for("ada@example.com", "password was changed", 1)
             .await;
         assert!(notice.text.contains("If this was not you"));
         // Single use.
-        let again = refused_link(reset(&server, &token, "yet another long passphrase").await).await;
+        let again = reset(&token, "yet another long passphrase");
+        let again = refused_link(api.reset_password(&again).await);
         assert!(again.contains("not valid"), "{again}");
     }
 );
@@ -125,6 +106,7 @@ on_both_databases!(
     unknown_addresses_get_the_same_answer,
     |engine: Engine| async move {
         let (server, maildev) = mailed_server(engine, &[]).await;
+        let api = server.api();
         server.signed_up("ada").await;
         maildev.wait_for("ada@example.com", CONFIRM, 1).await;
         let mut known = Vec::new();
@@ -135,13 +117,12 @@ on_both_databases!(
         ] {
             for _ in 0..4 {
                 let started = Instant::now();
-                let response = forgot(&server, email).await;
+                let answer = api.forgot_password(&forgotten(email)).await;
                 times.push(started.elapsed());
-                assert_eq!(response.status(), 202);
-                let body = json(response).await;
-                assert!(body["message"]
-                    .as_str()
-                    .unwrap()
+                assert_eq!(answer.status(), 202);
+                assert!(answer
+                    .value()
+                    .message
                     .starts_with("If an account uses that address"));
             }
         }
@@ -158,10 +139,12 @@ on_both_databases!(
         assert_eq!(maildev.messages_to("ada@example.com").await.len(), 2);
         assert!(maildev.messages_to("nobody@example.com").await.is_empty());
         server.clock.advance(Duration::from_secs(61));
-        assert_eq!(forgot(&server, "ada@example.com").await.status(), 202);
+        let again = api.forgot_password(&forgotten("ada@example.com")).await;
+        assert_eq!(again.status(), 202);
         maildev.wait_for("ada@example.com", RESET, 2).await;
         // A username is not an address; a non-address is a 422 either way.
-        assert_eq!(forgot(&server, "not an address").await.status(), 422);
+        let username = api.forgot_password(&forgotten("not an address")).await;
+        assert_eq!(username.status(), 422);
     }
 );
 
@@ -169,14 +152,15 @@ on_both_databases!(
     links_expire_and_refuse_tampering,
     |engine: Engine| async move {
         let (server, maildev) = mailed_server(engine, &[]).await;
+        let api = server.api();
         server.signed_up("ada").await;
-        forgot(&server, "ada@example.com").await;
+        api.forgot_password(&forgotten("ada@example.com")).await;
         let first = maildev.wait_for("ada@example.com", RESET, 1).await.token();
         server.clock.advance(Duration::from_secs(31 * 60));
-        let expired = refused_link(reset(&server, &first, NEW_PASSWORD).await).await;
+        let expired = refused_link(api.reset_password(&reset(&first, NEW_PASSWORD)).await);
         assert!(expired.contains("expired"), "{expired}");
 
-        forgot(&server, "ada@example.com").await;
+        api.forgot_password(&forgotten("ada@example.com")).await;
         let second = maildev.wait_for("ada@example.com", RESET, 2).await.token();
         let mut tampered = second.clone().into_bytes();
         tampered[10] = if tampered[10] == b'A' { b'B' } else { b'A' };
@@ -188,23 +172,15 @@ on_both_databases!(
             &"x".repeat(5000),
             "../../etc/passwd",
         ] {
-            refused_link(reset(&server, bad, NEW_PASSWORD).await).await;
+            refused_link(api.reset_password(&reset(bad, NEW_PASSWORD)).await);
         }
         // A password change after the mail voids the link.
-        let session = json(server.login("ada", PASSWORD).await).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let changed = post_as(
-            &server,
-            &session,
-            "/api/users/me/password",
-            json!({"current_password": PASSWORD, "new_password": "changed in the meantime, twice"}),
-        )
-        .await;
+        let session = api.login("ada", PASSWORD).await.value().access_token;
+        let change = password_change(PASSWORD, "changed in the meantime, twice");
+        let changed = api.bearer(&session).change_password(&change).await;
         assert_eq!(changed.status(), 200);
-        refused_link(reset(&server, &second, NEW_PASSWORD).await).await;
-        assert_eq!(server.login("ada", NEW_PASSWORD).await.status(), 401);
+        refused_link(api.reset_password(&reset(&second, NEW_PASSWORD)).await);
+        assert_eq!(api.login("ada", NEW_PASSWORD).await.status(), 401);
     }
 );
 
@@ -212,65 +188,47 @@ on_both_databases!(
     addresses_are_confirmed_and_changes_can_be_undone,
     |engine: Engine| async move {
         let (server, maildev) = mailed_server(engine, &[]).await;
+        let api = server.api();
         let token = server.signed_up("ada").await;
-        assert_eq!(me(&server, &token).await["email_verified"], false);
+        let ada = api.bearer(&token);
+        assert!(!account(&server, &token).await.email_verified);
         let confirm = maildev.wait_for("ada@example.com", CONFIRM, 1).await;
         assert!(confirm
             .link()
             .starts_with("https://id.example/verify-email?token="));
-        let verified = post(
-            &server,
-            "/api/email/verify",
-            json!({"token": confirm.token()}),
-        )
-        .await;
+        let verified = api.verify_email(&link(&confirm.token())).await;
         assert_eq!(verified.status(), 200);
-        assert_eq!(
-            json(verified).await,
-            json!({"email": "ada@example.com", "verified": true})
-        );
-        assert_eq!(me(&server, &token).await["email_verified"], true);
-        refused_link(
-            post(
-                &server,
-                "/api/email/verify",
-                json!({"token": confirm.token()}),
-            )
-            .await,
-        )
-        .await;
-        let nothing = post_as(&server, &token, "/api/email/verify/resend", json!({})).await;
+        let confirmed = EmailConfirmed {
+            email: "ada@example.com".into(),
+            verified: true,
+        };
+        assert_eq!(verified.value(), confirmed);
+        assert!(account(&server, &token).await.email_verified);
+        refused_link(api.verify_email(&link(&confirm.token())).await);
+        let nothing = ada.resend_confirmation().await;
         assert_eq!(nothing.status(), 422);
 
         // A new address waits for its link; the old one keeps working meanwhile.
-        let change = json!({"email": "ada@new.example", "current_password": PASSWORD});
-        let pending = json(post_as(&server, &token, "/api/users/me/profile", change).await).await;
-        assert_eq!(pending["email"], "ada@example.com");
-        assert_eq!(pending["pending_email"], "ada@new.example");
+        let change = new_email("ada@new.example", Some(PASSWORD));
+        let pending = ada.update_profile(&change).await.value();
+        assert_eq!(pending.email, "ada@example.com");
+        assert_eq!(pending.pending_email.as_deref(), Some("ada@new.example"));
         // "Resend": at most one a minute.
-        let resent = post_as(&server, &token, "/api/email/verify/resend", json!({})).await;
+        let resent = ada.resend_confirmation().await;
         assert_eq!(resent.status(), 429);
         server.clock.advance(Duration::from_secs(61));
-        let resent = post_as(&server, &token, "/api/email/verify/resend", json!({})).await;
+        let resent = ada.resend_confirmation().await;
         assert_eq!(resent.status(), 202);
-        assert_eq!(json(resent).await["sent_to"], "ada@new.example");
-        let link = maildev.wait_for("ada@new.example", CONFIRM, 2).await;
+        assert_eq!(resent.value().sent_to, "ada@new.example");
+        let latest = maildev.wait_for("ada@new.example", CONFIRM, 2).await;
         let earlier = maildev.wait_for("ada@new.example", CONFIRM, 1).await;
-        refused_link(
-            post(
-                &server,
-                "/api/email/verify",
-                json!({"token": earlier.token()}),
-            )
-            .await,
-        )
-        .await;
-        let moved = post(&server, "/api/email/verify", json!({"token": link.token()})).await;
-        assert_eq!(json(moved).await["email"], "ada@new.example");
-        let now = me(&server, &token).await;
+        refused_link(api.verify_email(&link(&earlier.token())).await);
+        let moved = api.verify_email(&link(&latest.token())).await;
+        assert_eq!(moved.value().email, "ada@new.example");
+        let now = account(&server, &token).await;
         assert_eq!(
-            (now["email"].clone(), now["pending_email"].clone()),
-            (json!("ada@new.example"), Value::Null)
+            (now.email.as_str(), now.pending_email),
+            ("ada@new.example", None)
         );
 
         // The old address is told, and can undo it: every session ends, the old address is back.
@@ -281,30 +239,11 @@ on_both_databases!(
         assert!(notice
             .link()
             .starts_with("https://id.example/undo-email-change?token="));
-        let undone = post(
-            &server,
-            "/api/email/undo-change",
-            json!({"token": notice.token()}),
-        )
-        .await;
-        assert_eq!(
-            json(undone).await,
-            json!({"email": "ada@example.com", "verified": true})
-        );
-        assert_eq!(server.me(&token).await.status(), 401);
-        assert_eq!(
-            server.login("ada@example.com", PASSWORD).await.status(),
-            200
-        );
-        refused_link(
-            post(
-                &server,
-                "/api/email/undo-change",
-                json!({"token": notice.token()}),
-            )
-            .await,
-        )
-        .await;
+        let undone = api.undo_email_change(&link(&notice.token())).await;
+        assert_eq!(undone.value(), confirmed);
+        assert_eq!(ada.me().await.status(), 401);
+        assert_eq!(api.login("ada@example.com", PASSWORD).await.status(), 200);
+        refused_link(api.undo_email_change(&link(&notice.token())).await);
     }
 );
 
@@ -313,27 +252,19 @@ on_both_databases!(
     |engine: Engine| async move {
         let (server, maildev) =
             mailed_server(engine, &[("KEYHOLD_REQUIRE_VERIFIED_EMAIL", "true")]).await;
-        assert_eq!(
-            server
-                .register("ada", "ada@example.com", PASSWORD)
-                .await
-                .status(),
-            201
-        );
-        let refused = server.login("ada", PASSWORD).await;
+        let api = server.api();
+        let request = registration("ada", "ada@example.com", PASSWORD);
+        assert_eq!(api.register(&request).await.status(), 201);
+        let refused = api.login("ada", PASSWORD).await;
         assert_eq!(refused.status(), 401);
-        assert_eq!(json(refused).await["error"], "email_not_verified");
+        assert_eq!(refused.error().error, ErrorCode::EmailNotVerified);
         // A wrong password learns nothing about the address.
-        let wrong = server.login("ada", "not the password, not at all").await;
-        assert_eq!(json(wrong).await["error"], "invalid_credentials");
-        let link = maildev.wait_for("ada@example.com", CONFIRM, 1).await;
-        assert_eq!(
-            post(&server, "/api/email/verify", json!({"token": link.token()}))
-                .await
-                .status(),
-            200
-        );
-        assert_eq!(server.login("ada", PASSWORD).await.status(), 200);
+        let wrong = api.login("ada", "not the password, not at all").await;
+        assert_eq!(wrong.error().error, ErrorCode::InvalidCredentials);
+        let mail = maildev.wait_for("ada@example.com", CONFIRM, 1).await;
+        let verified = api.verify_email(&link(&mail.token())).await;
+        assert_eq!(verified.status(), 200);
+        assert_eq!(api.login("ada", PASSWORD).await.status(), 200);
     }
 );
 
@@ -348,7 +279,11 @@ on_both_databases!(
         })
         .await;
         server.signed_up("ada").await;
-        assert_eq!(forgot(&server, "ada@example.com").await.status(), 202);
+        let asked = server
+            .api()
+            .forgot_password(&forgotten("ada@example.com"))
+            .await;
+        assert_eq!(asked.status(), 202);
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let maildev = Maildev::start_on(port).await;
         maildev.wait_for("ada@example.com", CONFIRM, 1).await;
@@ -370,14 +305,8 @@ on_both_databases!(
         let first = Instance::spawn_with(&db.url, &db.data_dir, &settings)
             .ready(&client)
             .await;
-        let body = json!({"username": "ada", "email": "ada@example.com", "password": PASSWORD});
-        let registered = client
-            .post(first.url("/api/register"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(registered.status(), 201);
+        let request = registration("ada", "ada@example.com", PASSWORD);
+        assert_eq!(first.api().register(&request).await.status(), 201);
         tokio::time::sleep(Duration::from_millis(1500)).await;
         drop(first);
         let maildev = Maildev::start_on(port).await;
@@ -392,26 +321,24 @@ on_both_databases!(
     a_reset_link_dies_with_the_address_it_was_sent_to,
     |engine: Engine| async move {
         let (server, maildev) = mailed_server(engine, &[]).await;
+        let api = server.api();
         let token = server.signed_up("ada").await;
-        assert_eq!(forgot(&server, "ada@example.com").await.status(), 202);
+        let asked = api.forgot_password(&forgotten("ada@example.com")).await;
+        assert_eq!(asked.status(), 202);
         let old_mailbox = maildev.wait_for("ada@example.com", RESET, 1).await;
 
         // The owner moves to a new address and confirms it.
-        let change = json!({"email": "ada@new.example", "current_password": PASSWORD});
-        let changed = post_as(&server, &token, "/api/users/me/profile", change).await;
+        let change = new_email("ada@new.example", Some(PASSWORD));
+        let changed = api.bearer(&token).update_profile(&change).await;
         assert_eq!(changed.status(), 200);
         let confirm = maildev.wait_for("ada@new.example", CONFIRM, 1).await;
-        let moved = post(
-            &server,
-            "/api/email/verify",
-            json!({"token": confirm.token()}),
-        )
-        .await;
-        assert_eq!(json(moved).await["email"], "ada@new.example");
+        let moved = api.verify_email(&link(&confirm.token())).await;
+        assert_eq!(moved.value().email, "ada@new.example");
 
         // Whoever still reads the old mailbox cannot set the password with its link.
-        refused_link(reset(&server, &old_mailbox.token(), NEW_PASSWORD).await).await;
-        assert_eq!(server.login("ada", PASSWORD).await.status(), 200);
-        assert_eq!(server.login("ada", NEW_PASSWORD).await.status(), 401);
+        let old_link = reset(&old_mailbox.token(), NEW_PASSWORD);
+        refused_link(api.reset_password(&old_link).await);
+        assert_eq!(api.login("ada", PASSWORD).await.status(), 200);
+        assert_eq!(api.login("ada", NEW_PASSWORD).await.status(), 401);
     }
 );

@@ -7,10 +7,14 @@
 //! are sealed by the next start-up and keep working; a reset mail queued while the mail
 //! server is down holds no link, and arrives with a working one once it is up.
 
-use crate::helpers::{free_port, json, text_field, Engine, TestServer, PASSWORD};
+use crate::client::{
+    requests::{code, confirmed, forgotten, recovery_code, reset, second_step as step},
+    Answer,
+};
+use crate::helpers::{free_port, Engine, TestServer, PASSWORD};
 use crate::maildev::Maildev;
+use keyhold::api::{proofs::SecondFactorFields, TokenResponse};
 use keyhold::server::building_blocks::second_factors::totp::code_at;
-use serde_json::{json, Value};
 use sqlx::{AnyConnection, Connection, Row};
 use std::{
     collections::HashMap,
@@ -49,13 +53,17 @@ async fn stored_secret(db: &mut AnyConnection, username: &str) -> String {
     row.try_get("secret").unwrap()
 }
 
-/// The log-in's second step for `username` with `proof` (`{"code": …}` or
-/// `{"recovery_code": …}`), after the right password.
-async fn second_step(server: &TestServer, username: &str, mut proof: Value) -> reqwest::Response {
-    let first = server.login(username, PASSWORD).await;
+/// The log-in's second step for `username` with `proof` (a code or a recovery code),
+/// after the right password.
+async fn second_step(
+    server: &TestServer,
+    username: &str,
+    proof: SecondFactorFields,
+) -> Answer<TokenResponse> {
+    let first = server.api().login(username, PASSWORD).await;
     assert_eq!(first.status(), 401);
-    proof["mfa_token"] = json(first).await["mfa_token"].clone();
-    server.post_json(None, "/api/login/mfa", proof).await
+    let mfa_token = first.json()["mfa_token"].as_str().unwrap().to_owned();
+    server.api().login_mfa(&step(&mfa_token, proof)).await
 }
 
 /// Settings of a server whose mail server at `port` is down until a test starts it.
@@ -74,12 +82,13 @@ on_both_databases!(
 
         // Waiting for its first code.
         let bob = server.signed_up("bob").await;
-        let body = json!({"current_password": PASSWORD});
         let setup = server
-            .post_json(Some(&bob), "/api/users/me/authenticator/setup", body)
+            .api()
+            .bearer(&bob)
+            .authenticator_setup(&confirmed(PASSWORD))
             .await;
         assert_eq!(setup.status(), 200);
-        let pending = text_field(setup, "secret").await;
+        let pending = setup.value().secret;
         let stored = stored_secret(&mut db, "bob").await;
         assert!(!stored.to_uppercase().contains(&pending), "{stored}");
 
@@ -92,13 +101,13 @@ on_both_databases!(
         let now = server.clock.now();
         // Whatever the column gives as a base32 secret, its code is refused.
         for candidate in [stored.clone(), stored.to_uppercase()] {
-            if let Some(code) = code_at(&candidate, now) {
-                let refused = second_step(&server, "ada", json!({"code": code})).await;
+            if let Some(guess) = code_at(&candidate, now) {
+                let refused = second_step(&server, "ada", code(&guess)).await;
                 assert_eq!(refused.status(), 401);
             }
         }
         // The app's own code still signs in: the server opens what it sealed.
-        let right = json!({"code": code_at(&secret, now).unwrap()});
+        let right = code(&code_at(&secret, now).unwrap());
         assert_eq!(second_step(&server, "ada", right).await.status(), 200);
     }
 );
@@ -126,10 +135,10 @@ on_both_databases!(
         server.clock.advance(STEP);
         let now = server.clock.now();
         for secret in [&ada_secret, &bob_secret] {
-            let code = json!({"code": code_at(secret, now).unwrap()});
-            let refused = second_step(&server, "bob", code).await;
+            let guess = code(&code_at(secret, now).unwrap());
+            let refused = second_step(&server, "bob", guess).await;
             assert_eq!(refused.status(), 403);
-            let body = json(refused).await;
+            let body = refused.json();
             assert_eq!(body["field"], "code", "{body}");
             let message = body["message"].as_str().unwrap();
             assert!(message.contains("cannot be checked"), "{message}");
@@ -137,23 +146,28 @@ on_both_databases!(
 
         // Bob's way in stays open: a recovery code signs in, and the app can be removed
         // with another and set up again.
-        let signed_in = second_step(&server, "bob", json!({"recovery_code": bob_codes[0]})).await;
+        let signed_in = second_step(&server, "bob", recovery_code(&bob_codes[0])).await;
         assert_eq!(signed_in.status(), 200);
-        let bob = text_field(signed_in, "access_token").await;
-        let remove = json!({"current_password": PASSWORD, "recovery_code": bob_codes[1]});
+        let bob = signed_in.value().access_token;
+        let remove = keyhold::api::proofs::ConfirmedRequest {
+            second_factor: recovery_code(&bob_codes[1]),
+            ..confirmed(PASSWORD)
+        };
         let removed = server
-            .post_json(Some(&bob), "/api/users/me/authenticator/remove", remove)
+            .api()
+            .bearer(&bob)
+            .authenticator_remove(&remove)
             .await;
         assert_eq!(removed.status(), 200);
         let (bob_secret, _) = server.turn_on_authenticator(&bob, PASSWORD).await;
         server.clock.advance(STEP);
         let now = server.clock.now();
-        let code = json!({"code": code_at(&bob_secret, now).unwrap()});
-        assert_eq!(second_step(&server, "bob", code).await.status(), 200);
+        let app_code = code(&code_at(&bob_secret, now).unwrap());
+        assert_eq!(second_step(&server, "bob", app_code).await.status(), 200);
 
         // Ada's app is untouched.
-        let code = json!({"code": code_at(&ada_secret, now).unwrap()});
-        assert_eq!(second_step(&server, "ada", code).await.status(), 200);
+        let app_code = code(&code_at(&ada_secret, now).unwrap());
+        assert_eq!(second_step(&server, "ada", app_code).await.status(), 200);
     }
 );
 
@@ -180,8 +194,8 @@ on_both_databases!(
         assert!(!refused.contains(other), "{refused}");
         // Nothing was sealed under it: the app still works.
         server.clock.advance(STEP);
-        let code = json!({"code": code_at(&secret, server.clock.now()).unwrap()});
-        assert_eq!(second_step(&server, "ada", code).await.status(), 200);
+        let app_code = code(&code_at(&secret, server.clock.now()).unwrap());
+        assert_eq!(second_step(&server, "ada", app_code).await.status(), 200);
     }
 );
 
@@ -219,8 +233,8 @@ on_both_databases!(
 
         // A readable secret is never used as it is.
         server.clock.advance(STEP);
-        let code = json!({"code": code_at(&secret, server.clock.now()).unwrap()});
-        assert_eq!(second_step(&server, "ada", code).await.status(), 403);
+        let app_code = code(&code_at(&secret, server.clock.now()).unwrap());
+        assert_eq!(second_step(&server, "ada", app_code).await.status(), 403);
 
         // The next start-up seals both.
         let restarted = match server.start_up_again(mail_server_on(port)).await {
@@ -241,8 +255,8 @@ on_both_databases!(
 
         // And both still serve: the code signs in, the message arrives as written.
         server.clock.advance(STEP);
-        let code = json!({"code": code_at(&secret, server.clock.now()).unwrap()});
-        assert_eq!(second_step(&server, "ada", code).await.status(), 200);
+        let app_code = code(&code_at(&secret, server.clock.now()).unwrap());
+        assert_eq!(second_step(&server, "ada", app_code).await.status(), 200);
         let maildev = Maildev::start_on(port).await;
         let mail = maildev
             .wait_for("old@example.com", "Queued before the upgrade", 1)
@@ -258,8 +272,10 @@ on_both_databases!(
         let port = free_port();
         let server = TestServer::start_with(engine, mail_server_on(port)).await;
         server.signed_up("ada").await;
-        let forgot = json!({"email": "ada@example.com"});
-        let answer = server.post_json(None, "/api/password/forgot", forgot).await;
+        let answer = server
+            .api()
+            .forgot_password(&forgotten("ada@example.com"))
+            .await;
         assert_eq!(answer.status(), 202);
 
         // The message waits in the queue (written after the answer): read its row.
@@ -291,9 +307,12 @@ on_both_databases!(
         let mail = maildev.wait_for("ada@example.com", RESET, 1).await;
         let token = mail.token();
         assert!(bodies.iter().all(|body| !body.contains(&token)));
-        let reset = json!({"token": token, "password": NEW_PASSWORD});
-        let reset = server.post_json(None, "/api/password/reset", reset).await;
-        assert_eq!(reset.status(), 200);
-        assert_eq!(server.login("ada", NEW_PASSWORD).await.status(), 200);
+        let answer = server
+            .api()
+            .reset_password(&reset(&token, NEW_PASSWORD))
+            .await;
+        assert_eq!(answer.status(), 200);
+        let logged_in = server.api().login("ada", NEW_PASSWORD).await;
+        assert_eq!(logged_in.status(), 200);
     }
 );

@@ -5,11 +5,12 @@
 //! silently.
 
 use crate::authenticator::Authenticator;
-use crate::helpers::{json, Engine, PASSWORD};
+use crate::client::requests::{code, confirmed, password_change, recovery_code, second_step};
+use crate::enrolled_accounts::code_now;
+use crate::helpers::{Engine, PASSWORD};
 use crate::passkeys::{register, SITE};
 use crate::recovery::mailed_server;
-use keyhold::server::building_blocks::second_factors::totp::code_at;
-use serde_json::json;
+use keyhold::api::proofs::ConfirmedRequest;
 use std::time::Duration;
 
 const NEW_PASSWORD: &str = "another long passphrase of mine";
@@ -20,17 +21,13 @@ on_both_databases!(
         let (server, maildev) = mailed_server(engine, &[("KEYHOLD_PUBLIC_URL", SITE)]).await;
         let to = "noticed@example.com";
         let token = server.signed_up("noticed").await;
+        let api = server.api();
 
         // The password, changed from the profile.
-        let body = json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD});
-        let changed = server
-            .post_json(Some(&token), "/api/users/me/password", body)
-            .await;
+        let change = password_change(PASSWORD, NEW_PASSWORD);
+        let changed = api.bearer(&token).change_password(&change).await;
         assert_eq!(changed.status(), 200);
-        let token = json(changed).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let token = changed.value().access_token;
         let mail = maildev
             .wait_for(to, "New password on your Keyhold account", 1)
             .await;
@@ -43,9 +40,10 @@ on_both_databases!(
 
         // A recovery code used at log-in.
         let (secret, codes) = server.turn_on_authenticator(&token, NEW_PASSWORD).await;
-        let step = json(server.login("noticed", NEW_PASSWORD).await).await;
-        let body = json!({"mfa_token": step["mfa_token"], "recovery_code": codes[0]});
-        let signed_in = server.post_json(None, "/api/login/mfa", body).await;
+        let step = api.login("noticed", NEW_PASSWORD).await.error();
+        let step = step.mfa.expect("the second step").mfa_token;
+        let with_code = second_step(&step, recovery_code(&codes[0]));
+        let signed_in = api.login_mfa(&with_code).await;
         assert_eq!(signed_in.status(), 200);
         maildev
             .wait_for(to, "recovery code of your Keyhold account was used", 1)
@@ -53,11 +51,11 @@ on_both_databases!(
 
         // The app turned off.
         server.clock.advance(Duration::from_secs(30));
-        let code = code_at(&secret, server.clock.now()).unwrap();
-        let body = json!({"current_password": NEW_PASSWORD, "code": code});
-        let removed = server
-            .post_json(Some(&token), "/api/users/me/authenticator/remove", body)
-            .await;
+        let confirmation = ConfirmedRequest {
+            second_factor: code(&code_now(&server, &secret)),
+            ..confirmed(NEW_PASSWORD)
+        };
+        let removed = api.bearer(&token).authenticator_remove(&confirmation).await;
         assert_eq!(removed.status(), 200);
         maildev
             .wait_for(to, "Two-step verification was turned off", 1)

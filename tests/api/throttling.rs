@@ -1,10 +1,16 @@
-//! Throttling performed as an attack, on SQLite and PostgreSQL: concurrent guesses
-//! cannot all pass one check, nobody can lock the owner out (device cookies, capped
-//! progressive delays), IPv6 neighbours share a budget, and sign-ups, profile changes
-//! and uploads are limited per address. Across two instances: `instances.rs`.
+//! Throttling performed as an attack, on SQLite and PostgreSQL: failed log-ins are
+//! throttled per account (unknown ones too), concurrent guesses cannot all pass one
+//! check, a spoofed `X-Forwarded-For` dodges nothing, nobody can lock the owner out
+//! (device cookies, capped progressive delays), IPv6 neighbours share a budget, and
+//! sign-ups, profile changes and uploads are limited per address. Across two
+//! instances: `scale_out.rs`.
 
-use crate::helpers::{form, json, text_field, Engine, TestServer, PASSWORD};
-use serde_json::json;
+use crate::client::{
+    requests::{new_username, password_change, registration},
+    DEVICE_COOKIE,
+};
+use crate::helpers::{Engine, TestServer, PASSWORD};
+use keyhold::api::ErrorCode;
 use std::{collections::HashMap, time::Duration};
 
 const WRONG: &str = "wrong password number one";
@@ -33,44 +39,103 @@ async fn login_from(
     password: &str,
     device: Option<&str>,
 ) -> (u16, Option<String>, Option<u64>) {
-    let mut request = server
-        .client
-        .post(server.url("/api/login"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-forwarded-for", addr)
-        .body(form(&[("username", username), ("password", password)]));
+    let mut api = server.api().header("x-forwarded-for", addr);
     if let Some(device) = device {
-        request = request.header("cookie", format!("__Host-keyhold-device={device}"));
+        api = api.header("cookie", &format!("{DEVICE_COOKIE}={device}"));
     }
-    let response = request.send().await.unwrap();
-    let device = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("__Host-keyhold-device="))
-        .map(|v| v.split(';').next().unwrap_or_default().to_owned());
-    let retry = response
+    let answer = api.login(username, password).await;
+    let device = answer.set_cookie(DEVICE_COOKIE).map(|(value, _)| value);
+    let retry = answer
         .headers()
         .get("retry-after")
         .and_then(|v| v.to_str().ok()?.parse().ok());
-    (response.status().as_u16(), device, retry)
+    (answer.status(), device, retry)
 }
+
+on_both_databases!(failed_logins_are_throttled, |engine: Engine| async move {
+    let server = TestServer::start(engine).await;
+    server.signed_up("pat").await;
+    server.signed_up("quinn").await;
+    let api = server.api();
+    for attempt in 0..5 {
+        let answer = api.login("pat", WRONG).await;
+        assert_eq!(answer.status(), 401, "attempt {attempt}");
+    }
+    // The sixth attempt is refused before any hashing, even with the right password.
+    for password in [WRONG, PASSWORD] {
+        let answer = api.login("PAT", password).await;
+        assert_eq!(answer.status(), 429);
+        let retry: u64 = answer.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=12).contains(&retry), "Retry-After {retry}");
+        let error = answer.error();
+        assert_eq!(error.error, ErrorCode::TooManyRequests);
+        assert!(error.message.contains("Too many attempts"));
+    }
+    // Other accounts are not slowed down.
+    assert_eq!(api.login("quinn", PASSWORD).await.status(), 200);
+    // An unknown account is throttled the same way (no enumeration through 429s).
+    for _ in 0..5 {
+        let answer = api.login("nobody-here", "whatever password").await;
+        assert_eq!(answer.status(), 401);
+    }
+    let answer = api.login("nobody-here", "whatever password").await;
+    assert_eq!(answer.status(), 429);
+});
 
 on_both_databases!(
     concurrent_guesses_cannot_all_pass_one_check,
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
         server.signed_up("target").await;
-        let guesses = (0..40).map(|_| server.login("target", WRONG));
+        let api = server.api();
+        let guesses = (0..40).map(|_| api.login("target", WRONG));
         let statuses: Vec<u16> = futures::future::join_all(guesses)
             .await
             .iter()
-            .map(|r| r.status().as_u16())
+            .map(|answer| answer.status())
             .collect();
         let checked = statuses.iter().filter(|s| **s == 401).count();
         let refused = statuses.iter().filter(|s| **s == 429).count();
         assert_eq!((checked, refused), (5, 35), "{statuses:?}");
+    }
+);
+
+on_both_databases!(
+    a_spoofed_forwarded_for_neither_dodges_throttling_nor_names_the_session,
+    |engine: Engine| async move {
+        let server = TestServer::start_with(engine, |s| {
+            s.insert("KEYHOLD_CLIENT_IP_HEADER", "x-forwarded-for".into());
+        })
+        .await;
+        server.signed_up("pat").await;
+        // The attacker writes a new address on the left of each request; the proxy
+        // appends the one it really saw.
+        let login = |spoofed: String, password: &'static str| {
+            let forwarded = format!("{spoofed}, 198.51.100.7");
+            let api = server.api().header("x-forwarded-for", &forwarded);
+            async move { api.login("pat", password).await }
+        };
+        for attempt in 0..5 {
+            let answer = login(format!("203.0.113.{attempt}"), WRONG).await;
+            assert_eq!(answer.status(), 401, "attempt {attempt}");
+        }
+        let sixth = login("203.0.113.99".into(), WRONG).await;
+        assert_eq!(sixth.status(), 429, "the budget is the real address's");
+
+        // Another real address signs in; its session shows that address, not the spoof.
+        let proxied = server
+            .api()
+            .header("x-forwarded-for", "203.0.113.66, 192.0.2.44");
+        let signed_in = proxied.login("pat", PASSWORD).await;
+        assert_eq!(signed_in.status(), 200);
+        let token = signed_in.value().access_token;
+        let sessions = server.api().bearer(&token).sessions().await;
+        let current = sessions.value().into_iter().find(|s| s.current).unwrap();
+        assert_eq!(current.address, "192.0.2.44", "{}", sessions.text());
     }
 );
 
@@ -81,7 +146,8 @@ on_both_databases!(nobody_can_lock_the_owner_out, |engine: Engine| async move {
     let (status, device, _) = login_from(&server, "192.0.2.10", "owner", PASSWORD, None).await;
     assert_eq!(status, 200);
     let device = device.expect("a log-in sets a device cookie");
-    let owner_token = text_field(server.login("owner", PASSWORD).await, "access_token").await;
+    let owner_token = server.api().login("owner", PASSWORD).await;
+    let owner_token = owner_token.value().access_token;
 
     // An attacker guesses from many addresses, each under its own budget: the
     // account's first 10 failures are free, then each wait doubles.
@@ -122,15 +188,9 @@ on_both_databases!(nobody_can_lock_the_owner_out, |engine: Engine| async move {
     let (status, _, _) = login_from(&server, "203.0.113.200", "owner", WRONG, Some(&forged)).await;
     assert_eq!(status, 429);
     // The attack does not block the owner's own changes either.
-    let response = server
-            .client
-            .post(server.url("/api/users/me/password"))
-            .bearer_auth(&owner_token)
-            .json(&json!({"current_password": PASSWORD, "new_password": "completely different words here"}))
-            .send()
-            .await
-            .unwrap();
-    assert_eq!(response.status(), 200);
+    let change = password_change(PASSWORD, "completely different words here");
+    let owner = server.api().bearer(&owner_token);
+    assert_eq!(owner.change_password(&change).await.status(), 200);
 });
 
 on_both_databases!(a_device_has_its_own_budget, |engine: Engine| async move {
@@ -185,39 +245,32 @@ on_both_databases!(
     |engine: Engine| async move {
         let server = behind_proxy(engine).await;
         let register = |name: String, addr: &'static str| {
-            server
-                .client
-                .post(server.url("/api/register"))
-                .header("x-forwarded-for", addr)
-                .json(&json!({"username": name, "email": format!("{name}@example.com"), "password": PASSWORD}))
-                .send()
+            let api = server.api().header("x-forwarded-for", addr);
+            async move {
+                let email = format!("{name}@example.com");
+                api.register(&registration(&name, &email, PASSWORD)).await
+            }
         };
         for i in 0..10 {
-            let response = register(format!("probe{i}"), "203.0.113.5").await.unwrap();
-            assert_eq!(response.status(), 201);
+            let answer = register(format!("probe{i}"), "203.0.113.5").await;
+            assert_eq!(answer.status(), 201);
         }
         // Whether a name is taken is no longer free to ask from here.
-        let response = register("admin".into(), "203.0.113.5").await.unwrap();
-        assert_eq!(response.status(), 429);
-        assert!(response.headers().contains_key("retry-after"));
-        let body = json(response).await;
-        assert_eq!(body["error"], "too_many_requests");
-        let response = register("elsewhere".into(), "192.0.2.5").await.unwrap();
-        assert_eq!(response.status(), 201);
+        let answer = register("admin".into(), "203.0.113.5").await;
+        assert_eq!(answer.status(), 429);
+        assert!(answer.headers().contains_key("retry-after"));
+        assert_eq!(answer.error().error, ErrorCode::TooManyRequests);
+        let answer = register("elsewhere".into(), "192.0.2.5").await;
+        assert_eq!(answer.status(), 201);
 
-        let token = text_field(server.login("elsewhere", PASSWORD).await, "access_token").await;
+        let token = server.api().login("elsewhere", PASSWORD).await;
+        let token = token.value().access_token;
+        let from = server.api().header("x-forwarded-for", "192.0.2.5");
+        let same_name = new_username("elsewhere", Some(PASSWORD));
         let mut statuses = Vec::new();
         for _ in 0..21 {
-            let response = server
-                .client
-                .post(server.url("/api/users/me/profile"))
-                .header("x-forwarded-for", "192.0.2.5")
-                .bearer_auth(&token)
-                .json(&json!({"username": "elsewhere", "current_password": PASSWORD}))
-                .send()
-                .await
-                .unwrap();
-            statuses.push(response.status().as_u16());
+            let answer = from.bearer(&token).update_profile(&same_name).await;
+            statuses.push(answer.status());
         }
         assert_eq!(&statuses[..20], &[200; 20]);
         assert_eq!(statuses[20], 429);
@@ -233,21 +286,11 @@ on_both_databases!(
         image::DynamicImage::new_rgb8(8, 8)
             .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
             .unwrap();
+        let painter = server.api().bearer(&token);
         let mut statuses = Vec::new();
         for _ in 0..11 {
-            let part = reqwest::multipart::Part::bytes(png.clone())
-                .file_name("a.png")
-                .mime_str("image/png")
-                .unwrap();
-            let response = server
-                .client
-                .post(server.url("/api/users/me/image"))
-                .bearer_auth(&token)
-                .multipart(reqwest::multipart::Form::new().part("image", part))
-                .send()
-                .await
-                .unwrap();
-            statuses.push(response.status().as_u16());
+            let answer = painter.upload_image(png.clone(), "a.png").await;
+            statuses.push(answer.status());
         }
         assert_eq!(&statuses[..10], &[200; 10]);
         assert_eq!(statuses[10], 429);
@@ -267,15 +310,9 @@ on_both_databases!(
         assert_eq!((status, again), (200, None));
         // Cookies minted with a password stop counting once it is changed.
         let new_password = "completely different words here";
-        let response = server
-            .client
-            .post(server.url("/api/users/me/password"))
-            .bearer_auth(&token)
-            .json(&json!({"current_password": PASSWORD, "new_password": new_password}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
+        let change = password_change(PASSWORD, new_password);
+        let answer = server.api().bearer(&token).change_password(&change).await;
+        assert_eq!(answer.status(), 200);
         let (status, renewed, _) =
             login_from(&server, "192.0.2.10", "erin", new_password, Some(&device)).await;
         assert_eq!(status, 200);

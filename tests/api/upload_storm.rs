@@ -6,9 +6,10 @@
 //! Run it alone: `cargo test --features ssr upload_storm -- --nocapture` (prints the
 //! figures).
 
-use crate::helpers::{alone, text_field, Instance, PASSWORD};
+use crate::client::requests::registration;
+use crate::helpers::{alone, PASSWORD};
+use crate::instance::Instance;
 use image::{codecs::png, ImageEncoder};
-use serde_json::json;
 use std::{
     collections::BTreeMap,
     sync::Arc,
@@ -41,20 +42,10 @@ async fn two_hundred_concurrent_4_mib_uploads_keep_the_server_small_and_healthy(
     let app = Instance::spawn_with(&url, dir.path(), &lifted)
         .ready(&client)
         .await;
-    let response = client
-        .post(app.url("/api/register"))
-        .json(&json!({"username": "storm", "email": "storm@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let response = client
-        .post(app.url("/api/login"))
-        .form(&[("username", "storm"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    let token = text_field(response, "access_token").await;
+    let api = app.api();
+    let request = registration("storm", "storm@example.com", PASSWORD);
+    assert_eq!(api.register(&request).await.status(), 201);
+    let token = api.login("storm", PASSWORD).await.value().access_token;
 
     let image = noise_png(4 * 1024 * 1024);
     let body = Arc::new(multipart_body(&image));
