@@ -11,6 +11,7 @@ mod address_squatting;
 mod admin_cli;
 mod architecture;
 mod authenticator;
+mod breached_passwords;
 mod browser_session;
 mod client_address;
 mod code_guessing;
