@@ -8,15 +8,13 @@ use std::cmp::Ordering;
 const FILE: &str = include_str!("breached-passwords.txt");
 
 /// The sorted lines, each ending in `\n`.
-fn listed() -> &'static [u8] {
-    FILE.split_once("\n\n")
-        .map_or("", |(_header, list)| list)
-        .as_bytes()
+fn listed() -> &'static str {
+    FILE.split_once("\n\n").map_or("", |(_header, list)| list)
 }
 
 /// Whether `password`, normalized as the list is (NFKC, lower-cased), is on it.
 pub fn is_listed(password: &str) -> bool {
-    let list = listed();
+    let list = listed().as_bytes();
     let wanted = password.as_bytes();
     // `low` and `high` are always where a line starts, or the end of the list.
     let (mut low, mut high) = (0, list.len());
@@ -42,9 +40,7 @@ pub fn is_listed(password: &str) -> bool {
 /// Every listed password, in order.
 #[cfg(test)]
 pub fn all() -> std::str::Lines<'static> {
-    std::str::from_utf8(listed())
-        .unwrap_or_default()
-        .lines()
+    listed().lines()
 }
 
 #[cfg(test)]
@@ -60,11 +56,17 @@ mod tests {
     #[test]
     fn the_list_is_sorted_normalized_and_whole() {
         let (header, list) = FILE.split_once("\n\n").unwrap();
-        assert!(header.lines().all(|line| line.starts_with("# ")), "{header}");
+        assert!(
+            header.lines().all(|line| line.starts_with("# ")),
+            "{header}"
+        );
         assert!(list.ends_with('\n'));
         let lines = lines();
         assert_eq!(lines.len(), 75_496, "the count docs/security.md gives");
-        assert!(lines.windows(2).all(|pair| pair[0] < pair[1]), "sorted, once");
+        assert!(
+            lines.windows(2).all(|pair| pair[0] < pair[1]),
+            "sorted, once"
+        );
         for line in &lines {
             let normalized: String = line.nfkc().collect::<String>().to_lowercase();
             assert_eq!(*line, normalized);
@@ -100,7 +102,13 @@ mod tests {
                 assert_eq!(is_listed(probe), set.contains(probe.as_str()), "{probe:?}");
             }
         }
-        for absent in ["", " ", "\n", "violet harbor tuesday", "~~~~~~~~~~~~~~~~~~~~"] {
+        for absent in [
+            "",
+            " ",
+            "\n",
+            "violet harbor tuesday",
+            "~~~~~~~~~~~~~~~~~~~~",
+        ] {
             assert!(!is_listed(absent), "{absent:?}");
         }
         assert!(is_listed("passwordpassword"));

@@ -272,13 +272,18 @@ mod tests {
         }
         let listed = breached_passwords::all().filter(|p| p.chars().count() >= POLICY.min_chars);
         for breached in listed {
-            assert!(POLICY.check(breached, "alice", "a@b.co").is_err(), "{breached}");
+            let err = POLICY.check(breached, "alice", "a@b.co").unwrap_err();
+            assert!(err.message.contains("data breaches"), "{breached}: {err}");
         }
     }
 
     #[test]
     fn breached_passwords_with_digits_or_symbols_added_are_refused() {
-        for variant in ["ManchesterUnited1999!", "stairwaytoheaven 2024", "passwordpassword!!"] {
+        for variant in [
+            "ManchesterUnited1999!",
+            "stairwaytoheaven 2024",
+            "passwordpassword!!",
+        ] {
             let err = POLICY.check(variant, "alice", "a@b.co").unwrap_err();
             assert!(err.message.contains("added at the end"), "{variant}: {err}");
         }
@@ -286,22 +291,35 @@ mod tests {
         assert!(POLICY
             .check("stairwaytoheaven and a kettle", "alice", "a@b.co")
             .is_ok());
-        assert!(POLICY.check("violet harbor tuesday 42", "alice", "a@b.co").is_ok());
+        assert!(POLICY
+            .check("violet harbor tuesday 42", "alice", "a@b.co")
+            .is_ok());
     }
 
     #[test]
     fn the_service_name_and_the_username_are_refused() {
-        for with_the_name in ["keyholdkeyhold15", "My Keyhold password!", "KEYHOLD-2024-secret"] {
+        for with_the_name in [
+            "keyholdkeyhold15",
+            "My Keyhold password!",
+            "KEYHOLD-2024-secret",
+        ] {
             let err = POLICY.check(with_the_name, "alice", "a@b.co").unwrap_err();
             assert_eq!(err.field, "password");
-            assert!(err.message.contains("\"keyhold\""), "{with_the_name}: {err}");
+            assert!(
+                err.message.contains("\"keyhold\""),
+                "{with_the_name}: {err}"
+            );
         }
         let err = POLICY
             .check("Verylongusername1", "verylongusername1", "v@b.co")
             .unwrap_err();
         assert!(err.message.contains("username"));
         let err = POLICY
-            .check("mailbox.owner.here", "someone", "Mailbox.Owner.Here@example.com")
+            .check(
+                "mailbox.owner.here",
+                "someone",
+                "Mailbox.Owner.Here@example.com",
+            )
             .unwrap_err();
         assert!(err.message.contains("e-mail"));
     }
