@@ -19,8 +19,9 @@ pub struct RegisterRequest {
     /// A valid address, unique regardless of case.
     #[cfg_attr(feature = "ssr", schema(max_length = 254, format = "email"))]
     pub email: String,
-    /// 15–256 characters (after NFKC), not a common password, not containing the
-    /// username or e-mail.
+    /// 15–256 characters (after NFKC), not a password leaked in data breaches (nor one
+    /// with digits or symbols added at its end), not containing the username, the
+    /// e-mail or "keyhold".
     #[cfg_attr(
         feature = "ssr",
         schema(min_length = 1, max_length = 1024, format = "password")

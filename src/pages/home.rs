@@ -20,7 +20,7 @@ pub fn HomePage() -> impl IntoView {
         <ul class="features" aria-label="What Keyhold does for you">
             <li class="feature">
                 <h2 class="feature__title">"Passwords never stored"</h2>
-                <p class="feature__text">"Only an argon2id hash is kept, and the 10 000 most common passwords are refused."</p>
+                <p class="feature__text">"Only an argon2id hash is kept, and passwords known from data breaches are refused."</p>
             </li>
             <li class="feature">
                 <h2 class="feature__title">"Short-lived sign-ins"</h2>

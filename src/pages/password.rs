@@ -10,7 +10,7 @@ use leptos::{ev::SubmitEvent, html::Input, prelude::*};
 /// The policy's defaults; the server has the final word and says which rule failed.
 pub const MIN_PASSWORD_CHARS: usize = 15;
 
-/// How guessable a password looks (a hint only; the server checks the common list).
+/// How guessable a password looks (a hint only; the server checks the breach list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strength {
     Weak,
@@ -111,7 +111,7 @@ pub fn PasswordRules(
                     <li class="rule rule--info">"Does not contain your username or e-mail (checked when you submit)"</li>
                 }.into_any()
             }}
-            <li class="rule rule--info">"Not one of the 10 000 most common passwords (checked when you submit)"</li>
+            <li class="rule rule--info">"Not a password leaked in data breaches, and not containing \"keyhold\" (checked when you submit)"</li>
         </ul>
         <p class="strength-line" aria-live="polite">
             "Strength: "

@@ -18,6 +18,7 @@ mod admin_cli;
 mod architecture;
 mod authenticator;
 mod authenticator_app;
+mod breached_passwords;
 mod browser_session;
 mod client_address;
 mod code_guessing;

@@ -5,10 +5,11 @@
 //! Secrets and proofs: `password` (argon2id), `token` (access tokens and their keys),
 //! `refresh_token`, `device_cookie`, `second_factors` (TOTP, recovery codes, QR code),
 //! `relying_party` (WebAuthn's view of the site), `digest` (SHA-256 as hex), `sealing`
-//! (secrets at rest under the key-encryption key). Input and
-//! policy: `validation`, `session_policy`, `user_agent`, `images`. Time and CPU: `clock`,
-//! `low_priority_threads` and the door in front of them, `load_shedding`.
+//! (secrets at rest under the key-encryption key). Input and policy: `validation` (with
+//! the list in `breached_passwords`), `session_policy`, `user_agent`, `images`. Time and
+//! CPU: `clock`, `low_priority_threads` and the door in front of them, `load_shedding`.
 
+pub mod breached_passwords;
 pub mod clock;
 pub mod device_cookie;
 pub mod digest;

@@ -1,20 +1,14 @@
 //! Input rules for accounts (docs/security.md "Passwords" and "Input", NIST SP 800-63B-4):
 //! each check returns the normalized value or a message naming the field and the rule.
 
-use std::collections::HashSet;
-use std::sync::LazyLock;
+use super::breached_passwords;
 use unicode_normalization::UnicodeNormalization;
 
 pub const USERNAME_MIN: usize = 3;
 pub const USERNAME_MAX: usize = 32;
 pub const EMAIL_MAX: usize = 254;
-
-static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    include_str!("common-passwords.txt")
-        .lines()
-        .filter(|line| !line.starts_with('#') && !line.is_empty())
-        .collect()
-});
+/// The service's name: a word people put in the password they choose for it.
+pub const SERVICE_NAME: &str = "keyhold";
 
 /// A rule broken by a field, with a message for a person.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -158,14 +152,7 @@ impl PasswordPolicy {
             ));
         }
         let lowered = password.to_lowercase();
-        if COMMON_PASSWORDS.contains(password.as_str())
-            || COMMON_PASSWORDS.contains(lowered.as_str())
-        {
-            return Err(invalid(
-                "password",
-                "This password is on the list of most common passwords; choose another.",
-            ));
-        }
+        breach_rule(&lowered)?;
         let name = username.to_lowercase();
         let mailbox = email.to_lowercase();
         let local = mailbox.split('@').next().unwrap_or_default();
@@ -176,8 +163,34 @@ impl PasswordPolicy {
                 "Password must not contain your username or e-mail address.",
             ));
         }
+        if lowered.contains(SERVICE_NAME) {
+            return Err(invalid(
+                "password",
+                format!("Password must not contain the name of this site, \"{SERVICE_NAME}\"."),
+            ));
+        }
         Ok(password)
     }
+}
+
+/// Refuses a lower-cased password on the breach list, or one that is a listed password
+/// with digits or symbols added at the end (`stairwaytoheaven2024!`): the first thing a
+/// guesser tries after the list itself.
+fn breach_rule(lowered: &str) -> Result<(), Invalid> {
+    if breached_passwords::is_listed(lowered) {
+        return Err(invalid(
+            "password",
+            "This password is on a list of the most common passwords leaked in data breaches; choose another.",
+        ));
+    }
+    let stem = lowered.trim_end_matches(|c: char| !c.is_alphabetic());
+    if stem.len() < lowered.len() && breached_passwords::is_listed(stem) {
+        return Err(invalid(
+            "password",
+            "This is a password leaked in data breaches with digits or symbols added at the end; choose another.",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -230,18 +243,96 @@ mod tests {
     }
 
     #[test]
-    fn common_passwords_are_refused() {
+    fn common_passwords_are_refused_at_the_lowest_minimum() {
         let policy = PasswordPolicy {
             min_chars: 8,
             max_chars: 256,
         };
         let err = policy.check("password1", "alice", "a@b.co").unwrap_err();
-        assert!(err.message.contains("common"));
+        assert!(err.message.contains("most common passwords"));
         assert!(policy.check("Qwertyuiop", "alice", "a@b.co").is_err());
         assert!(policy
             .check("violet harbor tuesday", "alice", "a@b.co")
             .is_ok());
-        assert!(COMMON_PASSWORDS.len() >= 9_900);
+    }
+
+    #[test]
+    fn breached_passwords_of_the_policy_length_are_refused() {
+        // Beyond the 10 000 most common, each at least 15 characters, in any case or width.
+        for breached in [
+            "stairwaytoheaven",
+            "StairwayToHeaven",
+            "WORLDOFWARCRAFT",
+            "ＭａｎｃｈｅｓｔｅｒＵｎｉｔｅｄ",
+            "1qazxsw23edcvfr4",
+        ] {
+            let err = POLICY.check(breached, "alice", "a@b.co").unwrap_err();
+            assert_eq!(err.field, "password");
+            assert!(err.message.contains("data breaches"), "{breached}: {err}");
+        }
+        let listed = breached_passwords::all().filter(|p| p.chars().count() >= POLICY.min_chars);
+        for breached in listed {
+            let err = POLICY.check(breached, "alice", "a@b.co").unwrap_err();
+            assert!(err.message.contains("data breaches"), "{breached}: {err}");
+        }
+    }
+
+    #[test]
+    fn breached_passwords_with_digits_or_symbols_added_are_refused() {
+        for variant in [
+            "ManchesterUnited1999!",
+            "stairwaytoheaven 2024",
+            "passwordpassword!!",
+        ] {
+            let err = POLICY.check(variant, "alice", "a@b.co").unwrap_err();
+            assert!(err.message.contains("added at the end"), "{variant}: {err}");
+        }
+        // Only at the end, and only a listed stem: words after it or an unlisted stem pass.
+        assert!(POLICY
+            .check("stairwaytoheaven and a kettle", "alice", "a@b.co")
+            .is_ok());
+        assert!(POLICY
+            .check("violet harbor tuesday 42", "alice", "a@b.co")
+            .is_ok());
+    }
+
+    #[test]
+    fn the_service_name_and_the_username_are_refused() {
+        for with_the_name in [
+            "keyholdkeyhold15",
+            "My Keyhold password!",
+            "KEYHOLD-2024-secret",
+        ] {
+            let err = POLICY.check(with_the_name, "alice", "a@b.co").unwrap_err();
+            assert_eq!(err.field, "password");
+            assert!(
+                err.message.contains("\"keyhold\""),
+                "{with_the_name}: {err}"
+            );
+        }
+        let err = POLICY
+            .check("Verylongusername1", "verylongusername1", "v@b.co")
+            .unwrap_err();
+        assert!(err.message.contains("username"));
+        let err = POLICY
+            .check(
+                "mailbox.owner.here",
+                "someone",
+                "Mailbox.Owner.Here@example.com",
+            )
+            .unwrap_err();
+        assert!(err.message.contains("e-mail"));
+    }
+
+    #[test]
+    fn a_strong_password_is_accepted() {
+        let checked = POLICY
+            .check("correct horse battery staple", "alice", "alice@example.com")
+            .unwrap();
+        assert_eq!(checked, "correct horse battery staple");
+        assert!(POLICY
+            .check("Ünïcode pässphrase, nicht geleakt", "alice", "a@b.co")
+            .is_ok());
     }
 
     #[test]
