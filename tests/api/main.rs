@@ -5,6 +5,7 @@
 #[macro_use]
 mod helpers;
 
+mod account_limits;
 mod activity;
 mod address_changes;
 mod address_squatting;

@@ -597,20 +597,6 @@ on_both_databases!(
     }
 );
 
-/// How many replaced refresh tokens the database keeps, in all.
-async fn retired_rows(server: &TestServer) -> i64 {
-    use sqlx::{Connection, Row};
-    sqlx::any::install_default_drivers();
-    let mut db = sqlx::AnyConnection::connect(&server.database().url)
-        .await
-        .unwrap();
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM retired_refresh_hashes")
-        .fetch_one(&mut db)
-        .await
-        .unwrap();
-    row.try_get::<i64, _>("n").unwrap()
-}
-
 on_both_databases!(
     a_session_remembers_a_bounded_number_of_replaced_tokens,
     |engine: Engine| async move {
@@ -623,7 +609,7 @@ on_both_databases!(
             let (_, rotated) = refresh(&server, cookies.last().unwrap()).await.unwrap();
             cookies.push(rotated.expect("rotated"));
         }
-        assert_eq!(retired_rows(&server).await, 100);
+        assert_eq!(server.rows("retired_refresh_hashes").await, 100);
         server.clock.advance(Duration::from_secs(11));
         // Forgotten: refused, and the session goes on.
         assert_eq!(refresh(&server, &cookies[0]).await, Err(401));

@@ -384,6 +384,16 @@ fn limits(get: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> 
         )?,
         recovery_per_address: rate(get, "KEYHOLD_RATE_RECOVERY", defaults.recovery_per_address)?,
         passkey_per_address: rate(get, "KEYHOLD_RATE_PASSKEY", defaults.passkey_per_address)?,
+        passkey_ceremony_per_account: rate(
+            get,
+            "KEYHOLD_RATE_PASSKEY_CEREMONY",
+            defaults.passkey_ceremony_per_account,
+        )?,
+        address_mail_per_account: rate(
+            get,
+            "KEYHOLD_RATE_ADDRESS_MAIL",
+            defaults.address_mail_per_account,
+        )?,
     })
 }
 
