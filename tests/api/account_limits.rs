@@ -25,7 +25,12 @@ async fn entries(server: &TestServer, token: &str) -> Vec<(String, i64)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["kind"].as_str().unwrap().to_owned(), e["count"].as_i64().unwrap()))
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_owned(),
+                e["count"].as_i64().unwrap(),
+            )
+        })
         .collect()
 }
 

@@ -122,8 +122,7 @@ impl Accounts {
             session_id,
         };
         let now = self.clock.now();
-        if record_event(self.store.as_ref(), kind, user_id, origin, now).await == Recorded::Folded
-        {
+        if record_event(self.store.as_ref(), kind, user_id, origin, now).await == Recorded::Folded {
             // Its entry's notice went out already.
             return;
         }

@@ -84,7 +84,11 @@ impl Accounts {
             .start_passkey_authentication(&passkeys)
             .map_err(internal)?;
         let to = binding(step);
-        let state = serde_json::to_string(&Bound { to: to.clone(), state }).map_err(internal)?;
+        let state = serde_json::to_string(&Bound {
+            to: to.clone(),
+            state,
+        })
+        .map_err(internal)?;
         let ceremony = self
             .begin_ceremony(SECOND_FACTOR, (Some(user.id), Some(to)), state)
             .await?;

@@ -380,7 +380,10 @@ async fn what_a_session_repeats_folds_until_a_quiet_window() {
             .unwrap();
         clock.advance(Duration::from_secs(14 * 60));
     }
-    let (events, _) = accounts.activity(&principal.user, None, None).await.unwrap();
+    let (events, _) = accounts
+        .activity(&principal.user, None, None)
+        .await
+        .unwrap();
     assert_eq!(
         kinds(events),
         [
@@ -394,7 +397,10 @@ async fn what_a_session_repeats_folds_until_a_quiet_window() {
         .revoke_other_sessions(&principal, client())
         .await
         .unwrap();
-    let (events, _) = accounts.activity(&principal.user, None, None).await.unwrap();
+    let (events, _) = accounts
+        .activity(&principal.user, None, None)
+        .await
+        .unwrap();
     assert_eq!(
         kinds(events),
         [

@@ -118,12 +118,18 @@ impl Default for Limits {
 pub enum Action {
     Registration,
     ProfileChange,
-    Upload { user_id: i64 },
+    Upload {
+        user_id: i64,
+    },
     Recovery,
     /// A passkey ceremony begun from one of the account's sessions.
-    PasskeyCeremony { user_id: i64 },
+    PasskeyCeremony {
+        user_id: i64,
+    },
     /// A confirmation link the account asked to be mailed.
-    AddressMail { user_id: i64 },
+    AddressMail {
+        user_id: i64,
+    },
 }
 
 /// Who is trying to log in: the account (or the unknown name typed), from where, and

@@ -4,8 +4,8 @@
 use super::CachedStore;
 use crate::server::store::{
     ActivityStore, Ceremony, LinkStore, MailStore, MfaChallenge, NewEvent, NewPasskey, OneTimeLink,
-    PasskeyStore, QueuedMail, Recorded, SecondFactorStore, StoreError, StoredEvent,
-    StoredPasskey, TotpFactor,
+    PasskeyStore, QueuedMail, Recorded, SecondFactorStore, StoreError, StoredEvent, StoredPasskey,
+    TotpFactor,
 };
 use async_trait::async_trait;
 

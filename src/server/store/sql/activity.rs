@@ -49,7 +49,10 @@ impl ActivityStore for SqlStore {
                 .bind(since)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let before: i64 = earlier.map(|row| row.try_get("count")).transpose()?.unwrap_or(0);
+                let before: i64 = earlier
+                    .map(|row| row.try_get("count"))
+                    .transpose()?
+                    .unwrap_or(0);
                 insert(&event, before + 1).execute(&mut *tx).await?;
                 tx.commit().await?;
                 return Ok(if before > 0 {
