@@ -124,8 +124,8 @@ impl From<AccountError> for ApiError {
                 ApiError::new(
                     ErrorCode::TooManyRequests,
                     format!(
-                        "A confirmation link was mailed for this account a moment ago, or too \
-                         many today. Wait {} before asking for another.",
+                        "Confirmation links go out at most once a minute and a few times a \
+                         day. Wait {} before asking for another.",
                         human_wait(seconds)
                     ),
                 )
