@@ -106,7 +106,7 @@ pub struct Invalid(pub ApiError);
 #[derive(IntoResponses)]
 #[response(
     status = 429,
-    description = "Too many attempts (failed log-ins, or sign-ups, profile changes or uploads from one address); retry after `Retry-After` seconds.",
+    description = "Too many attempts (failed log-ins; sign-ups, profile changes or uploads from one address; passkey ceremonies, uploads or confirmation mails of one account); retry after `Retry-After` seconds.",
     headers(("Retry-After" = String))
 )]
 pub struct Throttled(pub ApiError);

@@ -248,14 +248,15 @@ pub async fn remove_passkey(
         Unauthenticated,
         PasskeysOff,
         SecondFactorState,
+        Throttled,
     ),
 ))]
 #[server(prefix = "/api", endpoint = "users/me/passkeys/confirm", client = AuthClient)]
 pub async fn start_passkey_confirmation() -> Result<PasskeyChallenge, ApiError> {
-    let (state, principal) = crate::server::edge::signed_in_session().await?;
+    let (state, principal, caller) = crate::server::edge::signed_in_caller().await?;
     let challenge = state
         .accounts
-        .start_passkey_confirmation(&principal)
+        .start_passkey_confirmation(&principal, caller.client())
         .await?;
     Ok(challenge.into())
 }

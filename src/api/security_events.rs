@@ -201,7 +201,8 @@ pub struct ActivityEntry {
     pub kind: ActivityKind,
     /// Unix seconds (of the latest occurrence, when `count` > 1).
     pub at: i64,
-    /// How many times it happened in a row from this address.
+    /// How many times it happened: repeats within 15 minutes are one entry (failures
+    /// from wherever they come, and what one session does again and again).
     pub count: i64,
     /// The client address.
     pub address: String,

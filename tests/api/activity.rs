@@ -151,8 +151,9 @@ on_both_databases!(
     |engine: Engine| async move {
         let server = TestServer::start(engine).await;
         let ada = server.api().bearer(&server.signed_up("ada").await);
+        // 24 more sign-ins (what one session repeats would fold into one entry).
         for _ in 0..24 {
-            assert_eq!(ada.revoke_other_sessions().await.status(), 200);
+            sign_in(&server, "ada", PASSWORD, "curl/8.5.0").await;
         }
         let mut seen = Vec::new();
         let mut query = newest(Some(10));

@@ -270,6 +270,21 @@ impl TestServer {
         logged_in.value().access_token
     }
 
+    /// How many rows `table` of the server's database holds, in all.
+    pub async fn rows(&self, table: &str) -> i64 {
+        use sqlx::Row;
+        sqlx::any::install_default_drivers();
+        let mut db = sqlx::AnyConnection::connect(&self._db.url)
+            .await
+            .expect("the test database");
+        sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            .fetch_one(&mut db)
+            .await
+            .expect("a count")
+            .try_get::<i64, _>("n")
+            .expect("a number")
+    }
+
     /// Turns the authenticator app on for the holder of `token` (whose password is
     /// `password`), with a code for the server's clock: its secret and recovery codes.
     pub async fn turn_on_authenticator(

@@ -11,6 +11,7 @@ mod devices;
 mod enrolled_accounts;
 mod instance;
 
+mod account_limits;
 mod activity;
 mod address_changes;
 mod address_squatting;

@@ -290,6 +290,8 @@ on_both_databases!(
     |engine: Engine| async move {
         let server = TestServer::start_with(engine, |settings| {
             settings.insert("KEYHOLD_PUBLIC_URL", SITE.into());
+            // Twenty passkeys registered at test speed (account_limits.rs checks this).
+            settings.insert("KEYHOLD_RATE_PASSKEY_CEREMONY", "100000/1s".into());
         })
         .await;
         let api = server.api();

@@ -2,18 +2,19 @@
 //! sessions ended), recorded as it happens, read back by its owner, "This wasn't me",
 //! and pruned after the retention period. Every entry is also a structured log line
 //! (target `keyhold::audit`); a change to how the account signs in is also mailed to its
-//! owner (`messages::security_notice`).
+//! owner (`messages::security_notice`), once per entry: a repeat folded into it sends
+//! nothing more.
 
 use super::{truncate, AccountError, Accounts, Client, Principal, MAX_USER_AGENT};
 use crate::api::security_events::{ActivityEntry, ActivityKind};
 use crate::server::{
     building_blocks::{user_agent::describe_device, validation::Invalid},
     mail::messages::{self, Composed},
-    store::{ActivityStore, NewEvent, StoredEvent, User},
+    store::{ActivityStore, Fold, NewEvent, Recorded, StoredEvent, User},
 };
 use std::time::Duration;
 
-/// Failures of one kind from one address within this long are one entry (with a count).
+/// Repeats within this long of the entry's latest are one entry (with a count).
 const FOLD_WINDOW_SECS: i64 = 15 * 60;
 const DEFAULT_PAGE: i64 = 20;
 const MAX_PAGE: i64 = 100;
@@ -29,24 +30,43 @@ pub struct Origin<'a> {
     pub session_id: Option<&'a str>,
 }
 
+/// How an event of `kind` folds into an earlier entry, if it does.
+fn fold(kind: ActivityKind, now: i64) -> Option<Fold> {
+    let since = now - FOLD_WINDOW_SECS;
+    match kind {
+        // Anyone can cause these, from anywhere: one entry per run of them.
+        ActivityKind::LoginFailed
+        | ActivityKind::LoginThrottled
+        | ActivityKind::SecondFactorFailed
+        | ActivityKind::PasskeyLoginFailed => Some(Fold::IntoLatest { since }),
+        // What a signed-in session can repeat at will: one entry per session and kind
+        // (another session's, the owner's or an intruder's, is never folded into it).
+        ActivityKind::SessionRevoked
+        | ActivityKind::OtherSessionsRevoked
+        | ActivityKind::ReportedNotMe
+        | ActivityKind::PasswordChanged
+        | ActivityKind::UsernameChanged
+        | ActivityKind::EmailChangeRequested
+        | ActivityKind::AuthenticatorAppAdded
+        | ActivityKind::AuthenticatorAppRemoved
+        | ActivityKind::RecoveryCodesRegenerated
+        | ActivityKind::PasskeyAdded
+        | ActivityKind::PasskeyRemoved => Some(Fold::SameSession { since }),
+        _ => None,
+    }
+}
+
 /// Records `kind` for user `user_id` at `now`: one log line, and one entry in the
-/// database (best effort: a database error is logged and counted, and does not undo
-/// what the event reports).
+/// database, or one more in the count of an earlier one (best effort: a database error
+/// is logged and counted, does not undo what the event reports, and counts as added).
 pub async fn record_event(
     store: &dyn ActivityStore,
     kind: ActivityKind,
     user_id: i64,
     origin: Origin<'_>,
     now: i64,
-) {
+) -> Recorded {
     announce(kind, user_id, origin);
-    let folds = matches!(
-        kind,
-        ActivityKind::LoginFailed
-            | ActivityKind::LoginThrottled
-            | ActivityKind::SecondFactorFailed
-            | ActivityKind::PasskeyLoginFailed
-    );
     let event = NewEvent {
         user_id,
         kind: kind.name(),
@@ -54,12 +74,13 @@ pub async fn record_event(
         address: origin.address,
         user_agent: &truncate(origin.user_agent, MAX_USER_AGENT),
         session_id: origin.session_id,
-        fold_since: folds.then_some(now - FOLD_WINDOW_SECS),
+        fold: fold(kind, now),
     };
-    if let Err(e) = store.record_event(event).await {
+    store.record_event(event).await.unwrap_or_else(|e| {
         metrics::counter!("keyhold_db_errors_total").increment(1);
         tracing::error!(reason = %e, event = kind.name(), user_id, "cannot store a security event");
-    }
+        Recorded::Added
+    })
 }
 
 /// The event's log line (target `keyhold::audit`) and count.
@@ -107,7 +128,11 @@ impl Accounts {
             user_agent: client.user_agent,
             session_id,
         };
-        record_event(self.store.as_ref(), kind, user_id, origin, self.clock.now()).await;
+        let now = self.clock.now();
+        if record_event(self.store.as_ref(), kind, user_id, origin, now).await == Recorded::Folded {
+            // Its entry's notice went out already.
+            return;
+        }
         let security = format!("{}/profile/security", self.mailer.public_url);
         if let Some(notice) = messages::security_notice(kind, &security) {
             self.notify(user_id, notice).await;

@@ -17,6 +17,20 @@ use crate::server::{
 use std::time::Duration;
 
 impl Accounts {
+    /// Spends one of the confirmation links account `user_id` may ask to be mailed (one
+    /// a minute, and a daily budget): an address change or "Resend" sends mail to an
+    /// address the caller chooses, so a signed-in account must not make it a mail bomb.
+    pub(super) async fn spend_address_mail(
+        &self,
+        user_id: i64,
+        client: Client<'_>,
+    ) -> Result<(), AccountError> {
+        self.throttle
+            .act(Action::AddressMail { user_id }, client.addr)
+            .await?
+            .map_err(AccountError::TooManyMails)
+    }
+
     /// Sends a link confirming `address` for `user` (its address, or the new one it
     /// asked for when `change`); `false` when `limited` and one went out under a
     /// minute ago.
@@ -60,9 +74,10 @@ impl Accounts {
                 .into())
             }
         };
+        self.spend_address_mail(user.id, client).await?;
         if !self.send_confirmation(user, address, change, true).await? {
             let wait = Duration::from_secs(MAIL_INTERVAL_SECS.unsigned_abs());
-            return Err(AccountError::Throttled(RetryAfter(wait)));
+            return Err(AccountError::TooManyMails(RetryAfter(wait)));
         }
         Ok(address.to_owned())
     }

@@ -161,6 +161,10 @@ pub enum AccountError {
     WrongPassword(&'static str),
     #[error("too many attempts")]
     Throttled(RetryAfter),
+    /// The account asked for more confirmation links (field `email`) than it may be
+    /// mailed: one a minute, and a daily budget.
+    #[error("too many confirmation mails")]
+    TooManyMails(RetryAfter),
     /// `KEYHOLD_PUBLIC_URL` gives WebAuthn no domain to bind passkeys to.
     #[error("passkeys are unavailable: {0}")]
     PasskeysUnavailable(Unavailable),

@@ -42,7 +42,7 @@ impl Accounts {
         // The person pressed a button: ask now, not as a form's autofill suggestion.
         options.mediation = None;
         let state = serde_json::to_string(&state).map_err(internal)?;
-        let ceremony = self.begin_ceremony(LOG_IN, None, state).await?;
+        let ceremony = self.begin_ceremony(LOG_IN, (None, None), state).await?;
         let options = serde_json::to_value(&options).map_err(internal)?;
         Ok(Challenge { ceremony, options })
     }

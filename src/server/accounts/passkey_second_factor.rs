@@ -8,7 +8,7 @@ use super::{
     second_factor::{FactorStep, PasskeyProof},
     AccountError, Accounts, Challenge, Client, Principal,
 };
-use crate::server::store::User;
+use crate::server::{store::User, throttle::Action};
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{Passkey, PasskeyAuthentication, PublicKeyCredential};
 
@@ -44,11 +44,16 @@ impl Accounts {
         self.begin_passkey_assertion(&found.user, step).await
     }
 
-    /// Begins confirming a sensitive change with a passkey, from the caller's session.
+    /// Begins confirming a sensitive change with a passkey, from the caller's session:
+    /// spends the account's ceremony budget.
     pub async fn start_passkey_confirmation(
         &self,
         principal: &Principal,
+        client: Client<'_>,
     ) -> Result<Challenge, AccountError> {
+        let user_id = principal.user.id;
+        self.spend(Action::PasskeyCeremony { user_id }, client.addr)
+            .await?;
         let step = FactorStep::Change {
             session_id: Some(&principal.session_id),
         };
@@ -79,9 +84,13 @@ impl Accounts {
             .start_passkey_authentication(&passkeys)
             .map_err(internal)?;
         let to = binding(step);
-        let state = serde_json::to_string(&Bound { to, state }).map_err(internal)?;
+        let state = serde_json::to_string(&Bound {
+            to: to.clone(),
+            state,
+        })
+        .map_err(internal)?;
         let ceremony = self
-            .begin_ceremony(SECOND_FACTOR, Some(user.id), state)
+            .begin_ceremony(SECOND_FACTOR, (Some(user.id), Some(to)), state)
             .await?;
         let options = serde_json::to_value(&options).map_err(internal)?;
         Ok(Challenge { ceremony, options })

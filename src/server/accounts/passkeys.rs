@@ -1,7 +1,8 @@
 //! Passkeys (WebAuthn): registering one for the signed-in account (user verification
 //! required; discoverable, so it can later sign in alone), listing, renaming and
 //! removing them; and the ceremonies' state, kept on the server: random id, stored
-//! hashed, single use, five minutes. Signing in with one is in `passkey_log_in.rs`.
+//! hashed, single use, five minutes, one per step (a new one replaces it). Signing in
+//! with one is in `passkey_log_in.rs`.
 
 use super::{
     links::{new_secret, secret_hash},
@@ -14,6 +15,7 @@ use crate::server::{
         validation::Invalid,
     },
     store::{Ceremony, NewPasskey, StoredPasskey},
+    throttle::Action,
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{Deserialize, Serialize};
@@ -94,7 +96,7 @@ impl Accounts {
     /// Begins registering a passkey for the signed-in account, confirmed with the
     /// password (and the second factor once there is one): a passkey is a second factor.
     /// The account's passkeys are excluded (an authenticator holding one says so instead
-    /// of making another).
+    /// of making another). Spends the account's ceremony budget.
     pub async fn start_passkey_registration(
         &self,
         principal: &Principal,
@@ -106,6 +108,8 @@ impl Accounts {
         if self.store.passkeys(user.id).await?.len() >= MAX_PASSKEYS {
             return Err(AccountError::TooManyPasskeys);
         }
+        self.spend(Action::PasskeyCeremony { user_id: user.id }, client.addr)
+            .await?;
         let session = Some(principal.session_id.as_str());
         self.confirm_identity(user, (password, "current_password"), proof, client, session)
             .await?;
@@ -132,7 +136,10 @@ impl Accounts {
             selection.resident_key = Some(ResidentKeyRequirement::Required);
         }
         let state = serde_json::to_string(&Registration { handle, state }).map_err(internal)?;
-        let ceremony = self.begin_ceremony(REGISTER, Some(user.id), state).await?;
+        let step = Some(format!("session:{}", principal.session_id));
+        let ceremony = self
+            .begin_ceremony(REGISTER, (Some(user.id), step), state)
+            .await?;
         let options = serde_json::to_value(&options).map_err(internal)?;
         Ok(Challenge { ceremony, options })
     }
@@ -234,12 +241,13 @@ impl Accounts {
         Ok(removed)
     }
 
-    /// Keeps a ceremony's `state` on the server; the id returned is the browser's only
-    /// handle on it.
+    /// Keeps a ceremony's `state` for account `user_id` and `step` on the server, in
+    /// place of the one begun before for the same purpose and step; the id returned is
+    /// the browser's only handle on it.
     pub(super) async fn begin_ceremony(
         &self,
         purpose: &'static str,
-        user_id: Option<i64>,
+        (user_id, step): (Option<i64>, Option<String>),
         state: String,
     ) -> Result<String, AccountError> {
         let (id, hash) = new_secret();
@@ -248,6 +256,7 @@ impl Accounts {
         let ceremony = Ceremony {
             purpose,
             user_id,
+            step,
             state,
             created_at: now,
             expires_at: now.saturating_add(ttl),

@@ -131,6 +131,9 @@ impl Accounts {
             if let Some(taken) = self.store.taken("", &lookup_key(&email)).await? {
                 return Err(AccountError::Taken(taken));
             }
+            // Last, so only a change that will mail spends the budget; before anything
+            // is written, so a refused change leaves the account as it was.
+            self.spend_address_mail(user.id, client).await?;
         }
         let email_now = if new_address { &user.email } else { &email };
         let mut updated = if username != user.username || *email_now != user.email {

@@ -362,3 +362,57 @@ async fn repeated_failures_fold_into_one_entry_and_old_entries_are_pruned() {
     let (events, _) = accounts.activity(&user, None, None).await.unwrap();
     assert_eq!(kinds(events), [(ActivityKind::LoginFailed, 1)]);
 }
+
+#[tokio::test]
+async fn what_a_session_repeats_folds_until_a_quiet_window() {
+    use crate::api::security_events::ActivityKind;
+
+    let (accounts, clock) = accounts().await;
+    let signed_in = signed_up(&accounts, "ada").await;
+    let principal = accounts
+        .authenticate(Some(&signed_in.access.token))
+        .await
+        .unwrap();
+    let kinds = |events: Vec<crate::server::store::StoredEvent>| -> Vec<(ActivityKind, i64)> {
+        events
+            .into_iter()
+            .map(|e| (ActivityKind::from_name(&e.kind), e.count))
+            .collect()
+    };
+    for _ in 0..3 {
+        accounts
+            .revoke_other_sessions(&principal, client())
+            .await
+            .unwrap();
+        clock.advance(Duration::from_secs(14 * 60));
+    }
+    let (events, _) = accounts
+        .activity(&principal.user, None, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds(events),
+        [
+            (ActivityKind::OtherSessionsRevoked, 3),
+            (ActivityKind::LoginSucceeded, 1)
+        ]
+    );
+    // Over 15 minutes after the entry's latest, a repeat is a new entry.
+    clock.advance(Duration::from_secs(2 * 60));
+    accounts
+        .revoke_other_sessions(&principal, client())
+        .await
+        .unwrap();
+    let (events, _) = accounts
+        .activity(&principal.user, None, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds(events),
+        [
+            (ActivityKind::OtherSessionsRevoked, 1),
+            (ActivityKind::OtherSessionsRevoked, 3),
+            (ActivityKind::LoginSucceeded, 1)
+        ]
+    );
+}

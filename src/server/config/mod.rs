@@ -396,6 +396,16 @@ fn limits(get: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> 
                 name: "KEYHOLD_THROTTLE_MAX_KEYS",
                 reason: "keep at least 1 state".into(),
             })?,
+        passkey_ceremony_per_account: rate(
+            get,
+            "KEYHOLD_RATE_PASSKEY_CEREMONY",
+            defaults.passkey_ceremony_per_account,
+        )?,
+        address_mail_per_account: rate(
+            get,
+            "KEYHOLD_RATE_ADDRESS_MAIL",
+            defaults.address_mail_per_account,
+        )?,
     })
 }
 

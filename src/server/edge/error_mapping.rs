@@ -119,6 +119,19 @@ impl From<AccountError> for ApiError {
                 )
                 .retry_after(seconds)
             }
+            AccountError::TooManyMails(wait) => {
+                let seconds = wait.seconds();
+                ApiError::new(
+                    ErrorCode::TooManyRequests,
+                    format!(
+                        "Confirmation links go out at most once a minute and a few times a \
+                         day. Wait {} before asking for another.",
+                        human_wait(seconds)
+                    ),
+                )
+                .on_field("email")
+                .retry_after(seconds)
+            }
             AccountError::Image(ImageError::Unsupported) => ApiError::new(
                 ErrorCode::UnsupportedMediaType,
                 ImageError::Unsupported.to_string(),
@@ -216,6 +229,7 @@ fn human_wait(seconds: u64) -> String {
         0..=1 => "a second".into(),
         2..=59 => format!("{seconds} seconds"),
         60..=119 => "a minute".into(),
-        _ => format!("{} minutes", seconds.div_ceil(60)),
+        120..=5399 => format!("{} minutes", seconds.div_ceil(60)),
+        _ => format!("{} hours", seconds.div_ceil(3600)),
     }
 }

@@ -90,7 +90,7 @@ pub struct StoredEvent {
     pub address: String,
     pub user_agent: String,
     pub session_id: Option<String>,
-    /// How many occurrences this entry stands for (repeated failures are folded).
+    /// How many occurrences this entry stands for (repeats are folded).
     pub count: i64,
 }
 
@@ -103,9 +103,28 @@ pub struct NewEvent<'a> {
     pub address: &'a str,
     pub user_agent: &'a str,
     pub session_id: Option<&'a str>,
-    /// Fold into the user's latest entry instead of adding one, if that entry is of
-    /// the same kind, from the same address and no older than this (unix seconds).
-    pub fold_since: Option<i64>,
+    /// Whether it may fold into an earlier entry (a count) instead of adding one.
+    pub fold: Option<Fold>,
+}
+
+/// Which earlier entry a new event folds into, if one no older than `since` (unix
+/// seconds) is found; else it is added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fold {
+    /// The user's latest entry, if it is of the same kind (from whatever address: the
+    /// entry then shows the latest).
+    IntoLatest { since: i64 },
+    /// The user's latest entry of the same kind from the same session, wherever it is in
+    /// the list: it moves to the top, so the list stays in time order.
+    SameSession { since: i64 },
+}
+
+/// What recording an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    Added,
+    /// It folded into an earlier entry (one more in its count): no new entry.
+    Folded,
 }
 
 /// A link sent by mail (reset a password, confirm an address, undo a change), as stored.
@@ -353,7 +372,7 @@ pub trait MailStore: Send + Sync {
 /// The security activity log.
 #[async_trait]
 pub trait ActivityStore: Send + Sync {
-    async fn record_event(&self, event: NewEvent<'_>) -> Result<(), StoreError>;
+    async fn record_event(&self, event: NewEvent<'_>) -> Result<Recorded, StoreError>;
     /// The user's entries newest first, those with an id below `before` if given.
     async fn events(
         &self,

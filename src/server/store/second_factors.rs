@@ -85,6 +85,9 @@ pub struct Ceremony {
     pub purpose: &'static str,
     /// The account it belongs to (none: a passwordless log-in, where the passkey says).
     pub user_id: Option<i64>,
+    /// The step it answers for (`session:<id>`, `mfa:<token hash>`; none for a
+    /// passwordless log-in): a new ceremony for the same purpose and step replaces it.
+    pub step: Option<String>,
     /// webauthn-rs's registration or authentication state, as JSON.
     pub state: String,
     pub created_at: i64,
@@ -194,7 +197,8 @@ pub trait PasskeyStore: Send + Sync {
         sign_count: i64,
         now: i64,
     ) -> Result<bool, StoreError>;
-    /// Keeps a ceremony's state under `id_hash` (and drops the expired ones).
+    /// Keeps a ceremony's state under `id_hash`, dropping the expired ones and the one
+    /// before it for the same purpose and step.
     async fn begin_ceremony(&self, id_hash: &str, ceremony: &Ceremony) -> Result<(), StoreError>;
     /// Deletes and returns the ceremony `id_hash` of `purpose`: of two requests
     /// finishing it, one gets it. An expired one is returned too (the caller says so).

@@ -17,6 +17,9 @@
 //! - Registration and profile changes per address; image uploads per account and per
 //!   address; account recovery (forgot password, links followed, resent confirmations)
 //!   per address.
+//! - What a signed-in account makes the server keep or send, per account: passkey
+//!   ceremonies it begins, and confirmation links it asks to be mailed (an address
+//!   change, "Resend"): one a minute, and a daily budget.
 //!
 //! The state lives where every instance sees it: PostgreSQL when that is the store
 //! (`store/sql/throttle.rs`), this process's memory for SQLite, which one instance owns.
@@ -78,7 +81,19 @@ pub struct Limits {
     /// The most states kept: past it the least recently used (in memory) or the nearest
     /// to stepping like new (PostgreSQL) are dropped.
     pub max_keys: usize,
+    /// Passkey ceremonies a signed-in account begins (registering one, confirming a
+    /// change with one), per account.
+    pub passkey_ceremony_per_account: Rule,
+    /// Confirmation links an account asks to be mailed (a new address, "Resend"), per
+    /// account, besides the fixed one a minute (`MAIL_EVERY`).
+    pub address_mail_per_account: Rule,
 }
+
+/// Confirmation links an account asks for: never more than one a minute.
+pub const MAIL_EVERY: Rule = Rule::Bucket {
+    burst: 1,
+    interval: Duration::from_secs(60),
+};
 
 impl Default for Limits {
     fn default() -> Self {
@@ -104,6 +119,8 @@ impl Default for Limits {
             recovery_per_address: bucket(10, 60),
             passkey_per_address: bucket(10, 12),
             max_keys: 100_000,
+            passkey_ceremony_per_account: bucket(10, 30),
+            address_mail_per_account: bucket(10, 8640),
         }
     }
 }
@@ -113,8 +130,18 @@ impl Default for Limits {
 pub enum Action {
     Registration,
     ProfileChange,
-    Upload { user_id: i64 },
+    Upload {
+        user_id: i64,
+    },
     Recovery,
+    /// A passkey ceremony begun from one of the account's sessions.
+    PasskeyCeremony {
+        user_id: i64,
+    },
+    /// A confirmation link the account asked to be mailed.
+    AddressMail {
+        user_id: i64,
+    },
 }
 
 /// Who is trying to log in: the account (or the unknown name typed), from where, and
@@ -228,7 +255,7 @@ impl Throttle {
         self.forget(&format!("passkey:{}", network(addr))).await
     }
 
-    /// Spends one of `action`'s budget from `addr` (and the account's, for uploads).
+    /// Spends one of `action`'s budget from `addr`, or the account's (both, for uploads).
     pub async fn act(
         &self,
         action: Action,
@@ -269,6 +296,32 @@ impl Throttle {
                     self.limits.upload_per_address,
                 )
                 .await
+            }
+            Action::PasskeyCeremony { user_id } => {
+                self.spend(
+                    &format!("passkey-ceremony:{user_id}"),
+                    self.limits.passkey_ceremony_per_account,
+                )
+                .await
+            }
+            Action::AddressMail { user_id } => {
+                // The minute first: a refusal there leaves the day's budget untouched.
+                let minute = format!("address-mail-minute:{user_id}");
+                if let Err(wait) = self.spend(&minute, MAIL_EVERY).await? {
+                    return Ok(Err(wait));
+                }
+                let day = self
+                    .spend(
+                        &format!("address-mail-day:{user_id}"),
+                        self.limits.address_mail_per_account,
+                    )
+                    .await?;
+                if day.is_err() {
+                    // No mail goes out: the minute stays as it was (a minute or more
+                    // since the last one), so the next refusal says the day's wait.
+                    self.forget(&minute).await?;
+                }
+                Ok(day)
             }
         }
     }

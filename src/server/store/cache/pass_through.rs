@@ -4,14 +4,14 @@
 use super::CachedStore;
 use crate::server::store::{
     ActivityStore, Ceremony, LinkStore, MailStore, MfaChallenge, NewEvent, NewPasskey, OneTimeLink,
-    PasskeyStore, QueuedMail, SecondFactorStore, StoreError, StoredEvent, StoredPasskey,
+    PasskeyStore, QueuedMail, Recorded, SecondFactorStore, StoreError, StoredEvent, StoredPasskey,
     TotpFactor,
 };
 use async_trait::async_trait;
 
 #[async_trait]
 impl ActivityStore for CachedStore {
-    async fn record_event(&self, event: NewEvent<'_>) -> Result<(), StoreError> {
+    async fn record_event(&self, event: NewEvent<'_>) -> Result<Recorded, StoreError> {
         self.inner.record_event(event).await
     }
     async fn events(

@@ -121,25 +121,35 @@ impl PasskeyStore for SqlStore {
     }
 
     async fn begin_ceremony(&self, id_hash: &str, ceremony: &Ceremony) -> Result<(), StoreError> {
-        // Ceremonies nobody finished go as new ones begin: the table stays as small as
-        // the last few minutes' starts.
-        sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at <= $1")
-            .bind(ceremony.created_at)
-            .execute(&self.pool)
-            .await?;
+        // Ceremonies nobody finished go as new ones begin, and so does the one begun
+        // before for the same step: the table stays as small as the last few minutes'
+        // passwordless starts (throttled per address) plus one per session or log-in
+        // step, however often a signed-in account begins one.
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO webauthn_ceremonies (id_hash, purpose, user_id, state, created_at, \
-             expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "DELETE FROM webauthn_ceremonies WHERE expires_at <= $1 \
+             OR (purpose = $2 AND step = $3)",
+        )
+        .bind(ceremony.created_at)
+        .bind(ceremony.purpose)
+        .bind(ceremony.step.as_deref())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO webauthn_ceremonies (id_hash, purpose, user_id, step, state, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id_hash)
         .bind(ceremony.purpose)
         .bind(ceremony.user_id)
+        .bind(ceremony.step.as_deref())
         .bind(&ceremony.state)
         .bind(ceremony.created_at)
         .bind(ceremony.expires_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .on_constraints()?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -150,7 +160,7 @@ impl PasskeyStore for SqlStore {
     ) -> Result<Option<Ceremony>, StoreError> {
         let row = sqlx::query(
             "DELETE FROM webauthn_ceremonies WHERE id_hash = $1 AND purpose = $2 \
-             RETURNING user_id, state, created_at, expires_at",
+             RETURNING user_id, step, state, created_at, expires_at",
         )
         .bind(id_hash)
         .bind(purpose)
@@ -160,6 +170,7 @@ impl PasskeyStore for SqlStore {
             Ok(Ceremony {
                 purpose,
                 user_id: row.try_get("user_id")?,
+                step: row.try_get("step")?,
                 state: row.try_get("state")?,
                 created_at: row.try_get("created_at")?,
                 expires_at: row.try_get("expires_at")?,
