@@ -114,7 +114,10 @@ pub async fn run(db: &SqlStore, command: ClientsCommand) -> Result<(), String> {
                 let list: Vec<_> = clients.iter().map(client_json).collect();
                 println!("{}", serde_json::Value::Array(list));
             } else {
-                println!("{:<22}  {:<12} {:<11} name", "client_id", "type", "first-party");
+                println!(
+                    "{:<22}  {:<12} {:<11} name",
+                    "client_id", "type", "first-party"
+                );
                 for client in &clients {
                     println!(
                         "{:<22}  {:<12} {:<11} {}",

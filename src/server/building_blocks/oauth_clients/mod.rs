@@ -49,10 +49,7 @@ pub fn client_name(name: &str) -> Result<String, RegistrationError> {
 /// the order of `SCOPES`. None given: `DEFAULT_SCOPES`.
 pub fn allowed_scopes(requested: &[String]) -> Result<Vec<String>, RegistrationError> {
     let words: Vec<&str> = requested.iter().flat_map(|s| s.split(' ')).collect();
-    if let Some(unknown) = words
-        .iter()
-        .find(|w| !w.is_empty() && !SCOPES.contains(w))
-    {
+    if let Some(unknown) = words.iter().find(|w| !w.is_empty() && !SCOPES.contains(w)) {
         return Err(RegistrationError::UnknownScope((*unknown).to_owned()));
     }
     let chosen: Vec<String> = SCOPES

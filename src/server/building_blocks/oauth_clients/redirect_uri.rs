@@ -17,7 +17,10 @@ pub const MAX_URI_LEN: usize = 2000;
 
 /// The URIs of `values` after the registration rules, each once, in the order given.
 /// `required`: at least one (redirect URIs; post-logout redirect URIs may be none).
-pub fn registered_uris(values: &[String], required: bool) -> Result<Vec<String>, RegistrationError> {
+pub fn registered_uris(
+    values: &[String],
+    required: bool,
+) -> Result<Vec<String>, RegistrationError> {
     if required && values.is_empty() {
         return Err(RegistrationError::NoRedirectUri);
     }
@@ -50,10 +53,14 @@ pub fn check_registration(text: &str) -> Result<(), RegistrationError> {
     }
     let url = Url::parse(text).map_err(|_| refuse("it is not an absolute URI"))?;
     if url.fragment().is_some() {
-        return Err(refuse("it has a fragment (#…), which a redirect URI must not"));
+        return Err(refuse(
+            "it has a fragment (#…), which a redirect URI must not",
+        ));
     }
     if has_userinfo(text, &url) {
-        return Err(refuse("it has a user name or password (…@) before the host"));
+        return Err(refuse(
+            "it has a user name or password (…@) before the host",
+        ));
     }
     match url.scheme() {
         "https" => Ok(()),
@@ -72,14 +79,18 @@ pub fn check_registration(text: &str) -> Result<(), RegistrationError> {
 /// is then the one part that may differ, see `loopback_without_port`).
 fn check_http(text: &str, url: &Url) -> Result<(), String> {
     if url.host() == Some(Host::Domain("localhost")) {
-        return Err("write the loopback address as http://127.0.0.1 or http://[::1]: \
+        return Err(
+            "write the loopback address as http://127.0.0.1 or http://[::1]: \
                     localhost may resolve elsewhere (RFC 8252 §8.3)"
-            .into());
+                .into(),
+        );
     }
     if !is_loopback_ip(url) {
-        return Err("http is allowed only on a loopback address (127.0.0.1 or [::1]); \
+        return Err(
+            "http is allowed only on a loopback address (127.0.0.1 or [::1]); \
                     use https"
-            .into());
+                .into(),
+        );
     }
     if url.as_str() != text {
         return Err(format!("write it as {}", url.as_str()));
@@ -202,11 +213,20 @@ mod tests {
 
     #[test]
     fn a_list_is_deduplicated_and_needs_one_redirect_uri() {
-        let given = vec!["https://a.example/cb".to_owned(), "https://a.example/cb".to_owned()];
+        let given = vec![
+            "https://a.example/cb".to_owned(),
+            "https://a.example/cb".to_owned(),
+        ];
         assert_eq!(registered_uris(&given, true).unwrap().len(), 1);
-        assert_eq!(registered_uris(&[], true), Err(RegistrationError::NoRedirectUri));
+        assert_eq!(
+            registered_uris(&[], true),
+            Err(RegistrationError::NoRedirectUri)
+        );
         assert_eq!(registered_uris(&[], false), Ok(vec![]));
-        let mixed = vec!["https://a.example/cb".to_owned(), "http://a.example/cb".to_owned()];
+        let mixed = vec![
+            "https://a.example/cb".to_owned(),
+            "http://a.example/cb".to_owned(),
+        ];
         assert!(registered_uris(&mixed, true).is_err());
     }
 

@@ -32,7 +32,8 @@ impl OAuthClientStore for SqlStore {
     }
 
     async fn clients(&self) -> Result<Vec<OAuthClient>, StoreError> {
-        let sql = format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients ORDER BY created_at, client_id");
+        let sql =
+            format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients ORDER BY created_at, client_id");
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         rows.iter().map(client_from).collect()
     }
