@@ -22,6 +22,7 @@ mod authenticator_app;
 mod breached_passwords;
 mod browser_session;
 mod client_address;
+mod client_registry;
 mod code_guessing;
 mod contract;
 mod database_outages;

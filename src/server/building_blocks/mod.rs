@@ -5,9 +5,11 @@
 //! Secrets and proofs: `password` (argon2id), `token` (access tokens and their keys),
 //! `refresh_token`, `device_cookie`, `second_factors` (TOTP, recovery codes, QR code),
 //! `relying_party` (WebAuthn's view of the site), `digest` (SHA-256 as hex), `sealing`
-//! (secrets at rest under the key-encryption key). Input and policy: `validation` (with
-//! the list in `breached_passwords`), `session_policy`, `user_agent`, `images`. Time and
-//! CPU: `clock`, `low_priority_threads` and the door in front of them, `load_shedding`.
+//! (secrets at rest under the key-encryption key). Applications: `oauth_clients` (what
+//! a registered client may be: redirect URIs, scopes, its secret). Input and policy:
+//! `validation` (with the list in `breached_passwords`), `session_policy`, `user_agent`,
+//! `images`. Time and CPU: `clock`, `low_priority_threads` and the door in front of
+//! them, `load_shedding`.
 
 pub mod breached_passwords;
 pub mod clock;
@@ -16,6 +18,7 @@ pub mod digest;
 pub mod images;
 pub mod load_shedding;
 pub mod low_priority_threads;
+pub mod oauth_clients;
 pub mod password;
 pub mod refresh_token;
 pub mod relying_party;

@@ -1,7 +1,8 @@
 //! `keyhold admin`: accounts (list, show, disable, enable, delete, remove their second
-//! factors) and their sessions (list, revoke), straight in the database. Each change is recorded in the account's
-//! activity log as done by an administrator, and a server caching rows of a SQLite file
-//! is told (it forgets them within a second). `--json` prints machine-readable output.
+//! factors) and their sessions (list, revoke), straight in the database; registered
+//! applications are `clients.rs`. Each change is recorded in the account's activity log
+//! as done by an administrator, and a server caching rows of a SQLite file is told (it
+//! forgets them within a second). `--json` prints machine-readable output.
 
 use crate::api::security_events::ActivityKind;
 use crate::server::{
@@ -35,6 +36,11 @@ pub enum AdminCommand {
     Sessions {
         #[command(subcommand)]
         command: SessionsCommand,
+    },
+    /// Applications that sign their users in with Keyhold (OpenID Connect clients).
+    Clients {
+        #[command(subcommand)]
+        command: super::clients::ClientsCommand,
     },
     /// Print a one-time password reset link for the account (valid 30 minutes), to
     /// hand to its owner yourself; earlier reset links stop working.
@@ -107,6 +113,7 @@ pub async fn run(db: &SqlStore, public_url: &str, command: AdminCommand) -> Resu
     match command {
         AdminCommand::Users { command } => users(db, command).await,
         AdminCommand::Sessions { command } => sessions(db, command).await,
+        AdminCommand::Clients { command } => super::clients::run(db, command).await,
         AdminCommand::PasswordResetLink { user } => {
             let found = find_credentials(db, &user).await?;
             let binding = sha256_hex(&found.password_hash);

@@ -1,10 +1,11 @@
 //! The command line of the `keyhold` binary: serving (the default), `migrate`,
-//! `check-config`, `admin` (accounts and sessions, `admin.rs`) and `keys` (the published
-//! token signing keys, `keys.rs`). Every command reads
-//! the same environment as the server and works while it runs.
+//! `check-config`, `admin` (accounts and sessions, `admin.rs`; applications,
+//! `clients.rs`) and `keys` (the published token signing keys, `keys.rs`). Every command
+//! reads the same environment as the server and works while it runs.
 
 mod admin;
 mod check_config;
+mod clients;
 mod keys;
 
 use crate::server::{config::Config, runtime::state::connect_with_retry, store::SqlStore};

@@ -1,12 +1,15 @@
 //! Where accounts live: the store traits (accounts, sessions, activity, links, mail,
-//! second factors, passkeys, signing keys, secrets sealed at start-up) and their SQL
-//! implementation (SQLite by default, PostgreSQL when `DATABASE_URL` points to one).
+//! second factors, passkeys, signing keys, secrets sealed at start-up, registered
+//! applications) and their SQL implementation (SQLite by default, PostgreSQL when
+//! `DATABASE_URL` points to one).
 
 mod cache;
+mod oauth_clients;
 mod second_factors;
 mod sql;
 
 pub use cache::{follow_external_changes, CachedStore};
+pub use oauth_clients::{OAuthClient, OAuthClientStore};
 pub use second_factors::{
     Ceremony, MfaChallenge, NewPasskey, PasskeyStore, SecondFactorStore, StoredPasskey, TotpFactor,
 };

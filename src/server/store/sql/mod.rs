@@ -6,6 +6,7 @@ mod activity;
 mod admin;
 mod links;
 mod mail_queue;
+mod oauth_clients;
 mod passkeys;
 mod sealed_at_rest;
 mod second_factors;
