@@ -372,6 +372,16 @@ on_both_databases!(
         })
         .await;
         server.signed_up("owner").await;
+        server.signed_up("guessed").await;
+        // Someone guesses at "guessed" from ever new addresses until its account makes
+        // each attempt wait: that streak is what the bound must never drop.
+        for i in 0..11u32 {
+            let addr = format!("10.9.{i}.1");
+            let (status, _, _) = login_from(&server, &addr, "guessed", WRONG, None).await;
+            assert_eq!(status, 401);
+        }
+        let (status, _, _) = login_from(&server, "10.9.99.1", "guessed", WRONG, None).await;
+        assert_eq!(status, 429, "the account's streak makes it wait");
         // Each log-in from a new address with a new name brings three keys (the
         // address, the name there, the name): 300 in all, against a bound of 40.
         for i in 0..100u32 {
@@ -390,6 +400,9 @@ on_both_databases!(
             kept = server.throttle_keys().await;
         }
         assert!((BOUND / 2..=most).contains(&kept), "{kept} states kept");
+        // The flood did not wipe the guessed account's streak: still no free guess.
+        let (status, _, _) = login_from(&server, "10.9.98.1", "guessed", WRONG, None).await;
+        assert_eq!(status, 429, "the streak outlived the flood");
         let (status, _, _) = login_from(&server, "192.0.2.44", "owner", PASSWORD, None).await;
         assert_eq!(status, 200);
     }

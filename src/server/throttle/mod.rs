@@ -37,8 +37,6 @@ use crate::server::{building_blocks::clock::Clock, store::StoreError};
 use async_trait::async_trait;
 use std::{net::IpAddr, sync::Arc, time::Duration};
 
-/// No rule keeps a state longer than this: older states step like new ones.
-pub const LONGEST_QUIET: Duration = Duration::from_secs(24 * 3600);
 
 /// Where throttling state lives.
 #[async_trait]

@@ -49,6 +49,21 @@ fn ms(duration: Duration) -> i64 {
 }
 
 impl Rule {
+    /// From when `state` steps exactly as a key never seen, so that dropping it forgets
+    /// nothing: a bucket once it has filled up again, a backoff once its streak is over.
+    pub fn forget_at(self, state: State) -> i64 {
+        match self {
+            Rule::Bucket { .. } => state.until_ms,
+            Rule::Backoff { quiet, .. } => state.until_ms.saturating_add(ms(quiet)) + 1,
+        }
+    }
+
+    /// Whether `state` is a streak past its free attempts: what slows a guesser down on
+    /// an account, which bounding the state must never drop before `forget_at`.
+    pub fn holds_back(self, state: State) -> bool {
+        matches!(self, Rule::Backoff { free, .. } if state.count > i64::from(free))
+    }
+
     /// Checks an attempt at `now_ms` against `state` and, if it may go ahead, counts it:
     /// the state to store and the verdict. A refused attempt leaves the state as it was.
     pub fn step(self, state: State, now_ms: i64) -> (State, Result<(), RetryAfter>) {
