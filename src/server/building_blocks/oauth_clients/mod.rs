@@ -1,8 +1,11 @@
 //! What an application registered to sign its users in with Keyhold (an OpenID Connect
 //! client) may be: its name, scopes and ID token algorithm (here), its redirect URIs
-//! (`redirect_uri.rs`) and its secret (`client_secret.rs`). Free of the store: the
-//! admin command checks with these before anything is written.
+//! (`redirect_uri.rs`) and its secret (`client_secret.rs`); and what it may ask
+//! (`authorization_request.rs`) and how it is answered (`authorization_response.rs`).
+//! Free of the store: the admin command and the endpoints check with these.
 
+pub mod authorization_request;
+pub mod authorization_response;
 pub mod client_secret;
 pub mod redirect_uri;
 
