@@ -82,4 +82,3 @@ fn rate(
         reason: format!("{text:?} is not <attempts>/<period> such as 10/10m"),
     })
 }
-

@@ -55,8 +55,7 @@ impl MemoryThrottle {
 fn make_room(states: &mut LruCache<String, Kept>, now_ms: i64) -> Result<(), RetryAfter> {
     let mut soonest = i64::MAX;
     for _ in 0..LOOK_AT {
-        let Some((key, kept)) = states.iter().next().map(|(key, kept)| (key.clone(), *kept))
-        else {
+        let Some((key, kept)) = states.iter().next().map(|(key, kept)| (key.clone(), *kept)) else {
             return Ok(());
         };
         if kept.forget_at <= now_ms || !kept.holds_back {
@@ -140,9 +139,18 @@ mod tests {
         assert!(throttle.step("a", BUCKET, 0).await.unwrap().is_err());
         assert!(throttle.step("d", BUCKET, 0).await.unwrap().is_ok());
         assert_eq!(throttle.tracked_keys().await.unwrap(), 3);
-        assert!(throttle.step("a", BUCKET, 0).await.unwrap().is_err(), "kept");
-        assert!(throttle.step("c", BUCKET, 0).await.unwrap().is_err(), "kept");
-        assert!(throttle.step("b", BUCKET, 0).await.unwrap().is_ok(), "dropped");
+        assert!(
+            throttle.step("a", BUCKET, 0).await.unwrap().is_err(),
+            "kept"
+        );
+        assert!(
+            throttle.step("c", BUCKET, 0).await.unwrap().is_err(),
+            "kept"
+        );
+        assert!(
+            throttle.step("b", BUCKET, 0).await.unwrap().is_ok(),
+            "dropped"
+        );
         assert_eq!(throttle.tracked_keys().await.unwrap(), 3);
     }
 
@@ -162,8 +170,16 @@ mod tests {
         assert_eq!(throttle.tracked_keys().await.unwrap(), 10);
         // The account's wait is over, and its streak is still there: the next failure
         // waits longer again.
-        assert!(throttle.step("account", BACKOFF, 2_100).await.unwrap().is_ok());
-        assert!(throttle.step("account", BACKOFF, 2_200).await.unwrap().is_err());
+        assert!(throttle
+            .step("account", BACKOFF, 2_100)
+            .await
+            .unwrap()
+            .is_ok());
+        assert!(throttle
+            .step("account", BACKOFF, 2_200)
+            .await
+            .unwrap()
+            .is_err());
     }
 
     #[tokio::test]
@@ -179,6 +195,10 @@ mod tests {
         assert_eq!(throttle.tracked_keys().await.unwrap(), 2);
         // Once the streaks are over (an hour of quiet), there is room again.
         let later = 2 * 3_600_000;
-        assert!(throttle.step("carol", BACKOFF, later).await.unwrap().is_ok());
+        assert!(throttle
+            .step("carol", BACKOFF, later)
+            .await
+            .unwrap()
+            .is_ok());
     }
 }

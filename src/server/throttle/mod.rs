@@ -37,7 +37,6 @@ use crate::server::{building_blocks::clock::Clock, store::StoreError};
 use async_trait::async_trait;
 use std::{net::IpAddr, sync::Arc, time::Duration};
 
-
 /// Where throttling state lives.
 #[async_trait]
 pub trait ThrottleStore: Send + Sync {

@@ -66,9 +66,13 @@ impl SqlThrottle {
         if self.prunes_asked.fetch_add(1, Ordering::AcqRel) > 0 {
             return;
         }
-        let (pool, max_keys, asked, full) = (
+        // Down to a prune interval below the bound, so the steps until the next prune
+        // have room.
+        let room = i64::try_from(self.prune_every).unwrap_or(0);
+        let (pool, max_keys, keep, asked, full) = (
             self.store.pool.clone(),
             self.max_keys,
+            (self.max_keys - room).max(1),
             self.prunes_asked.clone(),
             self.full.clone(),
         );
@@ -85,7 +89,7 @@ impl SqlThrottle {
                          WHERE NOT holds_back ORDER BY forget_ms \
                          LIMIT GREATEST(0, (SELECT COUNT(*) FROM throttle) - $1))",
                     )
-                    .bind(max_keys)
+                    .bind(keep)
                     .execute(&pool)
                     .await?;
                     // Counting stops at the bound: no full scan of a flooded table.
