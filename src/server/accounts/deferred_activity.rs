@@ -123,16 +123,18 @@ impl DeferredActivity {
             .unwrap_or_else(PoisonError::into_inner)
             .contains_key(&user_id);
         if waiting && !self.flushed(ORDER_WAIT).await {
-            tracing::debug!(user_id, "activity entries still queued: going on without them");
+            tracing::debug!(
+                user_id,
+                "activity entries still queued: going on without them"
+            );
         }
     }
 
     /// Waits up to `wait` until every entry queued so far is written: whether they are.
     async fn flushed(&self, wait: Duration) -> bool {
         let (done, marked) = oneshot::channel();
-        let flushed = async {
-            self.queue.send(Job::Mark(done)).await.is_ok() && marked.await.is_ok()
-        };
+        let flushed =
+            async { self.queue.send(Job::Mark(done)).await.is_ok() && marked.await.is_ok() };
         tokio::time::timeout(wait, flushed).await.unwrap_or(false)
     }
 }
@@ -160,7 +162,10 @@ impl Accounts {
                 .unwrap_or_else(PoisonError::into_inner)
                 .values()
                 .sum();
-            tracing::error!(queued, "activity entries not stored before exit (they are logged)");
+            tracing::error!(
+                queued,
+                "activity entries not stored before exit (they are logged)"
+            );
         }
     }
 
