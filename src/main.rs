@@ -52,13 +52,15 @@ async fn serve() -> Result<(), String> {
             }
         });
     }
-    let app = router(state, &config);
+    let app = router(state.clone(), &config);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!("Keyhold listening on http://{addr}");
     keyhold::server::runtime::serve::serve(listener, app, config.header_timeout, shutdown_signal())
         .await;
+    // The failed log-ins' activity entries still queued (`deferred_activity.rs`).
+    state.accounts.drain().await;
     tracing::info!("shut down cleanly");
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! (issue 31, finding 6), attacked over real HTTP on SQLite and PostgreSQL:
 //! - actions a session repeats at will fold into one activity entry per session and
 //!   kind, whatever they alternate with, and mail their notice once;
-//! - passkey ceremonies: a budget per account, and one live ceremony per session;
+//! - passkey ceremonies: a budget per account (spent only once the password is
+//!   confirmed), and one live ceremony per session;
 //! - confirmation links to an address the caller chooses: one a minute, a few a day.
 
 use crate::authenticator::Authenticator;
@@ -98,6 +99,16 @@ on_both_databases!(
         let server = passkey_server(engine).await;
         let ada_token = server.signed_up("ada").await;
         let ada = server.api().bearer(&ada_token);
+
+        // An access token without the password (stolen) begins nothing and spends
+        // none of the owner's budget: the wrong password is refused first.
+        for _ in 0..3 {
+            let answer = ada
+                .start_passkey_registration(&confirmed("not the password of ada"))
+                .await;
+            assert_eq!(answer.status(), 403);
+            assert_eq!(answer.error().field.as_deref(), Some("current_password"));
+        }
 
         // 30 registrations begun as fast as they go: 10, then 429 with Retry-After.
         let mut ceremonies = Vec::new();

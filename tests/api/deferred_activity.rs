@@ -112,3 +112,56 @@ on_both_databases!(
         );
     }
 );
+
+on_both_databases!(
+    entries_still_queued_at_shutdown_are_stored_by_the_drain,
+    |engine: Engine| async move {
+        let server = TestServer::start_with(engine, |s| {
+            s.insert("KEYHOLD_DB_STATEMENT_TIMEOUT", "60".into());
+        })
+        .await;
+        server.signed_up("known").await;
+        let before = server.rows("security_events").await;
+
+        let holder = Holder::take(&server, engine).await;
+        for _ in 0..3 {
+            assert_eq!(server.api().login("known", WRONG).await.status(), 401);
+        }
+        // The serving loop has returned: what main does next must wait for the writer,
+        // which waits for the table.
+        let drained = async {
+            server.drain_activity().await;
+            server.rows("security_events").await
+        };
+        let released = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            holder.release().await;
+        };
+        let (after, ()) = tokio::join!(drained, released);
+        // One entry (the three failures fold into it), there before the drain returned.
+        assert_eq!(after, before + 1);
+    }
+);
+
+on_both_databases!(
+    a_stuck_queue_holds_up_the_owners_reads_only_briefly,
+    |engine: Engine| async move {
+        let server = TestServer::start_with(engine, |s| {
+            s.insert("KEYHOLD_DB_STATEMENT_TIMEOUT", "60".into());
+        })
+        .await;
+        let token = server.signed_up("known").await;
+
+        // The writer is stuck on the held table with this account's entry (as it would
+        // be behind a flood of another account's): reading the list waits a moment for
+        // it, then goes on.
+        let holder = Holder::take(&server, engine).await;
+        assert_eq!(server.api().login("known", WRONG).await.status(), 401);
+        let api = server.api().bearer(&token);
+        let read = tokio::time::timeout(Duration::from_secs(5), api.activity(&newest(None)))
+            .await
+            .expect("the owner's read waits for the queue only briefly");
+        assert_eq!(read.status(), 200);
+        holder.release().await;
+    }
+);

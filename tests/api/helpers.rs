@@ -119,7 +119,7 @@ pub struct TestServer {
     pub client: reqwest::Client,
     /// The server's clock: `clock.advance(..)` instead of sleeping through an expiry.
     pub clock: keyhold::server::building_blocks::clock::Clock,
-    /// What the metrics sample (`throttle_keys`).
+    /// What the metrics sample (`throttle_keys`), and what shutdown drains.
     state: AppState,
     /// Dropped with the server (a PostgreSQL test database is dropped then).
     _db: TestDatabase,
@@ -233,6 +233,12 @@ impl TestServer {
         gauges
             .throttle_keys
             .expect("the throttle state can be counted")
+    }
+
+    /// What the server does on shutdown after the last request: stores the activity
+    /// entries still queued (`Accounts::drain`).
+    pub async fn drain_activity(&self) {
+        self.state.accounts.drain().await;
     }
 
     /// The server's database (for running `keyhold` commands on it).

@@ -67,6 +67,18 @@ pub async fn record_event(
     now: i64,
 ) -> Recorded {
     announce(kind, user_id, origin);
+    store_event(store, kind, user_id, origin, now).await
+}
+
+/// `record_event` without the log line: the store part, for an entry announced already
+/// (the deferred ones are announced when queued, `deferred_activity.rs`).
+pub(super) async fn store_event(
+    store: &dyn ActivityStore,
+    kind: ActivityKind,
+    user_id: i64,
+    origin: Origin<'_>,
+    now: i64,
+) -> Recorded {
     let event = NewEvent {
         user_id,
         kind: kind.name(),

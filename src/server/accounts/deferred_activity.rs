@@ -5,9 +5,19 @@
 //! in a queue, well under a microsecond); one writer stores the entries in order. A
 //! flood queues at most `QUEUE_LENGTH` of them; beyond, an entry is only logged and
 //! counted.
+//!
+//! An entry's log line (target `keyhold::audit`) and count are written when it is
+//! queued, not when it is stored: what is still queued at exit is at least in the log.
+//! On shutdown `Accounts::drain` waits (up to `DRAIN_WAIT`) for the queue to be stored.
+//!
+//! What an account records or reads next waits for its own queued entries first, so its
+//! list stays in order; but the queue is one for all accounts, so that wait is bounded
+//! (`ORDER_WAIT`): a flood of another account's entries (or a slow database) delays a
+//! request by at most that much, after which it goes on and its entry may come before
+//! an earlier failed log-in's (the entries keep their own times).
 
 use super::{
-    activity::{announce, record_event, Origin},
+    activity::{announce, store_event, Origin},
     truncate, Accounts, Client, MAX_USER_AGENT,
 };
 use crate::api::security_events::ActivityKind;
@@ -15,6 +25,7 @@ use crate::server::store::Store;
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex, PoisonError},
+    time::Duration,
 };
 use tokio::sync::{
     mpsc::{self, error::TrySendError},
@@ -22,6 +33,10 @@ use tokio::sync::{
 };
 
 const QUEUE_LENGTH: usize = 1024;
+/// How long a request waits for its account's queued entries before going on.
+const ORDER_WAIT: Duration = Duration::from_millis(250);
+/// How long shutdown waits for the queued entries to be stored.
+const DRAIN_WAIT: Duration = Duration::from_secs(5);
 
 /// A failed or throttled log-in of an account, as it will be stored.
 struct Attempt {
@@ -67,7 +82,8 @@ impl DeferredActivity {
                 match job {
                     Job::Store(attempt) => {
                         let (kind, user_id, at) = (attempt.kind, attempt.user_id, attempt.at);
-                        record_event(store.as_ref(), kind, user_id, attempt.origin(), at).await;
+                        // Announced when queued.
+                        store_event(store.as_ref(), kind, user_id, attempt.origin(), at).await;
                         settle(&written, user_id);
                     }
                     Job::Mark(done) => {
@@ -79,8 +95,10 @@ impl DeferredActivity {
         Self { queue, pending }
     }
 
-    /// Queues `attempt`'s entry (or, with the queue full, logs and counts it).
+    /// Logs and counts `attempt`'s entry and queues it for the database (with the queue
+    /// full, it is only logged and counted).
     fn queue(&self, attempt: Attempt) {
+        announce(attempt.kind, attempt.user_id, attempt.origin());
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         *pending.entry(attempt.user_id).or_default() += 1;
         drop(pending);
@@ -92,25 +110,32 @@ impl DeferredActivity {
             return;
         };
         settle(&self.pending, attempt.user_id);
-        announce(attempt.kind, attempt.user_id, attempt.origin());
         metrics::counter!("keyhold_security_events_unstored_total").increment(1);
     }
 
     /// Waits until every entry queued so far for `user_id` is written (at once when
-    /// none is): what the account records or reads next comes after them.
+    /// none is), or `ORDER_WAIT` at most: what the account records or reads next comes
+    /// after them.
     pub(super) async fn written(&self, user_id: i64) {
         let waiting = self
             .pending
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .contains_key(&user_id);
-        if !waiting {
-            return;
+        if waiting && !self.flushed(ORDER_WAIT).await {
+            tracing::debug!(
+                user_id,
+                "activity entries still queued: going on without them"
+            );
         }
+    }
+
+    /// Waits up to `wait` until every entry queued so far is written: whether they are.
+    async fn flushed(&self, wait: Duration) -> bool {
         let (done, marked) = oneshot::channel();
-        if self.queue.send(Job::Mark(done)).await.is_ok() {
-            let _ = marked.await;
-        }
+        let flushed =
+            async { self.queue.send(Job::Mark(done)).await.is_ok() && marked.await.is_ok() };
+        tokio::time::timeout(wait, flushed).await.unwrap_or(false)
     }
 }
 
@@ -126,6 +151,24 @@ fn settle(pending: &Pending, user_id: i64) {
 }
 
 impl Accounts {
+    /// Waits (up to `DRAIN_WAIT`) until the activity entries queued so far are stored:
+    /// called on shutdown, before the runtime drops the writer.
+    pub async fn drain(&self) {
+        if !self.deferred.flushed(DRAIN_WAIT).await {
+            let queued: usize = self
+                .deferred
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .values()
+                .sum();
+            tracing::error!(
+                queued,
+                "activity entries not stored before exit (they are logged)"
+            );
+        }
+    }
+
     /// Records a failed or throttled log-in after the answer: `user_id` is the account
     /// the name typed belongs to, none for an unknown name (nothing to write). Either
     /// way the request does not wait for the database.

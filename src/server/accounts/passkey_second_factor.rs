@@ -18,15 +18,18 @@ const SECOND_FACTOR: &str = "second_factor";
 /// What a second-factor ceremony keeps: the step it answers for, and webauthn-rs's state.
 #[derive(Serialize, Deserialize)]
 struct Bound {
-    to: String,
+    to: Option<String>,
     state: PasskeyAuthentication,
 }
 
-/// The step a ceremony is bound to, as stored.
-fn binding(step: FactorStep<'_>) -> String {
+/// The step a ceremony is bound to, as stored (its replace-by-step key): none for a
+/// change without a session, which would otherwise be one key for every account's
+/// such ceremonies (`session:`), each replacing the others. A ceremony bound to no
+/// step answers for none.
+fn binding(step: FactorStep<'_>) -> Option<String> {
     match step {
-        FactorStep::LogIn { mfa_token_hash } => format!("mfa:{mfa_token_hash}"),
-        FactorStep::Change { session_id } => format!("session:{}", session_id.unwrap_or("")),
+        FactorStep::LogIn { mfa_token_hash } => Some(format!("mfa:{mfa_token_hash}")),
+        FactorStep::Change { session_id } => session_id.map(|id| format!("session:{id}")),
     }
 }
 
@@ -90,7 +93,7 @@ impl Accounts {
         })
         .map_err(internal)?;
         let ceremony = self
-            .begin_ceremony(SECOND_FACTOR, (Some(user.id), Some(to)), state)
+            .begin_ceremony(SECOND_FACTOR, (Some(user.id), to), state)
             .await?;
         let options = serde_json::to_value(&options).map_err(internal)?;
         Ok(Challenge { ceremony, options })
@@ -109,7 +112,7 @@ impl Accounts {
         let rp = self.relying_party()?;
         let ceremony = self.take_ceremony(proof.ceremony, SECOND_FACTOR).await?;
         let Bound { to, state } = serde_json::from_str(&ceremony.state).map_err(internal)?;
-        if ceremony.user_id != Some(user.id) || to != binding(step) {
+        if ceremony.user_id != Some(user.id) || to.is_none() || to != binding(step) {
             return Err(AccountError::InvalidCeremony { expired: false });
         }
         let response: PublicKeyCredential = serde_json::from_value(proof.credential.clone())
@@ -129,5 +132,23 @@ impl Accounts {
                 AccountError::PasskeyNotAccepted => wrong(),
                 other => other,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{binding, FactorStep};
+
+    #[test]
+    fn a_change_without_a_session_binds_to_no_step() {
+        assert_eq!(binding(FactorStep::Change { session_id: None }), None);
+        let session = binding(FactorStep::Change {
+            session_id: Some("s1"),
+        });
+        assert_eq!(session.as_deref(), Some("session:s1"));
+        let log_in = binding(FactorStep::LogIn {
+            mfa_token_hash: "h1",
+        });
+        assert_eq!(log_in.as_deref(), Some("mfa:h1"));
     }
 }

@@ -96,7 +96,8 @@ impl Accounts {
     /// Begins registering a passkey for the signed-in account, confirmed with the
     /// password (and the second factor once there is one): a passkey is a second factor.
     /// The account's passkeys are excluded (an authenticator holding one says so instead
-    /// of making another). Spends the account's ceremony budget.
+    /// of making another). Spends the account's ceremony budget once the identity is
+    /// confirmed.
     pub async fn start_passkey_registration(
         &self,
         principal: &Principal,
@@ -108,10 +109,12 @@ impl Accounts {
         if self.store.passkeys(user.id).await?.len() >= MAX_PASSKEYS {
             return Err(AccountError::TooManyPasskeys);
         }
-        self.spend(Action::PasskeyCeremony { user_id: user.id }, client.addr)
-            .await?;
         let session = Some(principal.session_id.as_str());
         self.confirm_identity(user, (password, "current_password"), proof, client, session)
+            .await?;
+        // Only once the password is confirmed: an access token alone (stolen) cannot
+        // spend the owner's budget. Wrong passwords have their own (`confirm_password`).
+        self.spend(Action::PasskeyCeremony { user_id: user.id }, client.addr)
             .await?;
         let existing = self.store.passkeys(user.id).await?;
         // One handle per account, so an authenticator replaces its passkey for this
