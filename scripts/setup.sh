@@ -31,16 +31,15 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   phase "install: wasm32 target" rustup target add wasm32-unknown-unknown
 fi
 
-# --- cargo-leptos (0.3.11+ need a newer rustc; ~13 minutes to compile) -------------
-# Its own release profile is `lto = true, codegen-units = 1`: every crate in one codegen
-# unit, then a single-threaded whole-program LTO. Without them it compiles in 13 min 20 s
-# instead of 18 min 46 s on 2 cores and builds this project in the same time, to the same
-# files (docs/first-run.md): a build tool's own speed barely matters here.
+# --- cargo-leptos (0.3.11+ need a newer rustc), a debug build: ~6 minutes --------------
+# A build tool's own speed barely matters here. Its debug build compiles in 5 min 50 s
+# (8 min 26 s of CPU) where its release profile without LTO took 13 min 20 s (22 min 23 s
+# of CPU; with its own LTO, 18 min 46 s), and builds this project to the same files, its
+# post-processing of a release build taking 54 s instead of 32 s (docs/first-run.md).
 if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
-  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles for about 13 minutes)"
-  phase "install: cargo-leptos" env CARGO_PROFILE_RELEASE_LTO=false \
-    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (compiles for about 6 minutes)"
+  phase "install: cargo-leptos" \
+    cargo install cargo-leptos --locked --debug --version "$CARGO_LEPTOS_VERSION"
 fi
 
 # --- wasm-bindgen CLI at exactly the version in Cargo.lock -------------------------
